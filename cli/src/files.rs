@@ -1,0 +1,65 @@
+//! Finding, reading and atomically writing project files.
+
+use std::path::{Path, PathBuf};
+
+use dqc_compiler::Source;
+
+use crate::Fatal;
+
+/// Contract files end in `.dqc`; catalog snapshots in `.catalog.json`.
+fn wanted(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".dqc") || name.ends_with(".catalog.json")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fatal> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Fatal(format!("cannot read directory {}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "target");
+        if p.is_dir() && !hidden {
+            walk(&p, out)?;
+        } else if p.is_file() && wanted(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Expands files and directories (recursively, sorted) into sources; `.` when none given.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut files)?;
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            return Err(Fatal(format!("no such file or directory: {}", p.display())));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).map_err(|e| Fatal(format!("cannot read {}: {e}", f.display())))?;
+            let name = f.strip_prefix("./").unwrap_or(&f).display().to_string();
+            Ok(Source::new(name, text))
+        })
+        .collect()
+}
+
+/// Writes through a temporary file in the same directory and renames it into place, so a
+/// reader never sees a half-written file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), Fatal> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Fatal(format!("cannot create {}: {e}", dir.display())))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| Fatal(format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Fatal(format!("cannot replace {}: {e}", path.display())))
+}

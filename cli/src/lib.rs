@@ -1,0 +1,330 @@
+//! The `dqc` command-line interface: reads files, calls the compiler, renders results.
+//!
+//! All IO of the compiler happens here. Exit codes: 0 clean (warnings allowed), 1 diagnostics
+//! with errors (or files that `fmt --check` would change), 2 usage or IO errors.
+
+pub mod files;
+pub mod render;
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dqc_compiler::diagnostics::{Code, Diagnostic};
+use dqc_compiler::Source;
+
+/// DE Copilot: data contracts for AWS data lakes, checked, compiled and enforced.
+///
+/// Contracts are written in the dqc contract language (`*.dqc` files); a directory of contract
+/// files is one project. Catalog snapshots (`*.catalog.json`, the JSON of a Glue GetTable
+/// response) next to them are compared with the contracts. See `grammar/README.md` for the
+/// language reference and `dqc explain CODE` for any diagnostic.
+#[derive(Debug, Parser)]
+#[command(name = "dqc", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check contracts: syntax, names, types, regexes, references, contradictions, catalog drift.
+    ///
+    /// Reports every problem with its code, location and a suggested fix. Exits 1 when any
+    /// error is found; warnings alone exit 0.
+    Check(CheckArgs),
+    /// Format contracts in the canonical style, in place (comments are kept).
+    ///
+    /// With `--check`, changes nothing and exits 1 if any file is not formatted. `-` formats
+    /// standard input to standard output.
+    Fmt(FmtArgs),
+    /// Print the checked intermediate representation (IR) as JSON.
+    Ir(IrArgs),
+    /// Convert LLM output in the seed JSON shape (`data_quality`, `tests`) into contract text.
+    ///
+    /// Markdown fences and prose around the JSON are tolerated. Problems point into the JSON.
+    /// The result is also checked; its diagnostics point into the generated contract.
+    Import(ImportArgs),
+    /// Export checked contracts in another format.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Explain a diagnostic code, such as `dqc explain E0101`.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Contract files, catalog snapshots (`*.catalog.json`) or directories [default: .]
+    paths: Vec<PathBuf>,
+    /// Output format for diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// rustc-style text on standard error.
+    Human,
+    /// A JSON array on standard output.
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct FmtArgs {
+    /// Contract files or directories [default: .]; `-` for standard input.
+    paths: Vec<PathBuf>,
+    /// Report files that are not formatted instead of rewriting them.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Debug, Args)]
+struct IrArgs {
+    /// Contract files, catalog snapshots or directories [default: .]
+    paths: Vec<PathBuf>,
+    /// Print the JSON Schema of the IR instead.
+    #[arg(long)]
+    schema: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The JSON file (`-` for standard input).
+    input: PathBuf,
+    /// Write the contract here instead of standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// The seed JSON shape: an array of `{ "data_quality": ..., "tests": [...] }`, one per contract.
+    Json(ExportJsonArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportJsonArgs {
+    /// Contract files or directories [default: .]
+    paths: Vec<PathBuf>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// The code, such as E0101.
+    #[arg(required_unless_present = "list")]
+    code: Option<String>,
+    /// List every code with its title.
+    #[arg(long)]
+    list: bool,
+}
+
+/// A failure that is not a diagnostic: usage or IO. Exits 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+/// Runs the CLI with process arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let result = match cli.command {
+        Command::Check(a) => check(a, color),
+        Command::Fmt(a) => fmt(a, color),
+        Command::Ir(a) => ir(a, color),
+        Command::Import(a) => import(a, color),
+        Command::Export(ExportCommand::Json(a)) => export_json(a, color),
+        Command::Explain(a) => explain(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn exit(errors: bool) -> ExitCode {
+    if errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn eprint_diagnostics(diagnostics: &[Diagnostic], sources: &[Source], color: bool) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(render::human(diagnostics, sources, color).as_bytes());
+}
+
+/// Loads and checks a project, printing diagnostics; returns the result and the sources.
+fn load_and_check(paths: &[PathBuf], color: bool) -> Result<(dqc_compiler::Checked, Vec<Source>), Fatal> {
+    let sources = files::load(paths)?;
+    if sources.iter().all(Source::is_catalog_snapshot) {
+        return Err(Fatal("no contract files (*.dqc) found".to_string()));
+    }
+    let checked = dqc_compiler::check(&sources);
+    eprint_diagnostics(&checked.diagnostics, &sources, color);
+    Ok((checked, sources))
+}
+
+fn check(args: CheckArgs, color: bool) -> Result<ExitCode, Fatal> {
+    let sources = files::load(&args.paths)?;
+    if sources.iter().all(Source::is_catalog_snapshot) {
+        return Err(Fatal("no contract files (*.dqc) found".to_string()));
+    }
+    let checked = dqc_compiler::check(&sources);
+    match args.format {
+        Format::Json => print!("{}", render::json(&checked.diagnostics, &sources)),
+        Format::Human => {
+            eprint_diagnostics(&checked.diagnostics, &sources, color);
+            let contracts = checked.project.contracts.len();
+            let files = sources.iter().filter(|s| !s.is_catalog_snapshot()).count();
+            eprintln!(
+                "checked {contracts} contract(s) in {files} file(s): {}",
+                render::summary(&checked.diagnostics)
+            );
+        }
+    }
+    Ok(exit(checked.has_errors()))
+}
+
+fn fmt(args: FmtArgs, color: bool) -> Result<ExitCode, Fatal> {
+    if args.paths.len() == 1 && args.paths.first().is_some_and(|p| p.as_os_str() == "-") {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        return match dqc_compiler::format(&text) {
+            Ok(out) => {
+                print!("{out}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(d) => {
+                eprint_diagnostics(&[d], &[Source::new("<stdin>", text)], color);
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
+    let sources: Vec<Source> = files::load(&args.paths)?.into_iter().filter(|s| !s.is_catalog_snapshot()).collect();
+    let mut failed = false;
+    let mut unformatted = 0;
+    for source in &sources {
+        match dqc_compiler::format(&source.text) {
+            Err(d) => {
+                eprint_diagnostics(&[d], std::slice::from_ref(source), color);
+                failed = true;
+            }
+            Ok(out) if out != source.text => {
+                unformatted += 1;
+                if args.check {
+                    println!("would reformat {}", source.name);
+                } else {
+                    files::write_atomic(std::path::Path::new(&source.name), &out)?;
+                    println!("formatted {}", source.name);
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    if args.check && unformatted > 0 {
+        eprintln!("{unformatted} file(s) would be reformatted; run `dqc fmt` to fix");
+    }
+    Ok(exit(failed || (args.check && unformatted > 0)))
+}
+
+fn ir(args: IrArgs, color: bool) -> Result<ExitCode, Fatal> {
+    if args.schema {
+        println!("{}", serde_json::to_string_pretty(&dqc_compiler::ir_json_schema())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (checked, _) = load_and_check(&args.paths, color)?;
+    if checked.has_errors() {
+        return Ok(ExitCode::from(1));
+    }
+    print!("{}", dqc_compiler::ir_json(&checked.project));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(args: ImportArgs, color: bool) -> Result<ExitCode, Fatal> {
+    let (name, text) = if args.input.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        ("<stdin>".to_string(), text)
+    } else {
+        let text = std::fs::read_to_string(&args.input)
+            .map_err(|e| Fatal(format!("cannot read {}: {e}", args.input.display())))?;
+        (args.input.display().to_string(), text)
+    };
+    let json_source = Source::new(name.clone(), text);
+    let (contract, diagnostics) = dqc_compiler::import_seed(&json_source.text, dqc_compiler::diagnostics::FileId(0));
+    eprint_diagnostics(&diagnostics, std::slice::from_ref(&json_source), color);
+    let mut errors = diagnostics.iter().any(Diagnostic::is_error);
+    let Some(contract) = contract else { return Ok(ExitCode::from(1)) };
+    // The generated contract is checked too, so a drafted contract that does not typecheck is
+    // caught here, with diagnostics pointing into the generated text.
+    let generated = Source::new(format!("{name} (imported contract)"), contract.clone());
+    let checked = dqc_compiler::check(std::slice::from_ref(&generated));
+    eprint_diagnostics(&checked.diagnostics, std::slice::from_ref(&generated), color);
+    errors |= checked.has_errors();
+    match args.out {
+        Some(path) => files::write_atomic(&path, &contract)?,
+        None => print!("{contract}"),
+    }
+    Ok(exit(errors))
+}
+
+fn export_json(args: ExportJsonArgs, color: bool) -> Result<ExitCode, Fatal> {
+    let (checked, _) = load_and_check(&args.paths, color)?;
+    if checked.has_errors() {
+        return Ok(ExitCode::from(1));
+    }
+    let mut text = serde_json::to_string_pretty(&dqc_compiler::export_seed(&checked.project))?;
+    text.push('\n');
+    match args.out {
+        Some(path) => files::write_atomic(&path, &text)?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(args: ExplainArgs) -> Result<ExitCode, Fatal> {
+    if args.list {
+        for code in Code::ALL {
+            println!("{code}  {}", code.title());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = args.code.unwrap_or_default();
+    let Some(code) = Code::parse(&text) else {
+        return Err(Fatal(format!("unknown code `{text}`; `dqc explain --list` shows every code")));
+    };
+    let kind = if code.severity() == dqc_compiler::diagnostics::Severity::Error { "error" } else { "warning" };
+    println!("{code} ({kind}): {}\n\n{}", code.title(), code.explanation());
+    Ok(ExitCode::SUCCESS)
+}

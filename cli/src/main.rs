@@ -1,0 +1,5 @@
+//! The `dqc` binary.
+
+fn main() -> std::process::ExitCode {
+    dqc_cli::main()
+}

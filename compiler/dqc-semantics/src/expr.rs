@@ -1,0 +1,351 @@
+//! Type checking of check expressions and `where` filters, lowering them into IR expressions.
+
+use dqc_diagnostics::{did_you_mean, Code, Diagnostic, Span};
+use dqc_ir::{BinaryOp, CmpOp, Expr, ExprKind, Function, Type, UnaryOp, Value, When};
+use dqc_syntax::ast::{self, BinOp, ExprKind as A, UnOp};
+
+use crate::literal::lower_literal;
+use crate::scope::Scope;
+use crate::types::lower_type;
+
+/// Checks an expression that must be boolean (a check or a filter).
+pub fn check_condition(e: &ast::Expr, scope: &Scope<'_>, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
+    let lowered = lower(e, scope, diags)?;
+    match &lowered.ty {
+        Some(Type::Boolean) | None => Some(lowered),
+        Some(other) => {
+            diags.push(
+                Diagnostic::new(Code::NonBooleanCondition, format!("{what} must be boolean, found `{other}`"), e.span)
+                    .with_primary_label("not a condition")
+                    .with_help("compare the value, for example `... > 0` or `... is not null`"),
+            );
+            None
+        }
+    }
+}
+
+fn node(kind: ExprKind, ty: Option<Type>, span: Span) -> Expr {
+    Expr { kind, ty, span: Some(span) }
+}
+
+fn type_error(message: String, span: Span) -> Diagnostic {
+    Diagnostic::new(Code::ExpressionTypeError, message, span)
+}
+
+fn show(ty: &Option<Type>) -> String {
+    match ty {
+        Some(t) => format!("`{t}`"),
+        None => "`null`".to_string(),
+    }
+}
+
+/// The type of a number literal: bigint when whole, decimal otherwise.
+fn number_type(n: &str) -> Type {
+    match n.trim_start_matches('-').split_once('.') {
+        None => Type::Bigint,
+        Some((i, f)) => {
+            let scale = u32::try_from(f.len()).unwrap_or(38).min(38);
+            let int_digits = u32::try_from(i.trim_start_matches('0').len()).unwrap_or(38);
+            Type::Decimal { precision: (int_digits + scale).clamp(1, 38), scale }
+        }
+    }
+}
+
+fn literal_type(v: &Value) -> Option<Type> {
+    match v {
+        Value::Number(n) => Some(number_type(n)),
+        Value::String(_) => Some(Type::String),
+        Value::Bool(_) => Some(Type::Boolean),
+        Value::Date(_) => Some(Type::Date),
+        Value::Timestamp(_) => Some(Type::Timestamp),
+        Value::Null => None,
+    }
+}
+
+/// The type two numeric operands widen to.
+fn numeric_result(a: &Type, b: &Type) -> Type {
+    let float = |t: &Type| matches!(t, Type::Float | Type::Double);
+    if float(a) || float(b) {
+        Type::Double
+    } else if let (Type::Decimal { precision: p1, scale: s1 }, Type::Decimal { precision: p2, scale: s2 }) = (a, b) {
+        let scale = (*s1).max(*s2);
+        let int = (p1 - s1).max(p2 - s2);
+        Type::Decimal { precision: (int + scale).min(38), scale }
+    } else if matches!(a, Type::Decimal { .. }) {
+        a.clone()
+    } else if matches!(b, Type::Decimal { .. }) {
+        b.clone()
+    } else {
+        Type::Bigint
+    }
+}
+
+/// The common type of values that must be comparable (case results, coalesce arguments).
+fn common_type(types: &[Option<Type>]) -> Result<Option<Type>, (Option<Type>, Option<Type>)> {
+    let mut acc: Option<Type> = None;
+    for t in types.iter().flatten() {
+        acc = match acc {
+            None => Some(t.clone()),
+            Some(a) if a == *t => Some(a),
+            Some(a) if a.is_numeric() && t.is_numeric() => Some(numeric_result(&a, t)),
+            Some(a) if a.is_string() && t.is_string() => Some(Type::String),
+            Some(a) if a.is_temporal() && t.is_temporal() => Some(Type::Timestamp),
+            Some(a) => return Err((Some(a), Some(t.clone()))),
+        };
+    }
+    Ok(acc)
+}
+
+fn comparable(a: &Option<Type>, b: &Option<Type>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.comparable_with(b),
+        _ => true,
+    }
+}
+
+/// Lowers and type-checks an expression, collecting every problem.
+pub fn lower(e: &ast::Expr, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
+    match &e.kind {
+        A::Paren(inner) => lower(inner, scope, diags),
+        A::Column(id) => {
+            let (name, ty) = scope.type_of(id, diags)?;
+            Some(node(ExprKind::Column { name: name.to_string() }, Some(ty.clone()), e.span))
+        }
+        A::Literal(lit) => {
+            let value = lower_literal(lit, diags)?;
+            let ty = literal_type(&value);
+            Some(node(ExprKind::Literal { value }, ty, e.span))
+        }
+        A::Unary(op, inner) => unary(*op, inner, e.span, scope, diags),
+        A::Binary(op, l, r) => binary(*op, l, r, e.span, scope, diags),
+        A::IsNull { expr, negated } => {
+            let operand = lower(expr, scope, diags)?;
+            Some(node(ExprKind::IsNull { operand: Box::new(operand), negated: *negated }, Some(Type::Boolean), e.span))
+        }
+        A::InList { expr, list, negated } => {
+            let operand = lower(expr, scope, diags);
+            let items: Vec<Option<Expr>> = list.iter().map(|i| lower(i, scope, diags)).collect();
+            let operand = operand?;
+            let mut out = Vec::new();
+            for (item, src) in items.into_iter().zip(list) {
+                let item = item?;
+                if !comparable(&operand.ty, &item.ty) {
+                    diags.push(type_error(
+                        format!("cannot compare {} with {} in `in` list", show(&operand.ty), show(&item.ty)),
+                        src.span,
+                    ));
+                    return None;
+                }
+                out.push(item);
+            }
+            let kind = ExprKind::InList { operand: Box::new(operand), list: out, negated: *negated };
+            Some(node(kind, Some(Type::Boolean), e.span))
+        }
+        A::Like { expr, pattern, negated } => {
+            let operand = lower(expr, scope, diags)?;
+            if !operand.ty.as_ref().is_none_or(Type::is_string) {
+                diags.push(type_error(format!("`like` needs a string, found {}", show(&operand.ty)), expr.span));
+                return None;
+            }
+            let kind = ExprKind::Like { operand: Box::new(operand), pattern: pattern.value.clone(), negated: *negated };
+            Some(node(kind, Some(Type::Boolean), e.span))
+        }
+        A::Between { expr, low, high, negated } => {
+            let (o, l, h) = (lower(expr, scope, diags), lower(low, scope, diags), lower(high, scope, diags));
+            let (o, l, h) = (o?, l?, h?);
+            for (b, src) in [(&l, low), (&h, high)] {
+                if !comparable(&o.ty, &b.ty) {
+                    diags.push(type_error(format!("cannot compare {} with {}", show(&o.ty), show(&b.ty)), src.span));
+                    return None;
+                }
+            }
+            let kind = ExprKind::Between { operand: Box::new(o), low: Box::new(l), high: Box::new(h), negated: *negated };
+            Some(node(kind, Some(Type::Boolean), e.span))
+        }
+        A::Case { operand, whens, otherwise } => case(operand.as_deref(), whens, otherwise.as_deref(), e.span, scope, diags),
+        A::Cast(inner, ty) => {
+            let operand = lower(inner, scope, diags);
+            let to = lower_type(ty, diags)?;
+            let operand = operand?;
+            if to.is_complex() || operand.ty.as_ref().is_some_and(Type::is_complex) {
+                diags.push(type_error("casts to or from arrays and structs are not supported".to_string(), e.span));
+                return None;
+            }
+            Some(node(ExprKind::Cast { operand: Box::new(operand), to: to.clone() }, Some(to), e.span))
+        }
+        A::Call(name, args) => crate::functions::call(name, args, e.span, scope, diags),
+    }
+}
+
+fn unary(op: UnOp, inner: &ast::Expr, span: Span, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
+    let operand = lower(inner, scope, diags)?;
+    let (ok, ty, op_ir, need) = match op {
+        UnOp::Not => (operand.ty.as_ref().is_none_or(|t| *t == Type::Boolean), Some(Type::Boolean), UnaryOp::Not, "a boolean"),
+        UnOp::Neg => (operand.ty.as_ref().is_none_or(Type::is_numeric), operand.ty.clone(), UnaryOp::Neg, "a number"),
+    };
+    if !ok {
+        let word = if op == UnOp::Not { "not" } else { "-" };
+        diags.push(type_error(format!("`{word}` needs {need}, found {}", show(&operand.ty)), inner.span));
+        return None;
+    }
+    Some(node(ExprKind::Unary { op: op_ir, operand: Box::new(operand) }, ty, span))
+}
+
+fn binary(
+    op: BinOp,
+    l: &ast::Expr,
+    r: &ast::Expr,
+    span: Span,
+    scope: &Scope<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Expr> {
+    let (left, right) = (lower(l, scope, diags), lower(r, scope, diags));
+    let (left, right) = (left?, right?);
+    let (lt, rt) = (&left.ty, &right.ty);
+    let (op_ir, ty, ok, need) = match op {
+        BinOp::Or | BinOp::And => {
+            let is_bool = |t: &Option<Type>| t.as_ref().is_none_or(|t| *t == Type::Boolean);
+            let op_ir = if op == BinOp::Or { BinaryOp::Or } else { BinaryOp::And };
+            (op_ir, Some(Type::Boolean), is_bool(lt) && is_bool(rt), "booleans")
+        }
+        BinOp::Cmp(c) => (BinaryOp::Cmp(cmp(c)), Some(Type::Boolean), comparable(lt, rt), "comparable values"),
+        BinOp::Concat => {
+            let is_str = |t: &Option<Type>| t.as_ref().is_none_or(Type::is_string);
+            (BinaryOp::Concat, Some(Type::String), is_str(lt) && is_str(rt), "strings")
+        }
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+            let is_num = |t: &Option<Type>| t.as_ref().is_none_or(Type::is_numeric);
+            let ty = match (lt, rt) {
+                (Some(a), Some(b)) => Some(numeric_result(a, b)),
+                (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+                (None, None) => None,
+            };
+            let op_ir = match op {
+                BinOp::Add => BinaryOp::Add,
+                BinOp::Sub => BinaryOp::Sub,
+                BinOp::Mul => BinaryOp::Mul,
+                BinOp::Div => BinaryOp::Div,
+                _ => BinaryOp::Mod,
+            };
+            (op_ir, ty, is_num(lt) && is_num(rt), "numbers")
+        }
+    };
+    if !ok {
+        diags.push(
+            type_error(format!("`{}` needs {need}, found {} and {}", op_symbol(op), show(lt), show(rt)), span)
+                .with_label(l.span, show(lt))
+                .with_label(r.span, show(rt))
+                .with_help("convert one side explicitly with `cast(x as type)`"),
+        );
+        return None;
+    }
+    Some(node(ExprKind::Binary { op: op_ir, left: Box::new(left), right: Box::new(right) }, ty, span))
+}
+
+fn case(
+    operand: Option<&ast::Expr>,
+    whens: &[(ast::Expr, ast::Expr)],
+    otherwise: Option<&ast::Expr>,
+    span: Span,
+    scope: &Scope<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Expr> {
+    let operand = match operand {
+        Some(o) => Some(lower(o, scope, diags)?),
+        None => None,
+    };
+    let mut arms = Vec::new();
+    let mut failed = false;
+    for (cond, result) in whens {
+        let (c, r) = (lower(cond, scope, diags), lower(result, scope, diags));
+        let (Some(c), Some(r)) = (c, r) else {
+            failed = true;
+            continue;
+        };
+        let cond_ok = match &operand {
+            Some(o) => comparable(&o.ty, &c.ty),
+            None => c.ty.as_ref().is_none_or(|t| *t == Type::Boolean),
+        };
+        if !cond_ok {
+            diags.push(type_error(format!("`when` condition has type {}", show(&c.ty)), cond.span));
+            failed = true;
+        }
+        arms.push(When { condition: c, result: r });
+    }
+    let otherwise = match otherwise {
+        Some(o) => Some(Box::new(lower(o, scope, diags)?)),
+        None => None,
+    };
+    if failed {
+        return None;
+    }
+    let mut types: Vec<Option<Type>> = arms.iter().map(|a| a.result.ty.clone()).collect();
+    types.extend(otherwise.iter().map(|o| o.ty.clone()));
+    let ty = match common_type(&types) {
+        Ok(t) => t,
+        Err((a, b)) => {
+            diags.push(type_error(format!("`case` results mix {} and {}", show(&a), show(&b)), span));
+            return None;
+        }
+    };
+    let kind = ExprKind::Case { operand: operand.map(Box::new), whens: arms, otherwise };
+    Some(node(kind, ty, span))
+}
+
+/// Resolves the common type of function arguments (coalesce, greatest, least).
+pub fn common_of(args: &[Expr], span: Span, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Option<Type>> {
+    let types: Vec<Option<Type>> = args.iter().map(|a| a.ty.clone()).collect();
+    match common_type(&types) {
+        Ok(t) => Some(t),
+        Err((a, b)) => {
+            diags.push(Diagnostic::new(
+                Code::FunctionSignature,
+                format!("arguments of `{name}` mix {} and {}", show(&a), show(&b)),
+                span,
+            ));
+            None
+        }
+    }
+}
+
+/// Suggests an allow-listed function for an unknown name.
+pub fn unknown_function(name: &ast::Ident) -> Diagnostic {
+    let mut d = Diagnostic::new(Code::UnknownFunction, format!("unknown function `{}`", name.name), name.span)
+        .with_primary_label("not in the portable function set");
+    if let Some(s) = did_you_mean(&name.name, Function::ALL.iter().map(|f| f.name())) {
+        d = d.with_help(format!("did you mean `{s}`?"));
+    } else {
+        d = d.with_help("see `dqc explain E0103` for the functions that mean the same on every engine");
+    }
+    d
+}
+
+fn cmp(c: ast::CmpOp) -> CmpOp {
+    match c {
+        ast::CmpOp::Eq => CmpOp::Eq,
+        ast::CmpOp::Ne => CmpOp::Ne,
+        ast::CmpOp::Lt => CmpOp::Lt,
+        ast::CmpOp::Le => CmpOp::Le,
+        ast::CmpOp::Gt => CmpOp::Gt,
+        ast::CmpOp::Ge => CmpOp::Ge,
+    }
+}
+
+/// Converts a syntax comparison operator to the IR one.
+pub fn cmp_op(c: ast::CmpOp) -> CmpOp {
+    cmp(c)
+}
+
+fn op_symbol(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Or => "or",
+        BinOp::And => "and",
+        BinOp::Cmp(c) => c.as_str(),
+        BinOp::Concat => "||",
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Mod => "%",
+    }
+}

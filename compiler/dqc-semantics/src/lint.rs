@@ -1,0 +1,221 @@
+//! Contradictions and redundancy between the rules of one contract.
+
+use std::cmp::Ordering;
+
+use dqc_diagnostics::{Code, Diagnostic, Span};
+use dqc_ir::{Bound, Contract, Measure, Rule, RuleKind, Value};
+
+use crate::literal::number_value;
+
+/// Orders two values of the same kind; dates compare with timestamps at midnight.
+pub fn cmp_values(a: &Value, b: &Value) -> Option<Ordering> {
+    let temporal = |v: &Value| match v {
+        Value::Date(d) => Some(format!("{d} 00:00:00")),
+        Value::Timestamp(t) => Some(t.clone()),
+        _ => None,
+    };
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => number_value(x).partial_cmp(&number_value(y)),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => Some(temporal(a)?.cmp(&temporal(b)?)),
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.clone(),
+        Value::String(s) => format!("'{s}'"),
+        Value::Date(d) => format!("date '{d}'"),
+        Value::Timestamp(t) => format!("timestamp '{t}'"),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_string(),
+    }
+}
+
+/// True when no value lies between the bounds.
+fn empty(min: &Option<Bound>, max: &Option<Bound>) -> bool {
+    let (Some(lo), Some(hi)) = (min, max) else { return false };
+    match cmp_values(&lo.value, &hi.value) {
+        Some(Ordering::Greater) => true,
+        Some(Ordering::Equal) => !(lo.inclusive && hi.inclusive),
+        _ => false,
+    }
+}
+
+/// True when `v` lies within the bounds.
+fn within(v: &Value, min: &Option<Bound>, max: &Option<Bound>) -> bool {
+    let lo_ok = min.as_ref().is_none_or(|b| match cmp_values(v, &b.value) {
+        Some(Ordering::Greater) => true,
+        Some(Ordering::Equal) => b.inclusive,
+        Some(Ordering::Less) => false,
+        None => true,
+    });
+    let hi_ok = max.as_ref().is_none_or(|b| match cmp_values(v, &b.value) {
+        Some(Ordering::Less) => true,
+        Some(Ordering::Equal) => b.inclusive,
+        Some(Ordering::Greater) => false,
+        None => true,
+    });
+    lo_ok && hi_ok
+}
+
+/// The tighter of two lower (or upper) bounds.
+fn tighter(a: &Option<Bound>, b: &Option<Bound>, lower: bool) -> Option<Bound> {
+    match (a, b) {
+        (None, x) | (x, None) => x.clone(),
+        (Some(x), Some(y)) => {
+            let ord = cmp_values(&x.value, &y.value)?;
+            let pick_x = match ord {
+                Ordering::Equal => !x.inclusive,
+                Ordering::Greater => lower,
+                Ordering::Less => !lower,
+            };
+            Some(if pick_x { x.clone() } else { y.clone() })
+        }
+    }
+}
+
+/// True when range a's bounds lie within range b's (a implies b).
+fn implies(a: (&Option<Bound>, &Option<Bound>), b: (&Option<Bound>, &Option<Bound>)) -> bool {
+    let lo = match (a.0, b.0) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(x), Some(y)) => match cmp_values(&x.value, &y.value) {
+            Some(Ordering::Greater) => true,
+            Some(Ordering::Equal) => y.inclusive || !x.inclusive,
+            _ => false,
+        },
+    };
+    let hi = match (a.1, b.1) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(x), Some(y)) => match cmp_values(&x.value, &y.value) {
+            Some(Ordering::Less) => true,
+            Some(Ordering::Equal) => y.inclusive || !x.inclusive,
+            _ => false,
+        },
+    };
+    lo && hi
+}
+
+fn span(r: &Rule) -> Span {
+    r.span.unwrap_or_default()
+}
+
+/// A rule that applies to every row (no filter, no tolerance).
+fn unconditional(r: &Rule) -> bool {
+    r.filter.is_none() && r.min_pass_percent.is_none()
+}
+
+/// Reports empty ranges (E0601) and returns the rules that remain.
+pub fn empty_ranges(rules: Vec<Rule>, diags: &mut Vec<Diagnostic>) -> Vec<Rule> {
+    rules
+        .into_iter()
+        .filter(|r| {
+            let (min, max) = match &r.kind {
+                RuleKind::Range { min, max, .. } | RuleKind::RowCount { min, max } => (min, max),
+                _ => return true,
+            };
+            if empty(min, max) {
+                let (lo, hi) = (min.as_ref().map(|b| show(&b.value)), max.as_ref().map(|b| show(&b.value)));
+                diags.push(
+                    Diagnostic::new(
+                        Code::EmptyRange,
+                        format!("range from {} to {} is empty", lo.unwrap_or_default(), hi.unwrap_or_default()),
+                        span(r),
+                    )
+                    .with_primary_label("no value satisfies this")
+                    .with_help("swap the bounds, or make equal bounds inclusive"),
+                );
+                return false;
+            }
+            true
+        })
+        .collect()
+}
+
+/// Reports rules that contradict each other (E0602, E0604) or say nothing new (W0701),
+/// and nullable grain columns (W0702).
+pub fn lint_contract(contract: &Contract, diags: &mut Vec<Diagnostic>) {
+    let rules = &contract.rules;
+    for (i, a) in rules.iter().enumerate() {
+        for b in rules.iter().skip(i + 1) {
+            pair(a, b, diags);
+        }
+    }
+    for g in &contract.grain {
+        if let Some(col) = contract.column(g).filter(|c| c.nullable) {
+            let covered = rules.iter().any(|r| matches!(&r.kind, RuleKind::NotNull { column } if column == &col.name) && unconditional(r));
+            if !covered {
+                diags.push(
+                    Diagnostic::new(Code::NullableGrainColumn, format!("grain column `{}` is nullable", col.name), col.span.unwrap_or_default())
+                        .with_primary_label("declared without `not null`")
+                        .with_help("declare it `not null`; NULL keys escape uniqueness checks"),
+                );
+            }
+        }
+    }
+}
+
+fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
+    if a.kind == b.kind && a.filter == b.filter && a.min_pass_percent == b.min_pass_percent {
+        diags.push(
+            Diagnostic::new(Code::RedundantRule, "rule repeats an earlier rule", span(b))
+                .with_primary_label("same as the earlier rule")
+                .with_label(span(a), "earlier rule"),
+        );
+        return;
+    }
+    if !(unconditional(a) && unconditional(b)) {
+        return;
+    }
+    match (&a.kind, &b.kind) {
+        (
+            RuleKind::Range { column: c1, measure: m1, min: lo1, max: hi1 },
+            RuleKind::Range { column: c2, measure: m2, min: lo2, max: hi2 },
+        ) if c1 == c2 && m1 == m2 => {
+            let lo = tighter(lo1, lo2, true);
+            let hi = tighter(hi1, hi2, false);
+            if empty(&lo, &hi) {
+                diags.push(
+                    Diagnostic::new(Code::ContradictoryRules, format!("no value of `{c1}` satisfies both rules"), span(b))
+                        .with_primary_label("contradicts the earlier rule")
+                        .with_label(span(a), "earlier rule"),
+                );
+            } else if a.severity == b.severity && a.stage == b.stage {
+                if implies((lo1, hi1), (lo2, hi2)) {
+                    redundant(b, a, diags);
+                } else if implies((lo2, hi2), (lo1, hi1)) {
+                    redundant(a, b, diags);
+                }
+            }
+        }
+        (RuleKind::AllowedValues { column, values }, RuleKind::Range { column: c2, measure: Measure::Value, min, max })
+        | (RuleKind::Range { column: c2, measure: Measure::Value, min, max }, RuleKind::AllowedValues { column, values })
+            if column == c2 =>
+        {
+            let (allowed_rule, range_rule) = if matches!(a.kind, RuleKind::AllowedValues { .. }) { (a, b) } else { (b, a) };
+            let outside: Vec<String> = values.iter().filter(|v| !within(v, min, max)).map(show).collect();
+            if !outside.is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        Code::AllowedValuesOutsideRange,
+                        format!("allowed value(s) {} of `{column}` lie outside the declared range", outside.join(", ")),
+                        span(allowed_rule),
+                    )
+                    .with_primary_label("allowed here")
+                    .with_label(span(range_rule), "but excluded by this range"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn redundant(wide: &Rule, narrow: &Rule, diags: &mut Vec<Diagnostic>) {
+    diags.push(
+        Diagnostic::new(Code::RedundantRule, format!("rule `{}` is implied by rule `{}`", wide.id, narrow.id), span(wide))
+            .with_primary_label("always holds when the narrower rule holds")
+            .with_label(span(narrow), "narrower rule"),
+    );
+}

@@ -1,0 +1,232 @@
+//! Column types: lowering written types, and reading Glue catalog type strings.
+
+use dqc_diagnostics::{did_you_mean, Code, Diagnostic};
+use dqc_ir::{Field, Type};
+use dqc_syntax::ast::{TypeExpr, TypeExprKind};
+
+const SIMPLE: &[(&str, Type)] = &[
+    ("string", Type::String),
+    ("tinyint", Type::Tinyint),
+    ("smallint", Type::Smallint),
+    ("int", Type::Int),
+    ("integer", Type::Int),
+    ("bigint", Type::Bigint),
+    ("float", Type::Float),
+    ("real", Type::Float),
+    ("double", Type::Double),
+    ("boolean", Type::Boolean),
+    ("date", Type::Date),
+    ("timestamp", Type::Timestamp),
+];
+
+const ALL_NAMES: &[&str] = &[
+    "string", "varchar", "char", "tinyint", "smallint", "int", "integer", "bigint", "float", "real", "double",
+    "decimal", "boolean", "date", "timestamp", "array", "struct",
+];
+
+/// Lowers a written type; reports unknown names and invalid parameters.
+pub fn lower_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+    match &t.kind {
+        TypeExprKind::Named(name) => {
+            if let Some((_, ty)) = SIMPLE.iter().find(|(n, _)| n == name) {
+                return Some(ty.clone());
+            }
+            if name == "decimal" {
+                return Some(Type::Decimal { precision: 10, scale: 0 });
+            }
+            let mut d = Diagnostic::new(Code::UnknownType, format!("unknown type `{name}`"), t.span)
+                .with_primary_label("not a column type");
+            if matches!(name.as_str(), "varchar" | "char") {
+                d = d.with_help(format!("`{name}` needs a length, such as `{name}(50)`"));
+            } else if let Some(s) = did_you_mean(name, ALL_NAMES.iter().copied()) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            diags.push(d);
+            None
+        }
+        TypeExprKind::Param(name, params) => lower_param(t, name, params, diags),
+        TypeExprKind::Array(inner) => {
+            Some(Type::Array { element: Box::new(lower_type(inner, diags)?) })
+        }
+        TypeExprKind::Struct(fields) => {
+            let mut out = Vec::new();
+            for (name, ty) in fields {
+                out.push(Field { name: name.name.clone(), ty: lower_type(ty, diags)? });
+            }
+            Some(Type::Struct { fields: out })
+        }
+    }
+}
+
+fn lower_param(
+    t: &TypeExpr,
+    name: &str,
+    params: &[(String, dqc_diagnostics::Span)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Type> {
+    let numbers: Vec<Option<u32>> = params.iter().map(|(p, _)| p.parse::<u32>().ok()).collect();
+    let bad = |message: String, span| Diagnostic::new(Code::InvalidTypeParameter, message, span);
+    match (name, numbers.as_slice()) {
+        ("varchar" | "char", [n]) => match n {
+            Some(n) if *n >= 1 => Some(if name == "varchar" {
+                Type::Varchar { length: *n }
+            } else {
+                Type::Char { length: *n }
+            }),
+            _ => {
+                diags.push(bad(format!("`{name}` length must be at least 1"), t.span));
+                None
+            }
+        },
+        ("decimal", [p]) | ("decimal", [p, _]) => {
+            let s = numbers.get(1).copied().unwrap_or(Some(0));
+            match (p, s) {
+                (Some(p), Some(s)) if (1..=38).contains(p) && s <= *p => Some(Type::Decimal { precision: *p, scale: s }),
+                (Some(p), _) if !(1..=38).contains(p) => {
+                    let span = params.first().map(|(_, s)| *s).unwrap_or(t.span);
+                    diags.push(
+                        bad(format!("decimal precision {p} is outside 1..=38"), span)
+                            .with_primary_label("precision")
+                            .with_help("Athena and Spark support at most 38 digits"),
+                    );
+                    None
+                }
+                _ => {
+                    let span = params.get(1).map(|(_, s)| *s).unwrap_or(t.span);
+                    diags.push(
+                        bad("decimal scale must not exceed its precision".to_string(), span)
+                            .with_primary_label("scale")
+                            .with_help("write decimal(p, s) with s <= p"),
+                    );
+                    None
+                }
+            }
+        }
+        _ => {
+            let known = SIMPLE.iter().any(|(n, _)| *n == name);
+            let message = if known {
+                format!("type `{name}` takes no parameters")
+            } else if ["varchar", "char", "decimal"].contains(&name) {
+                format!("wrong number of parameters for `{name}`")
+            } else {
+                format!("unknown type `{name}`")
+            };
+            let code = if known || ["varchar", "char", "decimal"].contains(&name) {
+                Code::InvalidTypeParameter
+            } else {
+                Code::UnknownType
+            };
+            diags.push(Diagnostic::new(code, message, t.span));
+            None
+        }
+    }
+}
+
+/// Parses a Glue catalog type string (`decimal(12,2)`, `array<struct<a:int>>`).
+pub fn parse_glue_type(text: &str) -> Option<Type> {
+    let mut p = GlueTypeParser { s: text.trim().as_bytes(), pos: 0 };
+    let t = p.ty()?;
+    p.skip_ws();
+    (p.pos == p.s.len()).then_some(t)
+}
+
+struct GlueTypeParser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl GlueTypeParser<'_> {
+    fn skip_ws(&mut self) {
+        while self.s.get(self.pos).is_some_and(|b| b.is_ascii_whitespace()) {
+            self.pos += 1;
+        }
+    }
+
+    fn word(&mut self) -> String {
+        self.skip_ws();
+        let start = self.pos;
+        while self.s.get(self.pos).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+            self.pos += 1;
+        }
+        String::from_utf8_lossy(self.s.get(start..self.pos).unwrap_or_default()).to_ascii_lowercase()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_ws();
+        if self.s.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn number(&mut self) -> Option<u32> {
+        self.word().parse().ok()
+    }
+
+    fn ty(&mut self) -> Option<Type> {
+        let name = self.word();
+        match name.as_str() {
+            "varchar" | "char" => {
+                if !self.eat(b'(') {
+                    return Some(Type::String);
+                }
+                let length = self.number()?;
+                self.eat(b')').then_some(if name == "varchar" { Type::Varchar { length } } else { Type::Char { length } })
+            }
+            "decimal" => {
+                if !self.eat(b'(') {
+                    return Some(Type::Decimal { precision: 10, scale: 0 });
+                }
+                let precision = self.number()?;
+                let scale = if self.eat(b',') { self.number()? } else { 0 };
+                self.eat(b')').then_some(Type::Decimal { precision, scale })
+            }
+            "array" => {
+                if !self.eat(b'<') {
+                    return None;
+                }
+                let element = self.ty()?;
+                self.eat(b'>').then_some(Type::Array { element: Box::new(element) })
+            }
+            "struct" => {
+                if !self.eat(b'<') {
+                    return None;
+                }
+                let mut fields = Vec::new();
+                loop {
+                    let name = self.word();
+                    if name.is_empty() || !self.eat(b':') {
+                        return None;
+                    }
+                    fields.push(Field { name, ty: self.ty()? });
+                    if self.eat(b'>') {
+                        return Some(Type::Struct { fields });
+                    }
+                    if !self.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            other => SIMPLE.iter().find(|(n, _)| *n == other).map(|(_, t)| t.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glue_types() {
+        assert_eq!(parse_glue_type("decimal(12,2)"), Some(Type::Decimal { precision: 12, scale: 2 }));
+        assert_eq!(parse_glue_type("INT"), Some(Type::Int));
+        assert_eq!(
+            parse_glue_type("array<struct<a:int,b:string>>").map(|t| t.to_string()).as_deref(),
+            Some("array<struct<a:int,b:string>>")
+        );
+        assert_eq!(parse_glue_type("map<string,int>"), None);
+        assert_eq!(parse_glue_type("varchar(10) x"), None);
+    }
+}
