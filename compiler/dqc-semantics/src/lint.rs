@@ -169,11 +169,9 @@ fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
     if !(unconditional(a) && unconditional(b)) {
         return;
     }
-    match (&a.kind, &b.kind) {
-        (
-            RuleKind::Range { column: c1, measure: m1, min: lo1, max: hi1 },
-            RuleKind::Range { column: c2, measure: m2, min: lo2, max: hi2 },
-        ) if c1 == c2 && m1 == m2 => {
+    if let (Some((k1, lo1, hi1)), Some((k2, lo2, hi2))) = (range_of(&a.kind), range_of(&b.kind)) {
+        if k1 == k2 {
+            let c1 = k1.0.unwrap_or("row count");
             let lo = tighter(lo1, lo2, true);
             let hi = tighter(hi1, hi2, false);
             if empty(&lo, &hi) {
@@ -190,6 +188,9 @@ fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        return;
+    }
+    match (&a.kind, &b.kind) {
         (RuleKind::AllowedValues { column, values }, RuleKind::Range { column: c2, measure: Measure::Value, min, max })
         | (RuleKind::Range { column: c2, measure: Measure::Value, min, max }, RuleKind::AllowedValues { column, values })
             if column == c2 =>
@@ -209,6 +210,16 @@ fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The bounds of a range-like rule, keyed by what they constrain (`None` is the row count).
+#[allow(clippy::type_complexity, reason = "a private helper returning borrowed parts")]
+fn range_of(kind: &RuleKind) -> Option<((Option<&str>, Measure), &Option<Bound>, &Option<Bound>)> {
+    match kind {
+        RuleKind::Range { column, measure, min, max } => Some(((Some(column.as_str()), *measure), min, max)),
+        RuleKind::RowCount { min, max } => Some(((None, Measure::Value), min, max)),
+        _ => None,
     }
 }
 

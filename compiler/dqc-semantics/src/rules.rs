@@ -484,7 +484,11 @@ pub fn derive_id(kind: &RuleKind) -> String {
         RuleKind::Regex { column, .. } => format!("regex_{}", slug(column)),
         RuleKind::ForeignKey { columns, table, .. } => format!("fk_{}_{}", join(columns), slug(&table.table)),
         RuleKind::Freshness { column, .. } => format!("freshness_{}", slug(column)),
-        RuleKind::RowCount { .. } => "row_count".to_string(),
+        RuleKind::RowCount { min, max } => match (min.is_some(), max.is_some()) {
+            (true, false) => "min_row_count".to_string(),
+            (false, true) => "max_row_count".to_string(),
+            _ => "row_count".to_string(),
+        },
         RuleKind::RowCountAnomaly { .. } => "row_count_anomaly".to_string(),
         RuleKind::Check { expr } => {
             let canonical = serde_json::to_string(&strip_spans(expr)).unwrap_or_default();

@@ -60,6 +60,11 @@ impl Printer<'_> {
         }
     }
 
+    /// A blank line may be printed: not at the start of output or of a block, and not twice.
+    fn can_open_blank(&self) -> bool {
+        !self.out.is_empty() && !first_in_block_after_brace(&self.out) && !self.out.ends_with("\n\n")
+    }
+
     /// True when the author left a blank line between the last printed thing and `start`.
     fn blank_line_before(&self, start: u32) -> bool {
         let gap = self.source.get(self.last_end as usize..start as usize).unwrap_or("");
@@ -69,7 +74,7 @@ impl Printer<'_> {
     /// Prints the comments that come before `start`, and a blank line where the author had one.
     fn leading(&mut self, start: u32, level: usize, first_in_block: bool) {
         while let Some(c) = self.comments.get(self.next_comment).filter(|c| c.span.start < start) {
-            if self.blank_line_before(c.span.start) && !self.out.is_empty() && !first_in_block_after_brace(&self.out) {
+            if self.blank_line_before(c.span.start) && self.can_open_blank() {
                 self.out.push('\n');
             }
             self.indent(level);
@@ -77,7 +82,7 @@ impl Printer<'_> {
             self.last_end = c.span.end;
             self.next_comment += 1;
         }
-        let blank = self.blank_line_before(start) && !self.out.is_empty() && !first_in_block_after_brace(&self.out);
+        let blank = self.blank_line_before(start) && self.can_open_blank();
         if blank || (!first_in_block && level == 0 && !self.out.is_empty() && !self.out.ends_with("\n\n")) {
             self.out.push('\n');
         }
@@ -100,7 +105,7 @@ impl Printer<'_> {
     /// Prints the comments left before a closing brace at `close`.
     fn before_close(&mut self, close: u32, level: usize) {
         while let Some(c) = self.comments.get(self.next_comment).filter(|c| c.span.start < close) {
-            if self.blank_line_before(c.span.start) && !first_in_block_after_brace(&self.out) {
+            if self.blank_line_before(c.span.start) && self.can_open_blank() {
                 self.out.push('\n');
             }
             self.indent(level);
@@ -132,14 +137,10 @@ impl Printer<'_> {
     fn item(&mut self, item: &Item) {
         let is_block = matches!(item.kind, ItemKind::Columns(_) | ItemKind::Rules(_));
         if is_block && !first_in_block_after_brace(&self.out) && !self.out.ends_with("\n\n") {
-            // Blocks are always set off by a blank line.
-            self.leading(item.span.start, 1, true);
-            if !self.out.ends_with("\n\n") && !first_in_block_after_brace(&self.out) {
-                self.out.push('\n');
-            }
-        } else {
-            self.leading(item.span.start, 1, true);
+            // Blocks, with the comments before them, are always set off by a blank line.
+            self.out.push('\n');
         }
+        self.leading(item.span.start, 1, true);
         self.indent(1);
         match &item.kind {
             ItemKind::Owner(s) => self.line(format!("owner {}", quote_string(&s.value)), item.span.end),
