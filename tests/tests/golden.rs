@@ -141,12 +141,20 @@ fn err_case(dir: &Path) -> Result<(), Failed> {
             let r = render(&diags, &[json]);
             (diags, r)
         }
-        Some((_, _, Some(contract))) => {
-            let mut sources = vec![Source::new(format!("{} (imported)", relative(&dir.join("input.json"))), contract)];
+        Some((json, import_diags, Some(contract))) => {
+            // Import warnings point into the JSON, checker diagnostics into the generated text.
+            let mut sources = vec![Source::new(format!("{} (imported)", json.name), contract)];
             sources.extend(case_sources(dir));
             let checked = dqc_compiler::check(&sources);
-            let r = render(&checked.diagnostics, &sources);
-            (checked.diagnostics, r)
+            let mut r = String::new();
+            if !import_diags.is_empty() {
+                r.push_str(&render(&import_diags, &[json]));
+                r.push('\n');
+            }
+            r.push_str(&render(&checked.diagnostics, &sources));
+            let mut all = import_diags;
+            all.extend(checked.diagnostics);
+            (all, r)
         }
         _ => {
             let sources = case_sources(dir);

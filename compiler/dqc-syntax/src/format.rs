@@ -10,7 +10,7 @@ use crate::ast::*;
 
 /// Formats a parsed file. `source` must be the text `file` was parsed from.
 pub fn format_file(file: &SourceFile, source: &str) -> String {
-    let mut p = Printer { source, comments: &file.comments, next_comment: 0, last_end: 0, out: String::new() };
+    let mut p = Printer { source, comments: &file.comments, next_comment: 0, last_end: 0, out: String::new(), open_block: false };
     for (i, contract) in file.contracts.iter().enumerate() {
         p.leading(contract.span.start, 0, i == 0);
         p.contract(contract);
@@ -51,6 +51,8 @@ struct Printer<'a> {
     next_comment: usize,
     last_end: u32,
     out: String,
+    /// True right after a line that opened a block, where no blank line belongs.
+    open_block: bool,
 }
 
 impl Printer<'_> {
@@ -62,7 +64,7 @@ impl Printer<'_> {
 
     /// A blank line may be printed: not at the start of output or of a block, and not twice.
     fn can_open_blank(&self) -> bool {
-        !self.out.is_empty() && !first_in_block_after_brace(&self.out) && !self.out.ends_with("\n\n")
+        !self.out.is_empty() && !self.open_block && !self.out.ends_with("\n\n")
     }
 
     /// True when the author left a blank line between the last printed thing and `start`.
@@ -81,6 +83,7 @@ impl Printer<'_> {
             self.out.push_str(&format!("--{}\n", c.text));
             self.last_end = c.span.end;
             self.next_comment += 1;
+            self.open_block = false;
         }
         let blank = self.blank_line_before(start) && self.can_open_blank();
         if blank || (!first_in_block && level == 0 && !self.out.is_empty() && !self.out.ends_with("\n\n")) {
@@ -92,7 +95,7 @@ impl Printer<'_> {
     fn trailing(&mut self, end: u32) {
         if let Some(c) = self.comments.get(self.next_comment) {
             let gap = self.source.get(end as usize..c.span.start as usize).unwrap_or("\n");
-            if c.span.start >= end && !gap.contains('\n') {
+            if c.span.start >= end && gap.trim_matches([' ', '\t', ',', '\r']).is_empty() {
                 self.out.push_str(&format!(" --{}", c.text));
                 self.last_end = c.span.end;
                 self.next_comment += 1;
@@ -112,6 +115,7 @@ impl Printer<'_> {
             self.out.push_str(&format!("--{}\n", c.text));
             self.last_end = c.span.end;
             self.next_comment += 1;
+            self.open_block = false;
         }
         self.last_end = close;
     }
@@ -125,18 +129,20 @@ impl Printer<'_> {
         let brace = self.source.get(c.name.span.end as usize..).and_then(|r| r.find('{')).unwrap_or(0);
         self.trailing(c.name.span.end + u32::try_from(brace + 1).unwrap_or(0));
         self.out.push('\n');
+        self.open_block = true;
         self.last_end = c.name.span.end;
         for item in &c.items {
             self.item(item);
         }
         self.before_close(c.close.start, 1);
         self.out.push_str("}\n");
+        self.open_block = false;
         self.trailing(c.close.end);
     }
 
     fn item(&mut self, item: &Item) {
         let is_block = matches!(item.kind, ItemKind::Columns(_) | ItemKind::Rules(_));
-        if is_block && !first_in_block_after_brace(&self.out) && !self.out.ends_with("\n\n") {
+        if is_block && !self.open_block && !self.out.ends_with("\n\n") {
             // Blocks, with the comments before them, are always set off by a blank line.
             self.out.push('\n');
         }
@@ -162,6 +168,7 @@ impl Printer<'_> {
     }
 
     fn line(&mut self, text: String, end: u32) {
+        self.open_block = false;
         self.out.push_str(&text);
         self.trailing(end);
         self.out.push('\n');
@@ -169,6 +176,7 @@ impl Printer<'_> {
 
     fn columns(&mut self, block: &Block<Column>) {
         self.out.push_str("columns {\n");
+        self.open_block = true;
         let names: Vec<String> = block.entries.iter().map(|c| quote_ident(&c.name.name)).collect();
         let types: Vec<String> = block.entries.iter().map(|c| type_expr(&c.ty)).collect();
         let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
@@ -182,33 +190,38 @@ impl Printer<'_> {
                 text = format!("{name:<name_w$} {ty:<type_w$} {attrs}");
             }
             text.push(',');
+            self.open_block = false;
             self.out.push_str(&text);
             self.trailing(col.span.end);
             self.out.push('\n');
         }
         self.before_close(block.close.start, 2);
         self.indent(1);
-        self.out.push_str("}\n");
+        self.out.push_str("}");
+        self.open_block = false;
+        self.trailing(block.close.end);
+        self.out.push('\n');
     }
 
     fn rules(&mut self, block: &Block<Rule>) {
         self.out.push_str("rules {\n");
+        self.open_block = true;
         for rule in &block.entries {
             self.leading(rule.span.start, 2, false);
             self.indent(2);
             let text = rule_text(rule);
+            self.open_block = false;
             self.out.push_str(&text);
             self.trailing(rule.span.end);
             self.out.push('\n');
         }
         self.before_close(block.close.start, 2);
         self.indent(1);
-        self.out.push_str("}\n");
+        self.out.push_str("}");
+        self.open_block = false;
+        self.trailing(block.close.end);
+        self.out.push('\n');
     }
-}
-
-fn first_in_block_after_brace(out: &str) -> bool {
-    out.trim_end_matches([' ']).ends_with("{\n")
 }
 
 fn table_name(t: &TableName) -> String {

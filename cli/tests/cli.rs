@@ -1,0 +1,145 @@
+//! The `dqc` binary: exit codes, output streams, help, and file handling.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dqc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dqc")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run dqc")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dqc-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn check_clean_project_exits_zero() {
+    let out = dqc(&["check", "examples/loans/contracts"], &root());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("checked 4 contract(s) in 4 file(s): 0 errors, 0 warnings"));
+}
+
+#[test]
+fn check_errors_exit_one_with_location_and_help() {
+    let out = dqc(&["check", "golden/err/e0101_unknown_column"], &root());
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("error[E0101]: unknown column `emi_amout`"), "{err}");
+    assert!(err.contains("golden/err/e0101_unknown_column/contract.dqc:9:14"), "{err}");
+    assert!(err.contains("help: did you mean `emi_amount`?"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no colour when NO_COLOR is set or output is piped");
+}
+
+#[test]
+fn check_json_format_is_machine_readable() {
+    let out = dqc(&["check", "--format", "json", "golden/err/e0101_unknown_column"], &root());
+    assert_eq!(out.status.code(), Some(1));
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    let first = &items[0];
+    assert_eq!(first["code"], "E0101");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["primary"]["line"], 2);
+    assert_eq!(first["help"], "did you mean `payment_date`?");
+}
+
+#[test]
+fn missing_path_is_an_io_error() {
+    let out = dqc(&["check", "no/such/dir"], &root());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no such file or directory: no/such/dir"));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let out = dqc(&["check", "--format", "yaml"], &root());
+    assert_eq!(out.status.code(), Some(2));
+    let out = dqc(&["frobnicate"], &root());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [&["--help"][..], &["check", "--help"], &["fmt", "--help"], &["ir", "--help"], &["import", "--help"], &["export", "json", "--help"], &["explain", "--help"]] {
+        let out = dqc(cmd, &root());
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}");
+        assert!(text(&out.stdout).contains("Usage: dqc"), "{cmd:?}: {}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn fmt_check_then_fix() {
+    let dir = scratch("fmt");
+    let file = dir.join("t.dqc");
+    std::fs::write(&file, "CONTRACT t { COLUMNS { id BIGINT NOT NULL } -- keep me\n}\n").unwrap();
+    let out = dqc(&["fmt", "--check", "t.dqc"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("would reformat t.dqc"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "CONTRACT t { COLUMNS { id BIGINT NOT NULL } -- keep me\n}\n");
+    let out = dqc(&["fmt", "t.dqc"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let formatted = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(formatted, "contract t {\n  columns {\n    id bigint not null,\n  } -- keep me\n}\n");
+    let out = dqc(&["fmt", "--check", "t.dqc"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn fmt_reports_syntax_errors_without_touching_the_file() {
+    let dir = scratch("fmt-bad");
+    std::fs::write(dir.join("bad.dqc"), "contract t { columns { id } }\n").unwrap();
+    let out = dqc(&["fmt", "bad.dqc"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error[E0001]"));
+    assert_eq!(std::fs::read_to_string(dir.join("bad.dqc")).unwrap(), "contract t { columns { id } }\n");
+}
+
+#[test]
+fn ir_prints_json_with_hashes_and_schema() {
+    let out = dqc(&["ir", "examples/loans/contracts"], &root());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ir: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ir["contracts"].as_array().unwrap().len(), 4);
+    assert!(ir["contracts"][0]["hash"].as_str().unwrap().starts_with("sha256:"));
+    let order: Vec<&str> = ir["load_order"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let pos = |t: &str| order.iter().position(|o| *o == t).unwrap();
+    assert!(pos("analytics_db.dim_customer") < pos("analytics_db.dim_loan"));
+    assert!(pos("analytics_db.dim_loan") < pos("analytics_db.loan_repayment_fact"));
+    let out = dqc(&["ir", "--schema"], &root());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["title"], "Project");
+}
+
+#[test]
+fn explain_known_and_unknown_codes() {
+    let out = dqc(&["explain", "e0302"], &root());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("E0302 (error): regex feature not portable across engines"));
+    let out = dqc(&["explain", "E9999"], &root());
+    assert_eq!(out.status.code(), Some(2));
+    let out = dqc(&["explain", "--list"], &root());
+    assert!(text(&out.stdout).lines().count() >= 40);
+}
+
+#[test]
+fn import_then_export_round_trips() {
+    let dir = scratch("import");
+    let out = dqc(&["import", "golden/ok/seed_llm_output/input.json", "--out", dir.join("fact.dqc").to_str().unwrap()], &root());
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", text(&out.stderr));
+    let contract = std::fs::read_to_string(dir.join("fact.dqc")).unwrap();
+    assert!(contract.contains("contract loan_repayment_fact {"), "{contract}");
+    std::fs::copy(root().join("golden/ok/seed_llm_output/dims.dqc"), dir.join("dims.dqc")).unwrap();
+    let out = dqc(&["export", "json", "."], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let export: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(export.as_array().unwrap().len(), 3);
+}
