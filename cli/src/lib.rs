@@ -207,10 +207,7 @@ fn check(args: CheckArgs, color: bool) -> Result<ExitCode, Fatal> {
             eprint_diagnostics(&checked.diagnostics, &sources, color);
             let contracts = checked.project.contracts.len();
             let files = sources.iter().filter(|s| !s.is_catalog_snapshot()).count();
-            eprintln!(
-                "checked {contracts} contract(s) in {files} file(s): {}",
-                render::summary(&checked.diagnostics)
-            );
+            eprintln!("checked {contracts} contract(s) in {files} file(s): {}", render::summary(&checked.diagnostics));
         }
     }
     Ok(exit(checked.has_errors()))

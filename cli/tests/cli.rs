@@ -1,5 +1,7 @@
 //! The `dqc` binary: exit codes, output streams, help, and file handling.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -69,7 +71,15 @@ fn usage_errors_exit_two() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [&["--help"][..], &["check", "--help"], &["fmt", "--help"], &["ir", "--help"], &["import", "--help"], &["export", "json", "--help"], &["explain", "--help"]] {
+    for cmd in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["fmt", "--help"],
+        &["ir", "--help"],
+        &["import", "--help"],
+        &["export", "json", "--help"],
+        &["explain", "--help"],
+    ] {
         let out = dqc(cmd, &root());
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");
         assert!(text(&out.stdout).contains("Usage: dqc"), "{cmd:?}: {}", text(&out.stdout));
@@ -133,7 +143,10 @@ fn explain_known_and_unknown_codes() {
 #[test]
 fn import_then_export_round_trips() {
     let dir = scratch("import");
-    let out = dqc(&["import", "golden/ok/seed_llm_output/input.json", "--out", dir.join("fact.dqc").to_str().unwrap()], &root());
+    let out = dqc(
+        &["import", "golden/ok/seed_llm_output/input.json", "--out", dir.join("fact.dqc").to_str().unwrap()],
+        &root(),
+    );
     assert!(out.status.code().is_some_and(|c| c <= 1), "{}", text(&out.stderr));
     let contract = std::fs::read_to_string(dir.join("fact.dqc")).unwrap();
     assert!(contract.contains("contract loan_repayment_fact {"), "{contract}");

@@ -20,9 +20,8 @@ pub fn blessing() -> bool {
 /// Reads the inputs of a case: `*.dqc` and `*.catalog.json` files, sorted, named by their
 /// path relative to the repository root so rendered diagnostics are stable.
 pub fn case_sources(dir: &Path) -> Vec<Source> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     paths.sort();
     paths
         .into_iter()

@@ -1,6 +1,8 @@
 //! Golden tests: one named test per case in `golden/ok` and `golden/err`, plus tidy and
 //! coverage checks. `UPDATE_EXPECT=1 cargo test -p dqc-tests --test golden` re-blesses.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -36,7 +38,10 @@ fn fail(message: impl Into<String>) -> Failed {
 }
 
 /// Imports `input.json` when the case has one, giving the contract text it becomes.
-fn imported(dir: &Path) -> Result<Option<(Source, Vec<dqc_compiler::diagnostics::Diagnostic>, Option<String>)>, Failed> {
+/// An imported case: the JSON source, the import diagnostics, and the contract text.
+type Imported = (Source, Vec<dqc_compiler::diagnostics::Diagnostic>, Option<String>);
+
+fn imported(dir: &Path) -> Result<Option<Imported>, Failed> {
     let path = dir.join("input.json");
     if !path.exists() {
         return Ok(None);

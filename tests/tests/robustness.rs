@@ -2,6 +2,8 @@
 //! checker, formatter, importer or renderer panic, and whatever parses formats into text that
 //! parses again to the same contracts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
 use dqc_compiler::diagnostics::FileId;
 use dqc_compiler::Source;
 use dqc_tests::{case_sources, cases};
@@ -9,21 +11,64 @@ use proptest::prelude::*;
 
 /// Tokens that often appear in contracts, so random input reaches deep into the grammar.
 const TOKENS: &[&str] = &[
-    "contract ", "db.t ", "{", "}", "(", ")", ",", ":", "columns ", "rules ", "not null ", "unique ", "in ",
-    "between ", "and ", "or ", "check ", "where ", "severity warn ", "stage pre_load ", "because 'x' ", "x ",
-    "y ", "bigint", "string", "decimal(12, 2)", "date '2024-01-01'", "'a'", "1", "-1.5", "1e9", ">= ", "< ",
-    "matches '^a+$' ", "references db.t (x) ", "freshness x within 1 hours ", "row_count ", "within 20% of average over 7 days ",
-    "length(x) ", "case when x then 1 else 2 end ", "cast(x as int) ", "lower(x) ", "-- c\n", "\n", " ", "\"q\"\"i\" ",
-    "at least 99% ", "keep first by x desc ", "||", "%", "é", "\u{0}", "'", "\"",
+    "contract ",
+    "db.t ",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ":",
+    "columns ",
+    "rules ",
+    "not null ",
+    "unique ",
+    "in ",
+    "between ",
+    "and ",
+    "or ",
+    "check ",
+    "where ",
+    "severity warn ",
+    "stage pre_load ",
+    "because 'x' ",
+    "x ",
+    "y ",
+    "bigint",
+    "string",
+    "decimal(12, 2)",
+    "date '2024-01-01'",
+    "'a'",
+    "1",
+    "-1.5",
+    "1e9",
+    ">= ",
+    "< ",
+    "matches '^a+$' ",
+    "references db.t (x) ",
+    "freshness x within 1 hours ",
+    "row_count ",
+    "within 20% of average over 7 days ",
+    "length(x) ",
+    "case when x then 1 else 2 end ",
+    "cast(x as int) ",
+    "lower(x) ",
+    "-- c\n",
+    "\n",
+    " ",
+    "\"q\"\"i\" ",
+    "at least 99% ",
+    "keep first by x desc ",
+    "||",
+    "%",
+    "é",
+    "\u{0}",
+    "'",
+    "\"",
 ];
 
 fn ok_inputs() -> Vec<String> {
-    cases("ok")
-        .iter()
-        .flat_map(|d| case_sources(d))
-        .filter(|s| !s.is_catalog_snapshot())
-        .map(|s| s.text)
-        .collect()
+    cases("ok").iter().flat_map(|d| case_sources(d)).filter(|s| !s.is_catalog_snapshot()).map(|s| s.text).collect()
 }
 
 fn exercise(text: &str) {

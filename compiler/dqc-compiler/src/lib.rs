@@ -7,8 +7,8 @@
 //! seed JSON --import--> contract text (then parse/check as above)
 //! ```
 
-use dqc_diagnostics::{Diagnostic, FileId};
 pub use dqc_diagnostics as diagnostics;
+use dqc_diagnostics::{Diagnostic, FileId};
 pub use dqc_ir as ir;
 use dqc_ir::Project;
 
@@ -66,10 +66,8 @@ pub fn check(sources: &[Source]) -> Checked {
             Err(d) => diagnostics.push(d),
         }
     }
-    let files: Vec<dqc_semantics::ParsedFile<'_>> = parsed
-        .iter()
-        .map(|(file, source, ast)| dqc_semantics::ParsedFile { file: *file, source, ast })
-        .collect();
+    let files: Vec<dqc_semantics::ParsedFile<'_>> =
+        parsed.iter().map(|(file, source, ast)| dqc_semantics::ParsedFile { file: *file, source, ast }).collect();
     let (project, more) = dqc_semantics::check_project(&files, &snapshots);
     diagnostics.extend(more);
     dqc_diagnostics::sort(&mut diagnostics);

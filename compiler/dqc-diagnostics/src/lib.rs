@@ -15,15 +15,11 @@ use serde::{Deserialize, Serialize};
 pub use codes::Code;
 
 /// Identifies one source text in a compilation (an index into the caller's list of sources).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, JsonSchema)]
 pub struct FileId(pub u32);
 
 /// A byte range in one source text.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Span {
     /// The source text the range belongs to.
     pub file: FileId,
@@ -136,9 +132,7 @@ impl Diagnostic {
 /// Sorts diagnostics by file, position, then code, so output order never depends on the order
 /// in which checks ran.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
-    });
+    diagnostics.sort_by(|a, b| (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message)));
 }
 
 /// Suggests the candidate closest to `name`, if one is close enough to be a plausible typo.

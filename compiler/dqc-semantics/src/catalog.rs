@@ -60,8 +60,12 @@ pub fn check_catalog(contracts: &[Contract], snapshots: &[Snapshot<'_>], diags: 
             Err(e) => {
                 let at = offset_of(snap.text, e.line(), e.column());
                 diags.push(
-                    Diagnostic::new(Code::InvalidCatalogSnapshot, format!("not a Glue GetTable response: {e}"), Span::new(snap.file, at, at + 1))
-                        .with_help("save the output of `aws glue get-table --database-name DB --name TABLE`"),
+                    Diagnostic::new(
+                        Code::InvalidCatalogSnapshot,
+                        format!("not a Glue GetTable response: {e}"),
+                        Span::new(snap.file, at, at + 1),
+                    )
+                    .with_help("save the output of `aws glue get-table --database-name DB --name TABLE`"),
                 );
                 continue;
             }
@@ -116,9 +120,13 @@ fn drift(contract: &Contract, t: &GlueTable, snap: &Snapshot<'_>, diags: &mut Ve
         let span = col.span.unwrap_or_default();
         match catalog.iter().find(|g| g.name.eq_ignore_ascii_case(&col.name)) {
             None => diags.push(
-                Diagnostic::new(Code::CatalogColumnMissing, format!("column `{}` is not in the catalog table `{table}`", col.name), span)
-                    .with_primary_label("declared here")
-                    .with_help("add the column to the table, or remove it from the contract"),
+                Diagnostic::new(
+                    Code::CatalogColumnMissing,
+                    format!("column `{}` is not in the catalog table `{table}`", col.name),
+                    span,
+                )
+                .with_primary_label("declared here")
+                .with_help("add the column to the table, or remove it from the contract"),
             ),
             Some(g) => {
                 let catalog_type: Option<Type> = parse_glue_type(&g.ty);
@@ -126,7 +134,10 @@ fn drift(contract: &Contract, t: &GlueTable, snap: &Snapshot<'_>, diags: &mut Ve
                     diags.push(
                         Diagnostic::new(
                             Code::CatalogTypeMismatch,
-                            format!("column `{}` is `{}` in the contract but `{}` in the catalog", col.name, col.ty, g.ty),
+                            format!(
+                                "column `{}` is `{}` in the contract but `{}` in the catalog",
+                                col.name, col.ty, g.ty
+                            ),
                             span,
                         )
                         .with_primary_label(format!("contract says `{}`", col.ty))
@@ -155,7 +166,11 @@ fn drift(contract: &Contract, t: &GlueTable, snap: &Snapshot<'_>, diags: &mut Ve
         diags.push(
             Diagnostic::new(
                 Code::CatalogPartitionMismatch,
-                format!("partition keys are ({}) in the contract but ({}) in the catalog", declared.join(", "), keys.join(", ")),
+                format!(
+                    "partition keys are ({}) in the contract but ({}) in the catalog",
+                    declared.join(", "),
+                    keys.join(", ")
+                ),
                 head(contract),
             )
             .with_label(find_in(snap, "PartitionKeys"), "catalog partition keys"),

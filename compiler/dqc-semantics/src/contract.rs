@@ -23,7 +23,8 @@ pub struct Draft<'a> {
 
 /// Lowers a contract's properties and columns.
 pub fn lower_header<'a>(c: &'a ast::Contract, source: &'a str, diags: &mut Vec<Diagnostic>) -> Draft<'a> {
-    let table = TableRef { database: c.name.database.as_ref().map(|d| d.name.clone()), table: c.name.table.name.clone() };
+    let table =
+        TableRef { database: c.name.database.as_ref().map(|d| d.name.clone()), table: c.name.table.name.clone() };
     let mut ir = Contract {
         table,
         owner: None,
@@ -44,14 +45,18 @@ pub fn lower_header<'a>(c: &'a ast::Contract, source: &'a str, diags: &mut Vec<D
         let word = property_word(&item.kind);
         if let Some((_, first)) = seen.iter().find(|(w, _)| *w == word) {
             diags.push(
-                Diagnostic::new(Code::DuplicateProperty, format!("`{word}` is given twice in this contract"), item.span)
-                    .with_primary_label("second one")
-                    .with_label(*first, "first given here")
-                    .with_help(if matches!(item.kind, ItemKind::Columns(_) | ItemKind::Rules(_)) {
-                        "merge the two blocks into one"
-                    } else {
-                        "keep one of them"
-                    }),
+                Diagnostic::new(
+                    Code::DuplicateProperty,
+                    format!("`{word}` is given twice in this contract"),
+                    item.span,
+                )
+                .with_primary_label("second one")
+                .with_label(*first, "first given here")
+                .with_help(if matches!(item.kind, ItemKind::Columns(_) | ItemKind::Rules(_)) {
+                    "merge the two blocks into one"
+                } else {
+                    "keep one of them"
+                }),
             );
             continue;
         }
@@ -118,8 +123,12 @@ fn lower_sla(sla: &ast::Sla, diags: &mut Vec<Diagnostic>) -> Option<Sla> {
                 (Ok(h), Ok(m)) if h < 24 && m < 60 => Some(format!("{h:02}:{m:02}")),
                 _ => {
                     diags.push(
-                        Diagnostic::new(Code::InvalidPropertyValue, format!("`{}` is not a time of day", t.value), t.span)
-                            .with_primary_label("expected 00:00 to 23:59"),
+                        Diagnostic::new(
+                            Code::InvalidPropertyValue,
+                            format!("`{}` is not a time of day", t.value),
+                            t.span,
+                        )
+                        .with_primary_label("expected 00:00 to 23:59"),
                     );
                     return None;
                 }

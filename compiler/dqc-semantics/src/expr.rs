@@ -159,10 +159,13 @@ pub fn lower(e: &ast::Expr, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> O
                     return None;
                 }
             }
-            let kind = ExprKind::Between { operand: Box::new(o), low: Box::new(l), high: Box::new(h), negated: *negated };
+            let kind =
+                ExprKind::Between { operand: Box::new(o), low: Box::new(l), high: Box::new(h), negated: *negated };
             Some(node(kind, Some(Type::Boolean), e.span))
         }
-        A::Case { operand, whens, otherwise } => case(operand.as_deref(), whens, otherwise.as_deref(), e.span, scope, diags),
+        A::Case { operand, whens, otherwise } => {
+            case(operand.as_deref(), whens, otherwise.as_deref(), e.span, scope, diags)
+        }
         A::Cast(inner, ty) => {
             let operand = lower(inner, scope, diags);
             let to = lower_type(ty, diags)?;
@@ -180,7 +183,9 @@ pub fn lower(e: &ast::Expr, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> O
 fn unary(op: UnOp, inner: &ast::Expr, span: Span, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
     let operand = lower(inner, scope, diags)?;
     let (ok, ty, op_ir, need) = match op {
-        UnOp::Not => (operand.ty.as_ref().is_none_or(|t| *t == Type::Boolean), Some(Type::Boolean), UnaryOp::Not, "a boolean"),
+        UnOp::Not => {
+            (operand.ty.as_ref().is_none_or(|t| *t == Type::Boolean), Some(Type::Boolean), UnaryOp::Not, "a boolean")
+        }
         UnOp::Neg => (operand.ty.as_ref().is_none_or(Type::is_numeric), operand.ty.clone(), UnaryOp::Neg, "a number"),
     };
     if !ok {

@@ -28,7 +28,9 @@ impl Arg {
             Arg::Num => t.is_numeric(),
             Arg::Int => t.is_integer(),
             Arg::Temporal => t.is_temporal(),
-            Arg::Unit => matches!(&e.kind, ExprKind::Literal { value: Value::String(u) } if DATE_UNITS.contains(&u.as_str())),
+            Arg::Unit => {
+                matches!(&e.kind, ExprKind::Literal { value: Value::String(u) } if DATE_UNITS.contains(&u.as_str()))
+            }
         }
     }
 

@@ -52,7 +52,10 @@ pub fn check_project(files: &[ParsedFile<'_>], snapshots: &[Snapshot<'_>]) -> (P
     }
     report_duplicate_contracts(&drafts, &mut diags);
     let index = project::TableIndex {
-        entries: drafts.iter().map(|d| project::IndexEntry { table: d.ir.table.clone(), columns: &d.ir.columns }).collect(),
+        entries: drafts
+            .iter()
+            .map(|d| project::IndexEntry { table: d.ir.table.clone(), columns: &d.ir.columns })
+            .collect(),
     };
     let mut edges = Vec::new();
     let mut all_rules = Vec::new();
@@ -90,9 +93,13 @@ fn report_duplicate_contracts(drafts: &[contract::Draft<'_>], diags: &mut Vec<Di
         });
         if let Some(e) = earlier {
             diags.push(
-                Diagnostic::new(Code::DuplicateContract, format!("table `{}` already has a contract", d.ir.table.qualified()), d.ast.name.span)
-                    .with_primary_label("second contract")
-                    .with_label(e.ast.name.span, "first contract"),
+                Diagnostic::new(
+                    Code::DuplicateContract,
+                    format!("table `{}` already has a contract", d.ir.table.qualified()),
+                    d.ast.name.span,
+                )
+                .with_primary_label("second contract")
+                .with_label(e.ast.name.span, "first contract"),
             );
         }
     }
@@ -122,14 +129,20 @@ fn lower_rules(
     // Implicit rules come first, in column order, unless an explicit rule on the same column refines them.
     for (col, nn) in d.ir.columns.iter().zip(&d.not_null_spans) {
         let Some(span) = nn else { continue };
-        let explicit = ast_rules.iter().find(|r| matches!(&r.body, RuleBody::NotNull(c) if c.name.eq_ignore_ascii_case(&col.name)));
+        let explicit = ast_rules
+            .iter()
+            .find(|r| matches!(&r.body, RuleBody::NotNull(c) if c.name.eq_ignore_ascii_case(&col.name)));
         if let Some(r) = explicit {
             let plain = r.modifiers.iter().all(|m| matches!(m, ast::Modifier::Because(..))) && r.id.is_none();
             if plain {
                 diags.push(
-                    Diagnostic::new(Code::RedundantRule, format!("column `{}` is already declared `not null`", col.name), r.span)
-                        .with_primary_label("implied by the declaration")
-                        .with_label(*span, "declared here"),
+                    Diagnostic::new(
+                        Code::RedundantRule,
+                        format!("column `{}` is already declared `not null`", col.name),
+                        r.span,
+                    )
+                    .with_primary_label("implied by the declaration")
+                    .with_label(*span, "declared here"),
                 );
             }
             continue;
@@ -152,9 +165,13 @@ fn lower_rules(
         if let Some(first) = out.iter().find(|o| o.id == lowered.rule.id) {
             let same = first.kind == lowered.rule.kind && first.filter == lowered.rule.filter;
             if !same || r.id.is_some() {
-                let mut diag = Diagnostic::new(Code::DuplicateRuleId, format!("rule id `{}` is used twice", lowered.rule.id), r.span)
-                    .with_primary_label("second rule with this id")
-                    .with_label(first.span.unwrap_or_default(), "first rule with this id");
+                let mut diag = Diagnostic::new(
+                    Code::DuplicateRuleId,
+                    format!("rule id `{}` is used twice", lowered.rule.id),
+                    r.span,
+                )
+                .with_primary_label("second rule with this id")
+                .with_label(first.span.unwrap_or_default(), "first rule with this id");
                 if r.id.is_none() {
                     diag = diag.with_help(format!("give this rule its own id: `{}_2: ...`", lowered.rule.id));
                 }

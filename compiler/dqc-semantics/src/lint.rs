@@ -145,12 +145,18 @@ pub fn lint_contract(contract: &Contract, diags: &mut Vec<Diagnostic>) {
     }
     for g in &contract.grain {
         if let Some(col) = contract.column(g).filter(|c| c.nullable) {
-            let covered = rules.iter().any(|r| matches!(&r.kind, RuleKind::NotNull { column } if column == &col.name) && unconditional(r));
+            let covered = rules
+                .iter()
+                .any(|r| matches!(&r.kind, RuleKind::NotNull { column } if column == &col.name) && unconditional(r));
             if !covered {
                 diags.push(
-                    Diagnostic::new(Code::NullableGrainColumn, format!("grain column `{}` is nullable", col.name), col.span.unwrap_or_default())
-                        .with_primary_label("declared without `not null`")
-                        .with_help("declare it `not null`; NULL keys escape uniqueness checks"),
+                    Diagnostic::new(
+                        Code::NullableGrainColumn,
+                        format!("grain column `{}` is nullable", col.name),
+                        col.span.unwrap_or_default(),
+                    )
+                    .with_primary_label("declared without `not null`")
+                    .with_help("declare it `not null`; NULL keys escape uniqueness checks"),
                 );
             }
         }
@@ -176,9 +182,13 @@ fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
             let hi = tighter(hi1, hi2, false);
             if empty(&lo, &hi) {
                 diags.push(
-                    Diagnostic::new(Code::ContradictoryRules, format!("no value of `{c1}` satisfies both rules"), span(b))
-                        .with_primary_label("contradicts the earlier rule")
-                        .with_label(span(a), "earlier rule"),
+                    Diagnostic::new(
+                        Code::ContradictoryRules,
+                        format!("no value of `{c1}` satisfies both rules"),
+                        span(b),
+                    )
+                    .with_primary_label("contradicts the earlier rule")
+                    .with_label(span(a), "earlier rule"),
                 );
             } else if a.severity == b.severity && a.stage == b.stage {
                 if implies((lo1, hi1), (lo2, hi2)) {
@@ -191,11 +201,16 @@ fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
         return;
     }
     match (&a.kind, &b.kind) {
-        (RuleKind::AllowedValues { column, values }, RuleKind::Range { column: c2, measure: Measure::Value, min, max })
-        | (RuleKind::Range { column: c2, measure: Measure::Value, min, max }, RuleKind::AllowedValues { column, values })
-            if column == c2 =>
-        {
-            let (allowed_rule, range_rule) = if matches!(a.kind, RuleKind::AllowedValues { .. }) { (a, b) } else { (b, a) };
+        (
+            RuleKind::AllowedValues { column, values },
+            RuleKind::Range { column: c2, measure: Measure::Value, min, max },
+        )
+        | (
+            RuleKind::Range { column: c2, measure: Measure::Value, min, max },
+            RuleKind::AllowedValues { column, values },
+        ) if column == c2 => {
+            let (allowed_rule, range_rule) =
+                if matches!(a.kind, RuleKind::AllowedValues { .. }) { (a, b) } else { (b, a) };
             let outside: Vec<String> = values.iter().filter(|v| !within(v, min, max)).map(show).collect();
             if !outside.is_empty() {
                 diags.push(
@@ -225,8 +240,12 @@ fn range_of(kind: &RuleKind) -> Option<((Option<&str>, Measure), &Option<Bound>,
 
 fn redundant(wide: &Rule, narrow: &Rule, diags: &mut Vec<Diagnostic>) {
     diags.push(
-        Diagnostic::new(Code::RedundantRule, format!("rule `{}` is implied by rule `{}`", wide.id, narrow.id), span(wide))
-            .with_primary_label("always holds when the narrower rule holds")
-            .with_label(span(narrow), "narrower rule"),
+        Diagnostic::new(
+            Code::RedundantRule,
+            format!("rule `{}` is implied by rule `{}`", wide.id, narrow.id),
+            span(wide),
+        )
+        .with_primary_label("always holds when the narrower rule holds")
+        .with_label(span(narrow), "narrower rule"),
     );
 }

@@ -113,9 +113,8 @@ pub fn normalize_timestamp(text: &str) -> Option<String> {
 
 /// Turns a literal into a value without a target type; reports malformed dates and numbers.
 pub fn lower_literal(lit: &Literal, diags: &mut Vec<Diagnostic>) -> Option<Value> {
-    let bad = |what: &str, text: &str| {
-        Diagnostic::new(Code::InvalidLiteral, format!("invalid {what} `{text}`"), lit.span)
-    };
+    let bad =
+        |what: &str, text: &str| Diagnostic::new(Code::InvalidLiteral, format!("invalid {what} `{text}`"), lit.span);
     match &lit.kind {
         LiteralKind::Number(raw) => match canonical_number(raw) {
             Some(n) => Some(Value::Number(n)),

@@ -64,8 +64,12 @@ pub fn lower_foreign_key(
     let target = match matches.as_slice() {
         [one] => *one,
         [] => {
-            let mut d = Diagnostic::new(Code::UnknownTable, format!("no contract describes table `{}`", written(table)), table.span)
-                .with_primary_label("referenced here");
+            let mut d = Diagnostic::new(
+                Code::UnknownTable,
+                format!("no contract describes table `{}`", written(table)),
+                table.span,
+            )
+            .with_primary_label("referenced here");
             let names: Vec<String> = ctx.index.entries.iter().map(|e| e.table.qualified()).collect();
             let shorts: Vec<&str> = ctx.index.entries.iter().map(|e| e.table.table.as_str()).collect();
             if let Some(s) = did_you_mean(&table.table.name, shorts.iter().copied()) {
@@ -78,8 +82,11 @@ pub fn lower_foreign_key(
             return None;
         }
         many => {
-            let names: Vec<String> =
-                many.iter().filter_map(|i| ctx.index.entries.get(*i)).map(|e| format!("`{}`", e.table.qualified())).collect();
+            let names: Vec<String> = many
+                .iter()
+                .filter_map(|i| ctx.index.entries.get(*i))
+                .map(|e| format!("`{}`", e.table.qualified()))
+                .collect();
             diags.push(
                 Diagnostic::new(Code::UnknownTable, format!("table `{}` is ambiguous", written(table)), table.span)
                     .with_help(format!("qualify it with its database: {}", names.join(" or "))),
@@ -125,11 +132,7 @@ pub fn lower_foreign_key(
                         Code::ForeignKeyTypeMismatch,
                         format!(
                             "`{}` ({}) cannot reference `{}.{}` ({})",
-                            local_col.name,
-                            local_col.ty,
-                            entry.table.table,
-                            target_col.name,
-                            target_col.ty
+                            local_col.name, local_col.ty, entry.table.table, target_col.name, target_col.ty
                         ),
                         span,
                     )
@@ -194,7 +197,10 @@ pub fn dependency_order(names: &[String], edges: &[Edge], diags: &mut Vec<Diagno
         if let Some((first, rest)) = cycle_edges.split_first() {
             let mut d = Diagnostic::new(
                 Code::DependencyCycle,
-                format!("foreign keys form a cycle between {}", tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "foreign keys form a cycle between {}",
+                    tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                ),
                 first.span,
             )
             .with_primary_label("this reference is part of the cycle")

@@ -28,8 +28,12 @@ pub fn check_pattern(pattern: &str, span: Span, source_text: Option<&str>, diags
             _ => (0, pattern.len(), e.to_string()),
         };
         diags.push(
-            Diagnostic::new(Code::InvalidRegex, format!("invalid regex: {message}"), inner_span(span, pattern, source_text, offset, len))
-                .with_primary_label(message),
+            Diagnostic::new(
+                Code::InvalidRegex,
+                format!("invalid regex: {message}"),
+                inner_span(span, pattern, source_text, offset, len),
+            )
+            .with_primary_label(message),
         );
         return false;
     }

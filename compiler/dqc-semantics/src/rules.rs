@@ -1,9 +1,7 @@
 //! Lowering of rules: resolving columns, typing literals, choosing ids, severities and stages.
 
 use dqc_diagnostics::{did_you_mean, Code, Diagnostic, Span};
-use dqc_ir::{
-    AnomalyMethod, Bound, Column, KeepPolicy, Measure, Operand, Rule, RuleKind, Severity, Stage, Value,
-};
+use dqc_ir::{AnomalyMethod, Bound, Column, KeepPolicy, Measure, Operand, Rule, RuleKind, Severity, Stage, Value};
 use dqc_syntax::ast::{self, AnomalyBand, CmpOp, Literal, Modifier, RuleBody, Subject};
 
 use crate::expr::{check_condition, cmp_op};
@@ -44,7 +42,8 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
         return None;
     }
     let stage_inferred = mods.stage.is_none();
-    let stage = mods.stage.map(|(s, _)| s).unwrap_or(if kind.is_row_level() { Stage::PreLoad } else { Stage::PostLoad });
+    let stage =
+        mods.stage.map(|(s, _)| s).unwrap_or(if kind.is_row_level() { Stage::PreLoad } else { Stage::PostLoad });
     if let Some((Stage::PreLoad, span)) = mods.stage {
         if matches!(kind, RuleKind::Freshness { .. } | RuleKind::RowCount { .. } | RuleKind::RowCountAnomaly { .. }) {
             diags.push(
@@ -75,8 +74,12 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
     }
     if let (RuleKind::RowCountAnomaly { .. }, Some(f)) = (&kind, &mods.filter) {
         diags.push(
-            Diagnostic::new(Code::ModifierNotApplicable, "`where` does not apply to a row count anomaly rule", f.span.unwrap_or(r.span))
-                .with_primary_label("the anomaly is measured on the whole table"),
+            Diagnostic::new(
+                Code::ModifierNotApplicable,
+                "`where` does not apply to a row count anomaly rule",
+                f.span.unwrap_or(r.span),
+            )
+            .with_primary_label("the anomaly is measured on the whole table"),
         );
         return None;
     }
@@ -134,11 +137,13 @@ fn lower_modifiers(mods: &[Modifier], ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnos
                 Some(f) => out.filter = Some(f),
                 None => ok = false,
             },
-            Modifier::Severity(w, _) => match keyword(w, &[("error", 0), ("warn", 1), ("warning", 1)], "severity", diags) {
-                Some(0) => out.severity = Some(Severity::Error),
-                Some(_) => out.severity = Some(Severity::Warn),
-                None => ok = false,
-            },
+            Modifier::Severity(w, _) => {
+                match keyword(w, &[("error", 0), ("warn", 1), ("warning", 1)], "severity", diags) {
+                    Some(0) => out.severity = Some(Severity::Error),
+                    Some(_) => out.severity = Some(Severity::Warn),
+                    None => ok = false,
+                }
+            }
             Modifier::Stage(w, span) => match keyword(w, &[("pre_load", 0), ("post_load", 1)], "stage", diags) {
                 Some(0) => out.stage = Some((Stage::PreLoad, *span)),
                 Some(_) => out.stage = Some((Stage::PostLoad, *span)),
@@ -196,7 +201,9 @@ fn lower_body(
         RuleBody::Unique { columns, keep } => {
             let cols = resolve_all(&columns.columns, ctx, diags);
             let keep = match keep {
-                Some(k) => Some(KeepPolicy { order_by: scope.resolve(&k.by, diags)?.name.clone(), descending: k.descending }),
+                Some(k) => {
+                    Some(KeepPolicy { order_by: scope.resolve(&k.by, diags)?.name.clone(), descending: k.descending })
+                }
                 None => None,
             };
             let cols = cols?;
@@ -213,7 +220,9 @@ fn lower_body(
             let secs = duration_seconds(within, &[("minute", 60), ("hour", 3600), ("day", 86400)], diags);
             let col = col?;
             if !col.ty.is_temporal() {
-                diags.push(mismatch("freshness", col, column.span).with_help("freshness needs a date or timestamp column"));
+                diags.push(
+                    mismatch("freshness", col, column.span).with_help("freshness needs a date or timestamp column"),
+                );
                 return None;
             }
             Some(RuleKind::Freshness { column: col.name.clone(), max_age_seconds: secs? })
@@ -225,7 +234,11 @@ fn lower_body(
                 AnomalyBand::StdDev(k) => match lower_literal(k, diags) {
                     Some(Value::Number(n)) if number_value(&n) > 0.0 => Some(AnomalyMethod::StdDevs { k: n }),
                     Some(_) => {
-                        diags.push(Diagnostic::new(Code::InvalidThreshold, "the number of standard deviations must be positive", k.span));
+                        diags.push(Diagnostic::new(
+                            Code::InvalidThreshold,
+                            "the number of standard deviations must be positive",
+                            k.span,
+                        ));
                         None
                     }
                     None => None,
@@ -255,21 +268,16 @@ fn lower_body(
             }
             let mut out = Vec::new();
             for lit in values {
-                let v = lower_literal(lit, diags).and_then(|v| check_value_for_type(v, &col.ty, &col.name, lit.span, true, diags));
+                let v = lower_literal(lit, diags)
+                    .and_then(|v| check_value_for_type(v, &col.ty, &col.name, lit.span, true, diags));
                 out.extend(v);
             }
             (out.len() == values.len()).then(|| RuleKind::AllowedValues { column: col.name.clone(), values: out })
         }
-        RuleBody::Between { subject, low, high } => {
-            range(subject, Some((low, true)), Some((high, true)), ctx, diags)
+        RuleBody::Between { subject, low, high } => range(subject, Some((low, true)), Some((high, true)), ctx, diags),
+        RuleBody::Chain { low, low_op, subject, high_op, high } => {
+            range(subject, Some((low, *low_op == CmpOp::Le)), Some((high, *high_op == CmpOp::Le)), ctx, diags)
         }
-        RuleBody::Chain { low, low_op, subject, high_op, high } => range(
-            subject,
-            Some((low, *low_op == CmpOp::Le)),
-            Some((high, *high_op == CmpOp::Le)),
-            ctx,
-            diags,
-        ),
         RuleBody::Compare { subject, op, rhs } => compare(subject, *op, rhs, ctx, diags),
     }
 }
@@ -282,8 +290,12 @@ fn compare(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<RuleKind> {
     match (rhs, op) {
-        (ast::Operand::Literal(l), CmpOp::Lt | CmpOp::Le) => range(subject, None, Some((l, op == CmpOp::Le)), ctx, diags),
-        (ast::Operand::Literal(l), CmpOp::Gt | CmpOp::Ge) => range(subject, Some((l, op == CmpOp::Ge)), None, ctx, diags),
+        (ast::Operand::Literal(l), CmpOp::Lt | CmpOp::Le) => {
+            range(subject, None, Some((l, op == CmpOp::Le)), ctx, diags)
+        }
+        (ast::Operand::Literal(l), CmpOp::Gt | CmpOp::Ge) => {
+            range(subject, Some((l, op == CmpOp::Ge)), None, ctx, diags)
+        }
         (ast::Operand::Literal(l), CmpOp::Eq) if !matches!(subject, Subject::Column(_)) => {
             range(subject, Some((l, true)), Some((l, true)), ctx, diags)
         }
@@ -293,7 +305,8 @@ fn compare(
                 diags.push(mismatch("comparison", col, subject.span()));
                 return None;
             }
-            let v = lower_literal(l, diags).and_then(|v| check_value_for_type(v, &col.ty, &col.name, l.span, false, diags))?;
+            let v = lower_literal(l, diags)
+                .and_then(|v| check_value_for_type(v, &col.ty, &col.name, l.span, false, diags))?;
             Some(RuleKind::Compare { column: col.name.clone(), op: cmp_op(op), right: Operand::Value { value: v } })
         }
         (ast::Operand::Column(other), _) => {
@@ -334,8 +347,12 @@ fn range(
             Value::Number(n) if !n.starts_with('-') && !n.contains('.') => Some(Value::Number(n)),
             other => {
                 diags.push(
-                    Diagnostic::new(Code::LiteralTypeMismatch, format!("{what} bounds are whole numbers >= 0"), lit.span)
-                        .with_primary_label(format!("found {}", crate::literal::value_kind(&other))),
+                    Diagnostic::new(
+                        Code::LiteralTypeMismatch,
+                        format!("{what} bounds are whole numbers >= 0"),
+                        lit.span,
+                    )
+                    .with_primary_label(format!("found {}", crate::literal::value_kind(&other))),
                 );
                 None
             }
@@ -386,7 +403,12 @@ fn range(
 }
 
 /// The column of a value rule; `row_count` and `length(...)` are not allowed here.
-fn value_subject<'a>(subject: &Subject, what: &str, ctx: &RuleCtx<'a>, diags: &mut Vec<Diagnostic>) -> Option<&'a Column> {
+fn value_subject<'a>(
+    subject: &Subject,
+    what: &str,
+    ctx: &RuleCtx<'a>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'a Column> {
     match subject {
         Subject::Column(id) => ctx.scope.resolve(id, diags),
         other => {
@@ -421,8 +443,9 @@ fn duration_seconds(d: &ast::Duration, units: &[(&str, u64)], diags: &mut Vec<Di
     let singular = unit.strip_suffix('s').unwrap_or(&unit);
     let Some((_, factor)) = units.iter().find(|(u, _)| *u == singular) else {
         let names: Vec<String> = units.iter().map(|(u, _)| format!("{u}s")).collect();
-        let mut diag = Diagnostic::new(Code::InvalidPropertyValue, format!("unknown time unit `{}`", d.unit.name), d.unit.span)
-            .with_primary_label(format!("expected {}", names.join(", ")));
+        let mut diag =
+            Diagnostic::new(Code::InvalidPropertyValue, format!("unknown time unit `{}`", d.unit.name), d.unit.span)
+                .with_primary_label(format!("expected {}", names.join(", ")));
         if let Some(s) = did_you_mean(&unit, names.iter().map(String::as_str)) {
             diag = diag.with_help(format!("did you mean `{s}`?"));
         }
@@ -437,7 +460,11 @@ fn duration_seconds(d: &ast::Duration, units: &[(&str, u64)], diags: &mut Vec<Di
         }
         Some(a) => Some(a),
         None => {
-            diags.push(Diagnostic::new(Code::InvalidLiteral, format!("duration `{}` is too large", d.amount.0), d.amount.1));
+            diags.push(Diagnostic::new(
+                Code::InvalidLiteral,
+                format!("duration `{}` is too large", d.amount.0),
+                d.amount.1,
+            ));
             None
         }
     }
@@ -445,7 +472,8 @@ fn duration_seconds(d: &ast::Duration, units: &[(&str, u64)], diags: &mut Vec<Di
 
 /// Lowercase, `[a-z0-9_]` only, for derived ids.
 pub fn slug(name: &str) -> String {
-    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     s.trim_matches('_').to_string()
 }
 

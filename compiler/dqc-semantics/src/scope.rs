@@ -36,12 +36,9 @@ impl<'a> Scope<'a> {
 
 /// E0101 with a suggestion.
 pub fn unknown_column(ident: &Ident, table: &str, columns: &[Column]) -> Diagnostic {
-    let mut d = Diagnostic::new(
-        Code::UnknownColumn,
-        format!("unknown column `{}` in `{table}`", ident.name),
-        ident.span,
-    )
-    .with_primary_label("not a declared column");
+    let mut d =
+        Diagnostic::new(Code::UnknownColumn, format!("unknown column `{}` in `{table}`", ident.name), ident.span)
+            .with_primary_label("not a declared column");
     if let Some(s) = did_you_mean(&ident.name, columns.iter().map(|c| c.name.as_str())) {
         d = d.with_help(format!("did you mean `{s}`?"));
     } else if columns.is_empty() {

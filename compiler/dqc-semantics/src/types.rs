@@ -20,8 +20,23 @@ const SIMPLE: &[(&str, Type)] = &[
 ];
 
 const ALL_NAMES: &[&str] = &[
-    "string", "varchar", "char", "tinyint", "smallint", "int", "integer", "bigint", "float", "real", "double",
-    "decimal", "boolean", "date", "timestamp", "array", "struct",
+    "string",
+    "varchar",
+    "char",
+    "tinyint",
+    "smallint",
+    "int",
+    "integer",
+    "bigint",
+    "float",
+    "real",
+    "double",
+    "decimal",
+    "boolean",
+    "date",
+    "timestamp",
+    "array",
+    "struct",
 ];
 
 /// Lowers a written type; reports unknown names and invalid parameters.
@@ -45,9 +60,7 @@ pub fn lower_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Type> {
             None
         }
         TypeExprKind::Param(name, params) => lower_param(t, name, params, diags),
-        TypeExprKind::Array(inner) => {
-            Some(Type::Array { element: Box::new(lower_type(inner, diags)?) })
-        }
+        TypeExprKind::Array(inner) => Some(Type::Array { element: Box::new(lower_type(inner, diags)?) }),
         TypeExprKind::Struct(fields) => {
             let mut out = Vec::new();
             for (name, ty) in fields {
@@ -68,11 +81,9 @@ fn lower_param(
     let bad = |message: String, span| Diagnostic::new(Code::InvalidTypeParameter, message, span);
     match (name, numbers.as_slice()) {
         ("varchar" | "char", [n]) => match n {
-            Some(n) if *n >= 1 => Some(if name == "varchar" {
-                Type::Varchar { length: *n }
-            } else {
-                Type::Char { length: *n }
-            }),
+            Some(n) if *n >= 1 => {
+                Some(if name == "varchar" { Type::Varchar { length: *n } } else { Type::Char { length: *n } })
+            }
             _ => {
                 diags.push(bad(format!("`{name}` length must be at least 1"), t.span));
                 None
@@ -81,7 +92,9 @@ fn lower_param(
         ("decimal", [p]) | ("decimal", [p, _]) => {
             let s = numbers.get(1).copied().unwrap_or(Some(0));
             match (p, s) {
-                (Some(p), Some(s)) if (1..=38).contains(p) && s <= *p => Some(Type::Decimal { precision: *p, scale: s }),
+                (Some(p), Some(s)) if (1..=38).contains(p) && s <= *p => {
+                    Some(Type::Decimal { precision: *p, scale: s })
+                }
                 (Some(p), _) if !(1..=38).contains(p) => {
                     let span = params.first().map(|(_, s)| *s).unwrap_or(t.span);
                     diags.push(
@@ -173,7 +186,11 @@ impl GlueTypeParser<'_> {
                     return Some(Type::String);
                 }
                 let length = self.number()?;
-                self.eat(b')').then_some(if name == "varchar" { Type::Varchar { length } } else { Type::Char { length } })
+                self.eat(b')').then_some(if name == "varchar" {
+                    Type::Varchar { length }
+                } else {
+                    Type::Char { length }
+                })
             }
             "decimal" => {
                 if !self.eat(b'(') {

@@ -1,5 +1,7 @@
 //! Structural assertions on diagnostics: code, message and the exact underlined text.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
 use dqc_diagnostics::{Code, Diagnostic, FileId};
 use dqc_semantics::{check_project, ParsedFile};
 
@@ -59,11 +61,8 @@ fn dates_compare_with_timestamps_but_not_with_numbers() {
 fn stages_are_inferred_and_checked() {
     let (project, diags) = check(&with_rules("    amount > 0\n    unique id\n    row_count >= 1"));
     assert!(diags.is_empty(), "{diags:?}");
-    let stages: Vec<(&str, &str, bool)> = project.contracts[0]
-        .rules
-        .iter()
-        .map(|r| (r.id.as_str(), r.stage.as_str(), r.stage_inferred))
-        .collect();
+    let stages: Vec<(&str, &str, bool)> =
+        project.contracts[0].rules.iter().map(|r| (r.id.as_str(), r.stage.as_str(), r.stage_inferred)).collect();
     assert_eq!(
         stages,
         vec![

@@ -29,8 +29,8 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         pii_attr | kw_pii => "`pii`",
         comment_attr | kw_comment => "`comment`",
         rule_def | rule_id => "a rule",
-        not_null_rule | unique_rule | freshness_rule | anomaly_rule | check_rule | fk_rule
-        | regex_rule | allowed_rule | between_rule | chain_rule | compare_rule => "a rule",
+        not_null_rule | unique_rule | freshness_rule | anomaly_rule | check_rule | fk_rule | regex_rule
+        | allowed_rule | between_rule | chain_rule | compare_rule => "a rule",
         keep_clause | kw_keep => "`keep first by`",
         order_dir | kw_asc | kw_desc => "`asc` or `desc`",
         duration => "a duration such as `26 hours`",
@@ -45,8 +45,8 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         because_clause | kw_because => "`because`",
         percent => "a percentage such as `99%`",
         expr | operand | standalone_expr => "an expression",
-        op_or | op_and | op_concat | op_ge | op_le | op_ne | op_eq | op_gt | op_lt | op_add | op_sub
-        | op_mul | op_div | op_mod => "an operator",
+        op_or | op_and | op_concat | op_ge | op_le | op_ne | op_eq | op_gt | op_lt | op_add | op_sub | op_mul
+        | op_div | op_mod => "an operator",
         op_not | op_neg => "an expression",
         is_null | kw_is => "`is`",
         in_list | kw_in => "`in`",
@@ -114,7 +114,10 @@ pub(crate) fn convert_pest_error(error: &Error<Rule>, source: &str, file: FileId
             let unexpected: BTreeSet<&str> = negatives.iter().filter_map(|r| friendly(*r)).collect();
             let found_text = describe_found(&found);
             if !expected.is_empty() {
-                (format!("expected {}, found {found_text}", join_or(&expected)), format!("expected {}", join_or(&expected)))
+                (
+                    format!("expected {}, found {found_text}", join_or(&expected)),
+                    format!("expected {}", join_or(&expected)),
+                )
             } else if !unexpected.is_empty() {
                 (format!("unexpected {}", join_or(&unexpected)), "not allowed here".to_string())
             } else {

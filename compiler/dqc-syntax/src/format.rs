@@ -10,7 +10,14 @@ use crate::ast::*;
 
 /// Formats a parsed file. `source` must be the text `file` was parsed from.
 pub fn format_file(file: &SourceFile, source: &str) -> String {
-    let mut p = Printer { source, comments: &file.comments, next_comment: 0, last_end: 0, out: String::new(), open_block: false };
+    let mut p = Printer {
+        source,
+        comments: &file.comments,
+        next_comment: 0,
+        last_end: 0,
+        out: String::new(),
+        open_block: false,
+    };
     for (i, contract) in file.contracts.iter().enumerate() {
         p.leading(contract.span.start, 0, i == 0);
         p.contract(contract);
@@ -41,8 +48,27 @@ pub fn quote_string(value: &str) -> String {
 
 /// Must match `reserved` in grammar/contract.pest.
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "is", "null", "like", "between", "case", "when", "then", "else", "end", "true",
-    "false", "cast", "as", "where", "matches", "references", "row_count",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "null",
+    "like",
+    "between",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "true",
+    "false",
+    "cast",
+    "as",
+    "where",
+    "matches",
+    "references",
+    "row_count",
 ];
 
 struct Printer<'a> {
@@ -197,7 +223,7 @@ impl Printer<'_> {
         }
         self.before_close(block.close.start, 2);
         self.indent(1);
-        self.out.push_str("}");
+        self.out.push('}');
         self.open_block = false;
         self.trailing(block.close.end);
         self.out.push('\n');
@@ -217,7 +243,7 @@ impl Printer<'_> {
         }
         self.before_close(block.close.start, 2);
         self.indent(1);
-        self.out.push_str("}");
+        self.out.push('}');
         self.open_block = false;
         self.trailing(block.close.end);
         self.out.push('\n');
@@ -396,13 +422,9 @@ pub fn expr_text(e: &Expr) -> String {
         ExprKind::Like { expr, pattern, negated } => {
             format!("{} {}like {}", expr_text(expr), not(*negated), quote_string(&pattern.value))
         }
-        ExprKind::Between { expr, low, high, negated } => format!(
-            "{} {}between {} and {}",
-            expr_text(expr),
-            not(*negated),
-            expr_text(low),
-            expr_text(high)
-        ),
+        ExprKind::Between { expr, low, high, negated } => {
+            format!("{} {}between {} and {}", expr_text(expr), not(*negated), expr_text(low), expr_text(high))
+        }
         ExprKind::Case { operand, whens, otherwise } => {
             let mut t = "case".to_string();
             if let Some(o) = operand {

@@ -21,8 +21,7 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 
 /// Parses one source file. Parsing stops at the first syntax error.
 pub fn parse(source: &str, file: FileId) -> Result<SourceFile> {
-    let mut pairs = ContractParser::parse(Rule::file, source)
-        .map_err(|e| convert_pest_error(&e, source, file))?;
+    let mut pairs = ContractParser::parse(Rule::file, source).map_err(|e| convert_pest_error(&e, source, file))?;
     let first = pairs.next();
     let mut comments = Vec::new();
     if let Some(p) = &first {
@@ -104,7 +103,9 @@ impl Walker<'_> {
         while end > start {
             if bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
                 end -= 1;
-            } else if let Some(c) = self.comments.iter().find(|c| c.span.end as usize == end && c.span.start as usize >= start) {
+            } else if let Some(c) =
+                self.comments.iter().find(|c| c.span.end as usize == end && c.span.start as usize >= start)
+            {
                 end = c.span.start as usize;
             } else {
                 break;
@@ -306,7 +307,9 @@ impl Walker<'_> {
                 };
                 RuleBody::Compare { subject, op, rhs }
             }
-            _ => return Err(Diagnostic::new(Code::SyntaxError, "internal parser error: unknown rule", Span::default())),
+            _ => {
+                return Err(Diagnostic::new(Code::SyntaxError, "internal parser error: unknown rule", Span::default()))
+            }
         })
     }
 
@@ -419,7 +422,11 @@ impl Walker<'_> {
                 let is_date = lit.as_rule() == Rule::date_lit;
                 let mut s = self.parts(lit).into_iter();
                 let text = unquote(self.next(&mut s, "literal text")?.as_str());
-                if is_date { LiteralKind::Date(text) } else { LiteralKind::Timestamp(text) }
+                if is_date {
+                    LiteralKind::Date(text)
+                } else {
+                    LiteralKind::Timestamp(text)
+                }
             }
             _ => return Err(self.unexpected(&lit)),
         };
@@ -456,7 +463,9 @@ impl Walker<'_> {
         let expr = Box::new(lhs);
         let kind = match rule {
             Rule::is_null => ExprKind::IsNull { expr, negated },
-            Rule::in_list => ExprKind::InList { expr, list: parts.map(|p| self.expr(p)).collect::<Result<_>>()?, negated },
+            Rule::in_list => {
+                ExprKind::InList { expr, list: parts.map(|p| self.expr(p)).collect::<Result<_>>()?, negated }
+            }
             Rule::like => ExprKind::Like { expr, pattern: self.string(self.next(&mut parts, "pattern")?), negated },
             Rule::between => {
                 let low = self.expr_pairs(inner(self.next(&mut parts, "low")?))?;
@@ -561,11 +570,10 @@ fn bin_op(rule: Rule) -> BinOp {
 
 /// Parses a standalone expression (used by the JSON importer for `check` rules).
 pub fn parse_expr(source: &str, file: FileId) -> Result<Expr> {
-    let mut pairs = ContractParser::parse(Rule::standalone_expr, source)
-        .map_err(|e| convert_pest_error(&e, source, file))?;
+    let mut pairs =
+        ContractParser::parse(Rule::standalone_expr, source).map_err(|e| convert_pest_error(&e, source, file))?;
     let walker = Walker { file, source, comments: &[] };
     let top = walker.next(&mut pairs, "expression")?;
     let mut p = walker.parts(top).into_iter();
     walker.expr(walker.next(&mut p, "expression")?)
 }
-

@@ -1,5 +1,7 @@
 //! Parser tests: our AST (never pest's tree), spans, precedence, and friendly errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
 use dqc_diagnostics::FileId;
 use dqc_syntax::ast::*;
 use dqc_syntax::{expr_text, parse, parse_expr};
@@ -32,7 +34,8 @@ fn precedence_follows_sql() {
 
 #[test]
 fn keywords_are_case_insensitive_but_names_keep_case() {
-    let file = parse("CONTRACT Db.Orders { Columns { Id BIGINT NOT NULL } RULES { Id > 0 SEVERITY WARN } }", FileId(0)).unwrap();
+    let file = parse("CONTRACT Db.Orders { Columns { Id BIGINT NOT NULL } RULES { Id > 0 SEVERITY WARN } }", FileId(0))
+        .unwrap();
     let c = &file.contracts[0];
     assert_eq!(c.name.table.name, "Orders");
     let ItemKind::Columns(cols) = &c.items[0].kind else { panic!("columns") };
