@@ -27,6 +27,27 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// Groups paths into projects: each directory is one project, and the files named directly
+/// form one more. `.` when none given.
+pub fn load_projects(paths: &[PathBuf]) -> Result<Vec<Vec<Source>>, Fatal> {
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let (dirs, loose): (Vec<&PathBuf>, Vec<&PathBuf>) = paths.iter().partition(|p| p.is_dir());
+    let mut projects = Vec::new();
+    if !loose.is_empty() {
+        projects.push(load(&loose.into_iter().cloned().collect::<Vec<_>>())?);
+    }
+    for d in dirs {
+        projects.push(load(std::slice::from_ref(d))?);
+    }
+    // A directory without contracts (only JSON, say) is not a project.
+    projects.retain(|p: &Vec<Source>| p.iter().any(|s| !s.is_catalog_snapshot()));
+    if projects.is_empty() {
+        return Err(Fatal("no contract files (*.dqc) found".to_string()));
+    }
+    Ok(projects)
+}
+
 /// Expands files and directories (recursively, sorted) into sources; `.` when none given.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
     let default = [PathBuf::from(".")];

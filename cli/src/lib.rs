@@ -69,7 +69,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Contract files, catalog snapshots (`*.catalog.json`) or directories [default: .]
+    /// Contract files, catalog snapshots (`*.catalog.json`) or directories [default: .].
+    /// Each directory is one project; the files named directly form another.
     paths: Vec<PathBuf>,
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -184,33 +185,46 @@ fn eprint_diagnostics(diagnostics: &[Diagnostic], sources: &[Source], color: boo
     let _ = err.write_all(render::human(diagnostics, sources, color).as_bytes());
 }
 
-/// Loads and checks a project, printing diagnostics; returns the result and the sources.
-fn load_and_check(paths: &[PathBuf], color: bool) -> Result<(dqc_compiler::Checked, Vec<Source>), Fatal> {
-    let sources = files::load(paths)?;
+/// Loads and checks every project named by `paths`, printing diagnostics.
+fn load_and_check(paths: &[PathBuf], color: bool) -> Result<Vec<dqc_compiler::Checked>, Fatal> {
+    let mut out = Vec::new();
+    for sources in files::load_projects(paths)? {
+        let checked = check_sources(&sources)?;
+        eprint_diagnostics(&checked.diagnostics, &sources, color);
+        out.push(checked);
+    }
+    Ok(out)
+}
+
+fn check_sources(sources: &[Source]) -> Result<dqc_compiler::Checked, Fatal> {
     if sources.iter().all(Source::is_catalog_snapshot) {
         return Err(Fatal("no contract files (*.dqc) found".to_string()));
     }
-    let checked = dqc_compiler::check(&sources);
-    eprint_diagnostics(&checked.diagnostics, &sources, color);
-    Ok((checked, sources))
+    Ok(dqc_compiler::check(sources))
 }
 
 fn check(args: CheckArgs, color: bool) -> Result<ExitCode, Fatal> {
-    let sources = files::load(&args.paths)?;
-    if sources.iter().all(Source::is_catalog_snapshot) {
-        return Err(Fatal("no contract files (*.dqc) found".to_string()));
-    }
-    let checked = dqc_compiler::check(&sources);
-    match args.format {
-        Format::Json => print!("{}", render::json(&checked.diagnostics, &sources)),
-        Format::Human => {
-            eprint_diagnostics(&checked.diagnostics, &sources, color);
-            let contracts = checked.project.contracts.len();
-            let files = sources.iter().filter(|s| !s.is_catalog_snapshot()).count();
-            eprintln!("checked {contracts} contract(s) in {files} file(s): {}", render::summary(&checked.diagnostics));
+    let mut all = Vec::new();
+    let mut json_items: Vec<serde_json::Value> = Vec::new();
+    let (mut contracts, mut files) = (0, 0);
+    for sources in files::load_projects(&args.paths)? {
+        let checked = check_sources(&sources)?;
+        match args.format {
+            Format::Json => {
+                let rendered: serde_json::Value = serde_json::from_str(&render::json(&checked.diagnostics, &sources))?;
+                json_items.extend(rendered.as_array().cloned().unwrap_or_default());
+            }
+            Format::Human => eprint_diagnostics(&checked.diagnostics, &sources, color),
         }
+        contracts += checked.project.contracts.len();
+        files += sources.iter().filter(|s| !s.is_catalog_snapshot()).count();
+        all.extend(checked.diagnostics);
     }
-    Ok(exit(checked.has_errors()))
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&json_items)?),
+        Format::Human => eprintln!("checked {contracts} contract(s) in {files} file(s): {}", render::summary(&all)),
+    }
+    Ok(exit(all.iter().any(Diagnostic::is_error)))
 }
 
 fn fmt(args: FmtArgs, color: bool) -> Result<ExitCode, Fatal> {
@@ -260,11 +274,17 @@ fn ir(args: IrArgs, color: bool) -> Result<ExitCode, Fatal> {
         println!("{}", serde_json::to_string_pretty(&dqc_compiler::ir_json_schema())?);
         return Ok(ExitCode::SUCCESS);
     }
-    let (checked, _) = load_and_check(&args.paths, color)?;
-    if checked.has_errors() {
+    let checked = load_and_check(&args.paths, color)?;
+    if checked.iter().any(dqc_compiler::Checked::has_errors) {
         return Ok(ExitCode::from(1));
     }
-    print!("{}", dqc_compiler::ir_json(&checked.project));
+    match checked.as_slice() {
+        [one] => print!("{}", dqc_compiler::ir_json(&one.project)),
+        many => {
+            let projects: Vec<&dqc_compiler::ir::Project> = many.iter().map(|c| &c.project).collect();
+            println!("{}", serde_json::to_string_pretty(&projects)?);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -297,11 +317,18 @@ fn import(args: ImportArgs, color: bool) -> Result<ExitCode, Fatal> {
 }
 
 fn export_json(args: ExportJsonArgs, color: bool) -> Result<ExitCode, Fatal> {
-    let (checked, _) = load_and_check(&args.paths, color)?;
-    if checked.has_errors() {
+    let checked = load_and_check(&args.paths, color)?;
+    if checked.iter().any(dqc_compiler::Checked::has_errors) {
         return Ok(ExitCode::from(1));
     }
-    let mut text = serde_json::to_string_pretty(&dqc_compiler::export_seed(&checked.project))?;
+    let mut items = Vec::new();
+    for c in &checked {
+        match dqc_compiler::export_seed(&c.project) {
+            serde_json::Value::Array(a) => items.extend(a),
+            other => items.push(other),
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&items)?;
     text.push('\n');
     match args.out {
         Some(path) => files::write_atomic(&path, &text)?,
