@@ -65,6 +65,32 @@ enum Command {
     Export(ExportCommand),
     /// Explain a diagnostic code, such as `dqc explain E0101`.
     Explain(ExplainArgs),
+    /// Analyze Glue PySpark job scripts: inputs, outputs, joins, filters, grain, lineage, rule hints.
+    ///
+    /// Scripts are parsed, never run. Values that come from job arguments are reported as
+    /// parameters, and anything the analyzer cannot resolve is listed as unresolved rather than
+    /// guessed. Several scripts together form one lineage graph (`--format mermaid`).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// Python job scripts; each job is named after its file.
+    #[arg(required = true)]
+    scripts: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Text)]
+    format: AnalyzeFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AnalyzeFormat {
+    /// A readable report per job.
+    Text,
+    /// An array of job analyses (the job summary has the seed's `job_summary` shape).
+    Json,
+    /// The lineage graph of all scripts as a Mermaid flowchart.
+    Mermaid,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +188,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => import(a, color),
         Command::Export(ExportCommand::Json(a)) => export_json(a, color),
         Command::Explain(a) => explain(a),
+        Command::Analyze(a) => analyze(a),
     };
     match result {
         Ok(code) => code,
@@ -351,4 +378,30 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Fatal> {
     let kind = if code.severity() == dqc_compiler::diagnostics::Severity::Error { "error" } else { "warning" };
     println!("{code} ({kind}): {}\n\n{}", code.title(), code.explanation());
     Ok(ExitCode::SUCCESS)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<ExitCode, Fatal> {
+    let mut jobs = Vec::new();
+    let mut failed = false;
+    for path in &args.scripts {
+        let text = std::fs::read_to_string(path).map_err(|e| Fatal(format!("cannot read {}: {e}", path.display())))?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("job");
+        match dqc_etl::analyze(name, &text) {
+            Ok(job) => jobs.push(job),
+            Err(e) => {
+                eprintln!("error: {}:{}:{}: {}", path.display(), e.line, e.column, e.message);
+                failed = true;
+            }
+        }
+    }
+    let out = match args.format {
+        AnalyzeFormat::Text => dqc_etl::render_text(&jobs),
+        AnalyzeFormat::Json => dqc_etl::render_json(&jobs),
+        AnalyzeFormat::Mermaid => dqc_etl::render_mermaid(&dqc_etl::build_graph(&jobs)),
+    };
+    print!("{out}");
+    if !out.ends_with('\n') {
+        println!();
+    }
+    Ok(exit(failed))
 }
