@@ -169,7 +169,11 @@ fn lower_column(
                 nullable = false;
                 not_null_span = Some(*s);
             }
-            ColumnAttr::Null(_) => nullable = true,
+            ColumnAttr::Null(_) => {
+                // The last of `not null` and `null` wins, as in DDL.
+                nullable = true;
+                not_null_span = None;
+            }
             ColumnAttr::Pii(_) => pii = true,
             ColumnAttr::Comment(s) => description = Some(s.value.clone()),
         }

@@ -12,7 +12,15 @@ use crate::types::lower_type;
 pub fn check_condition(e: &ast::Expr, scope: &Scope<'_>, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
     let lowered = lower(e, scope, diags)?;
     match &lowered.ty {
-        Some(Type::Boolean) | None => Some(lowered),
+        Some(Type::Boolean) => Some(lowered),
+        None => {
+            diags.push(
+                Diagnostic::new(Code::NonBooleanCondition, format!("{what} is always `null`"), e.span)
+                    .with_primary_label("never true or false")
+                    .with_help("a condition that is always NULL never fails and never passes"),
+            );
+            None
+        }
         Some(other) => {
             diags.push(
                 Diagnostic::new(Code::NonBooleanCondition, format!("{what} must be boolean, found `{other}`"), e.span)
@@ -62,21 +70,63 @@ fn literal_type(v: &Value) -> Option<Type> {
     }
 }
 
-/// The type two numeric operands widen to.
-fn numeric_result(a: &Type, b: &Type) -> Type {
-    let float = |t: &Type| matches!(t, Type::Float | Type::Double);
-    if float(a) || float(b) {
-        Type::Double
-    } else if let (Type::Decimal { precision: p1, scale: s1 }, Type::Decimal { precision: p2, scale: s2 }) = (a, b) {
-        let scale = (*s1).max(*s2);
-        let int = (p1 - s1).max(p2 - s2);
-        Type::Decimal { precision: (int + scale).min(38), scale }
-    } else if matches!(a, Type::Decimal { .. }) {
+/// An integer or decimal type as (precision, scale); floats have none.
+fn as_decimal(t: &Type) -> Option<(u32, u32)> {
+    match t {
+        Type::Tinyint => Some((3, 0)),
+        Type::Smallint => Some((5, 0)),
+        Type::Int => Some((10, 0)),
+        Type::Bigint => Some((19, 0)),
+        Type::Decimal { precision, scale } => Some((*precision, *scale)),
+        _ => None,
+    }
+}
+
+/// The type of `a op b` for numeric operands. Division is always `double`, because Trino
+/// divides integers with truncation and Spark and DuckDB do not; backends cast operands so
+/// every engine computes the same quotient.
+fn arithmetic(op: BinOp, a: &Type, b: &Type) -> Type {
+    if matches!(op, BinOp::Div) {
+        return Type::Double;
+    }
+    let (Some((p1, s1)), Some((p2, s2))) = (as_decimal(a), as_decimal(b)) else { return Type::Double };
+    if a.is_integer() && b.is_integer() {
+        return widest_int(a, b);
+    }
+    let (precision, scale) = match op {
+        BinOp::Mul => (p1 + p2, s1 + s2),
+        BinOp::Mod => (p1.max(p2), s1.max(s2)),
+        _ => {
+            let scale = s1.max(s2);
+            ((p1 - s1).max(p2 - s2) + scale + 1, scale)
+        }
+    };
+    Type::Decimal { precision: precision.min(38), scale: scale.min(38) }
+}
+
+fn widest_int(a: &Type, b: &Type) -> Type {
+    let rank = |t: &Type| match t {
+        Type::Tinyint => 0,
+        Type::Smallint => 1,
+        Type::Int => 2,
+        _ => 3,
+    };
+    if rank(a) >= rank(b) {
         a.clone()
-    } else if matches!(b, Type::Decimal { .. }) {
-        b.clone()
     } else {
-        Type::Bigint
+        b.clone()
+    }
+}
+
+/// The type two numeric operands widen to when they must share one (case results, coalesce).
+fn numeric_result(a: &Type, b: &Type) -> Type {
+    match (as_decimal(a), as_decimal(b)) {
+        (Some(_), Some(_)) if a.is_integer() && b.is_integer() => widest_int(a, b),
+        (Some((p1, s1)), Some((p2, s2))) => {
+            let scale = s1.max(s2);
+            Type::Decimal { precision: ((p1 - s1).max(p2 - s2) + scale).min(38), scale }
+        }
+        _ => Type::Double,
     }
 }
 
@@ -170,14 +220,33 @@ pub fn lower(e: &ast::Expr, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> O
             let operand = lower(inner, scope, diags);
             let to = lower_type(ty, diags)?;
             let operand = operand?;
-            if to.is_complex() || operand.ty.as_ref().is_some_and(Type::is_complex) {
-                diags.push(type_error("casts to or from arrays and structs are not supported".to_string(), e.span));
-                return None;
+            if let Some(from) = &operand.ty {
+                if !castable(from, &to) {
+                    diags.push(
+                        type_error(format!("cannot cast `{from}` to `{to}`"), e.span)
+                            .with_help("casts convert between numbers, strings, booleans and numbers, and dates and timestamps"),
+                    );
+                    return None;
+                }
             }
             Some(node(ExprKind::Cast { operand: Box::new(operand), to: to.clone() }, Some(to), e.span))
         }
         A::Call(name, args) => crate::functions::call(name, args, e.span, scope, diags),
     }
+}
+
+/// Casts that mean the same on Athena, DuckDB and Spark.
+fn castable(from: &Type, to: &Type) -> bool {
+    if from.is_complex() || to.is_complex() {
+        return false;
+    }
+    from == to
+        || from.is_string()
+        || to.is_string()
+        || (from.is_numeric() && to.is_numeric())
+        || (from.is_temporal() && to.is_temporal())
+        || (*from == Type::Boolean && to.is_numeric())
+        || (from.is_numeric() && *to == Type::Boolean)
 }
 
 fn unary(op: UnOp, inner: &ast::Expr, span: Span, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
@@ -213,7 +282,17 @@ fn binary(
             let op_ir = if op == BinOp::Or { BinaryOp::Or } else { BinaryOp::And };
             (op_ir, Some(Type::Boolean), is_bool(lt) && is_bool(rt), "booleans")
         }
-        BinOp::Cmp(c) => (BinaryOp::Cmp(cmp(c)), Some(Type::Boolean), comparable(lt, rt), "comparable values"),
+        BinOp::Cmp(c) => {
+            let is_null = |e: &Expr| matches!(e.kind, ExprKind::Literal { value: Value::Null });
+            if is_null(&left) || is_null(&right) {
+                diags.push(
+                    type_error("comparison with `null` is never true".to_string(), span)
+                        .with_help("use `is null` or `is not null`"),
+                );
+                return None;
+            }
+            (BinaryOp::Cmp(cmp(c)), Some(Type::Boolean), comparable(lt, rt), "comparable values")
+        }
         BinOp::Concat => {
             let is_str = |t: &Option<Type>| t.as_ref().is_none_or(Type::is_string);
             (BinaryOp::Concat, Some(Type::String), is_str(lt) && is_str(rt), "strings")
@@ -221,7 +300,7 @@ fn binary(
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
             let is_num = |t: &Option<Type>| t.as_ref().is_none_or(Type::is_numeric);
             let ty = match (lt, rt) {
-                (Some(a), Some(b)) => Some(numeric_result(a, b)),
+                (Some(a), Some(b)) => Some(arithmetic(op, a, b)),
                 (Some(a), None) | (None, Some(a)) => Some(a.clone()),
                 (None, None) => None,
             };

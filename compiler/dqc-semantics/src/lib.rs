@@ -126,27 +126,13 @@ fn lower_rules(
         .collect();
     let mut out: Vec<Rule> = Vec::new();
     let mut refs = Vec::new();
-    // Implicit rules come first, in column order, unless an explicit rule on the same column refines them.
+    // Implicit rules come first, in column order. The declaration is the stricter statement,
+    // so an explicit not-null rule on a declared column is redundant and cannot weaken it.
+    let declared = |name: &str| {
+        d.ir.columns.iter().zip(&d.not_null_spans).find(|(c, nn)| nn.is_some() && c.name.eq_ignore_ascii_case(name))
+    };
     for (col, nn) in d.ir.columns.iter().zip(&d.not_null_spans) {
         let Some(span) = nn else { continue };
-        let explicit = ast_rules
-            .iter()
-            .find(|r| matches!(&r.body, RuleBody::NotNull(c) if c.name.eq_ignore_ascii_case(&col.name)));
-        if let Some(r) = explicit {
-            let plain = r.modifiers.iter().all(|m| matches!(m, ast::Modifier::Because(..))) && r.id.is_none();
-            if plain {
-                diags.push(
-                    Diagnostic::new(
-                        Code::RedundantRule,
-                        format!("column `{}` is already declared `not null`", col.name),
-                        r.span,
-                    )
-                    .with_primary_label("implied by the declaration")
-                    .with_label(*span, "declared here"),
-                );
-            }
-            continue;
-        }
         out.push(Rule {
             id: format!("not_null_{}", rules::slug(&col.name)),
             kind: RuleKind::NotNull { column: col.name.clone() },
@@ -161,23 +147,40 @@ fn lower_rules(
         });
     }
     for r in ast_rules {
-        let Some(lowered) = rules::lower_rule(r, &ctx, diags) else { continue };
-        if let Some(first) = out.iter().find(|o| o.id == lowered.rule.id) {
-            let same = first.kind == lowered.rule.kind && first.filter == lowered.rule.filter;
-            if !same || r.id.is_some() {
-                let mut diag = Diagnostic::new(
-                    Code::DuplicateRuleId,
-                    format!("rule id `{}` is used twice", lowered.rule.id),
-                    r.span,
-                )
-                .with_primary_label("second rule with this id")
-                .with_label(first.span.unwrap_or_default(), "first rule with this id");
-                if r.id.is_none() {
-                    diag = diag.with_help(format!("give this rule its own id: `{}_2: ...`", lowered.rule.id));
-                }
-                diags.push(diag);
+        if let RuleBody::NotNull(c) = &r.body {
+            if let Some((col, Some(span))) = declared(&c.name) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::RedundantRule,
+                        format!("column `{}` is already declared `not null`", col.name),
+                        r.span,
+                    )
+                    .with_primary_label("implied by the declaration")
+                    .with_label(*span, "declared here")
+                    .with_help("to relax the check, remove `not null` from the column and keep this rule"),
+                );
                 continue;
             }
+        }
+        let Some(lowered) = rules::lower_rule(r, &ctx, diags) else { continue };
+        if let Some(first) = out.iter().find(|o| o.id == lowered.rule.id) {
+            if r.id.is_none() && lint::same_rule(first, &lowered.rule) {
+                diags.push(
+                    Diagnostic::new(Code::RedundantRule, "rule repeats an earlier rule", r.span)
+                        .with_primary_label("same as the earlier rule")
+                        .with_label(first.span.unwrap_or_default(), "earlier rule"),
+                );
+                continue;
+            }
+            let mut diag =
+                Diagnostic::new(Code::DuplicateRuleId, format!("rule id `{}` is used twice", lowered.rule.id), r.span)
+                    .with_primary_label("second rule with this id")
+                    .with_label(first.span.unwrap_or_default(), "first rule with this id");
+            if r.id.is_none() {
+                diag = diag.with_help(format!("give this rule its own id: `{}_2: ...`", lowered.rule.id));
+            }
+            diags.push(diag);
+            continue;
         }
         if let Some(reference) = lowered.reference {
             refs.push(reference);

@@ -163,8 +163,34 @@ pub fn lint_contract(contract: &Contract, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The JSON of a value without its spans, for comparing rules as written.
+fn meaning<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("span");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    strip(&mut v);
+    v
+}
+
+/// True when two rules require the same thing of the same rows (ids and provenance aside).
+pub fn same_rule(a: &Rule, b: &Rule) -> bool {
+    a.severity == b.severity
+        && a.stage == b.stage
+        && a.min_pass_percent == b.min_pass_percent
+        && meaning(&a.kind) == meaning(&b.kind)
+        && meaning(&a.filter) == meaning(&b.filter)
+}
+
 fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
-    if a.kind == b.kind && a.filter == b.filter && a.min_pass_percent == b.min_pass_percent {
+    if same_rule(a, b) {
         diags.push(
             Diagnostic::new(Code::RedundantRule, "rule repeats an earlier rule", span(b))
                 .with_primary_label("same as the earlier rule")

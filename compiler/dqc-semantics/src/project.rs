@@ -137,7 +137,12 @@ pub fn lower_foreign_key(
                         span,
                     )
                     .with_primary_label(format!("`{}`", local_col.ty))
-                    .with_label(rc.span, format!("`{}`", target_col.ty)),
+                    .with_label(rc.span, format!("`{}`", target_col.ty))
+                    .with_help(if local_col.ty == target_col.ty {
+                        "floating-point keys cannot be matched exactly; use integer or decimal keys"
+                    } else {
+                        "keys must both be strings, integers or decimals, or both dates or timestamps"
+                    }),
                 );
                 ok = false;
             }

@@ -68,6 +68,9 @@ pub fn non_portable(pattern: &str) -> Option<(usize, usize, &'static str)> {
                 b'Z' | b'G' => Some("a `\\Z` or `\\G` anchor"),
                 b'h' | b'H' | b'R' | b'X' => Some("a Java-only escape"),
                 b'p' | b'P' => Some("a Unicode class escape"),
+                b'u' => Some("a `\\u` escape (RE2 has no `\\u`; write `\\x{..}`)"),
+                b'0' => Some("an octal escape"),
+                b'e' | b'c' => Some("a Java-only escape"),
                 _ => None,
             };
             if let Some(f) = found {
@@ -109,7 +112,10 @@ pub fn non_portable(pattern: &str) -> Option<(usize, usize, &'static str)> {
                 }
                 let flags_end = rest.find([')', ':']).unwrap_or(rest.len());
                 let flags = &rest[2..flags_end];
-                let is_group_name = flags.starts_with('<') || flags.starts_with('P');
+                if flags.starts_with("P<") || flags.starts_with("P=") || flags.starts_with("P>") {
+                    return Some((i, 3, "a `(?P<name>` group (Java has only `(?<name>`)"));
+                }
+                let is_group_name = flags.starts_with('<');
                 if !is_group_name && !flags.is_empty() && flags != "i" {
                     return Some((i, flags_end + 1, "inline flags other than `(?i)`"));
                 }
@@ -138,5 +144,8 @@ mod tests {
         assert_eq!(non_portable("a++").map(|f| f.2), Some("a possessive quantifier"));
         assert_eq!(non_portable("[a\\]+]").map(|f| f.2), None);
         assert_eq!(non_portable("(?s).*").map(|f| f.2), Some("inline flags other than `(?i)`"));
+        assert!(non_portable("(?P<y>\\d{4})").is_some());
+        assert!(non_portable("\\u0041").is_some());
+        assert_eq!(non_portable("(?<y>\\d{4})"), None);
     }
 }

@@ -49,7 +49,7 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
             diags.push(
                 Diagnostic::new(
                     Code::CannotRunPreLoad,
-                    format!("a {} rule cannot run pre-load", kind.type_name().replace('_', " ")),
+                    format!("{} rule cannot run pre-load", article(&kind.type_name().replace('_', " "))),
                     span,
                 )
                 .with_primary_label("needs the whole table after the load")
@@ -64,7 +64,7 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
             diags.push(
                 Diagnostic::new(
                     Code::ModifierNotApplicable,
-                    format!("`at least` does not apply to a {} rule", kind.type_name().replace('_', " ")),
+                    format!("`at least` does not apply to {} rule", article(&kind.type_name().replace('_', " "))),
                     *span,
                 )
                 .with_primary_label("only row-level rules have a pass ratio"),
@@ -413,7 +413,7 @@ fn value_subject<'a>(
         Subject::Column(id) => ctx.scope.resolve(id, diags),
         other => {
             diags.push(
-                Diagnostic::new(Code::RuleTypeMismatch, format!("a {what} rule needs a column here"), other.span())
+                Diagnostic::new(Code::RuleTypeMismatch, format!("{} rule needs a column here", article(what)), other.span())
                     .with_primary_label("not a column")
                     .with_help("write the condition as `check ...` instead"),
             );
@@ -427,11 +427,17 @@ fn resolve_all<'a>(ids: &[ast::Ident], ctx: &RuleCtx<'a>, diags: &mut Vec<Diagno
     cols.into_iter().collect()
 }
 
+/// `a range`, `an allowed values`: the indefinite article and the word.
+fn article(word: &str) -> String {
+    let vowel = word.chars().next().is_some_and(|c| "aeiou".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 /// E0201 for a rule on a column whose type it cannot apply to.
 pub fn mismatch(rule: &str, col: &Column, span: Span) -> Diagnostic {
     Diagnostic::new(
         Code::RuleTypeMismatch,
-        format!("a {rule} rule does not apply to column `{}` of type `{}`", col.name, col.ty),
+        format!("{} rule does not apply to column `{}` of type `{}`", article(rule), col.name, col.ty),
         span,
     )
     .with_primary_label(format!("`{}`", col.ty))
@@ -470,11 +476,19 @@ fn duration_seconds(d: &ast::Duration, units: &[(&str, u64)], diags: &mut Vec<Di
     }
 }
 
-/// Lowercase, `[a-z0-9_]` only, for derived ids.
+/// Lowercase, `[a-z0-9_]` only, for derived ids. Names with other characters also get a
+/// short hash of the original, so distinct names never share a slug.
 pub fn slug(name: &str) -> String {
-    let s: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
-    s.trim_matches('_').to_string()
+    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let trimmed = s.trim_matches('_');
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain && !trimmed.is_empty() {
+        trimmed.to_string()
+    } else if trimmed.is_empty() {
+        format!("c{}", dqc_ir::hash::short_hash(name))
+    } else {
+        format!("{trimmed}_{}", dqc_ir::hash::short_hash(name).get(..4).unwrap_or(""))
+    }
 }
 
 /// The id of a rule written without one: kind and columns, so it stays the same when rules
@@ -487,6 +501,8 @@ pub fn derive_id(kind: &RuleKind) -> String {
         RuleKind::AllowedValues { column, .. } => format!("allowed_values_{}", slug(column)),
         RuleKind::Range { column, measure, min, max } => {
             let prefix = match (measure, min.is_some(), max.is_some()) {
+                (Measure::Length, true, false) => "min_length",
+                (Measure::Length, false, true) => "max_length",
                 (Measure::Length, _, _) => "length",
                 (Measure::Value, true, false) => "min",
                 (Measure::Value, false, true) => "max",
@@ -497,7 +513,22 @@ pub fn derive_id(kind: &RuleKind) -> String {
         RuleKind::Compare { column, op, right } => {
             let rhs = match right {
                 Operand::Column { name } => slug(name),
-                Operand::Value { .. } => "value".to_string(),
+                Operand::Value { value } => {
+                    let text = match value {
+                        Value::Number(n) => n.replace('-', "minus_"),
+                        Value::String(t) | Value::Date(t) | Value::Timestamp(t) => t.clone(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Null => "null".to_string(),
+                    };
+                    let simple: String =
+                        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+                    let slugged: String = simple.trim_matches('_').chars().take(24).collect();
+                    if slugged.is_empty() {
+                        "value".to_string()
+                    } else {
+                        slugged
+                    }
+                }
             };
             let op = match op {
                 dqc_ir::CmpOp::Eq => "eq",

@@ -4,7 +4,7 @@
 //! line, column names and types aligned, a comma after every column, strings in single quotes,
 //! names quoted only when they must be, at most one blank line where the author left one.
 //! Comments stay before the item they preceded, or at the end of its line; a comment inside a
-//! multi-line item moves before that item. Formatting is idempotent.
+//! multi-line property, column or rule moves before it. Formatting is idempotent.
 
 use crate::ast::*;
 
@@ -100,9 +100,15 @@ impl Printer<'_> {
     }
 
     /// Prints the comments that come before `start`, and a blank line where the author had one.
-    fn leading(&mut self, start: u32, level: usize, first_in_block: bool) {
-        while let Some(c) = self.comments.get(self.next_comment).filter(|c| c.span.start < start) {
-            if self.blank_line_before(c.span.start) && self.can_open_blank() {
+    /// Comments inside a one-line item (`upto` is its end) move before it; for blocks, `upto`
+    /// is the block's start so the comments inside stay inside.
+    fn leading_upto(&mut self, start: u32, upto: u32, level: usize, first_in_block: bool) {
+        // A blank line the author left before the item, decided before comments move.
+        let mut item_blank = self.blank_line_before(start);
+        while let Some(c) = self.comments.get(self.next_comment).filter(|c| c.span.start < upto.max(start)) {
+            let inside = c.span.start > start;
+            let blank = if inside { std::mem::take(&mut item_blank) } else { self.blank_line_before(c.span.start) };
+            if blank && self.can_open_blank() {
                 self.out.push('\n');
             }
             self.indent(level);
@@ -111,10 +117,14 @@ impl Printer<'_> {
             self.next_comment += 1;
             self.open_block = false;
         }
-        let blank = self.blank_line_before(start) && self.can_open_blank();
+        let blank = item_blank && self.blank_line_before(start) && self.can_open_blank();
         if blank || (!first_in_block && level == 0 && !self.out.is_empty() && !self.out.ends_with("\n\n")) {
             self.out.push('\n');
         }
+    }
+
+    fn leading(&mut self, start: u32, level: usize, first_in_block: bool) {
+        self.leading_upto(start, start, level, first_in_block);
     }
 
     /// Appends a comment that starts on the same source line as `end` to the current line.
@@ -172,7 +182,8 @@ impl Printer<'_> {
             // Blocks, with the comments before them, are always set off by a blank line.
             self.out.push('\n');
         }
-        self.leading(item.span.start, 1, true);
+        let upto = if is_block { item.span.start } else { item.span.end };
+        self.leading_upto(item.span.start, upto, 1, true);
         self.indent(1);
         match &item.kind {
             ItemKind::Owner(s) => self.line(format!("owner {}", quote_string(&s.value)), item.span.end),
@@ -184,7 +195,7 @@ impl Printer<'_> {
             ItemKind::Sla(sla) => {
                 let mut text = format!("sla {}", sla.frequency.name.to_ascii_lowercase());
                 if let Some(by) = &sla.by {
-                    text.push_str(&format!(" by {} utc", by.value));
+                    text.push_str(&format!(" by {} utc", time_of_day(&by.value)));
                 }
                 self.line(text, item.span.end);
             }
@@ -208,7 +219,7 @@ impl Printer<'_> {
         let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
         let type_w = types.iter().map(|t| t.chars().count()).max().unwrap_or(0);
         for ((col, name), ty) in block.entries.iter().zip(&names).zip(&types) {
-            self.leading(col.span.start, 2, false);
+            self.leading_upto(col.span.start, col.span.end, 2, false);
             self.indent(2);
             let attrs = column_attrs(&col.attrs);
             let mut text = format!("{name:<name_w$} {ty}");
@@ -233,7 +244,7 @@ impl Printer<'_> {
         self.out.push_str("rules {\n");
         self.open_block = true;
         for rule in &block.entries {
-            self.leading(rule.span.start, 2, false);
+            self.leading_upto(rule.span.start, rule.span.end, 2, false);
             self.indent(2);
             let text = rule_text(rule);
             self.open_block = false;
@@ -247,6 +258,14 @@ impl Printer<'_> {
         self.open_block = false;
         self.trailing(block.close.end);
         self.out.push('\n');
+    }
+}
+
+/// `6:00` becomes `06:00`.
+fn time_of_day(text: &str) -> String {
+    match text.split_once(':') {
+        Some((h, m)) if h.len() == 1 => format!("0{h}:{m}"),
+        _ => text.to_string(),
     }
 }
 
@@ -302,7 +321,10 @@ fn rule_text(rule: &Rule) -> String {
         text.push(' ');
         text.push_str(&match m {
             Modifier::Where(e, _) => format!("where {}", expr_text(e)),
-            Modifier::Severity(s, _) => format!("severity {}", s.name.to_ascii_lowercase()),
+            Modifier::Severity(s, _) => match s.name.to_ascii_lowercase().as_str() {
+                "warning" => "severity warn".to_string(),
+                other => format!("severity {other}"),
+            },
             Modifier::Stage(s, _) => format!("stage {}", s.name.to_ascii_lowercase()),
             Modifier::AtLeast(l, _) => format!("at least {}%", literal_text(l)),
             Modifier::Because(s, _) => format!("because {}", quote_string(&s.value)),
