@@ -305,8 +305,9 @@ fn compare(
                 diags.push(mismatch("comparison", col, subject.span()));
                 return None;
             }
+            // `=` and `!=` compare with one exact value, so it must be a possible value of the column.
             let v = lower_literal(l, diags)
-                .and_then(|v| check_value_for_type(v, &col.ty, &col.name, l.span, false, diags))?;
+                .and_then(|v| check_value_for_type(v, &col.ty, &col.name, l.span, true, diags))?;
             Some(RuleKind::Compare { column: col.name.clone(), op: cmp_op(op), right: Operand::Value { value: v } })
         }
         (ast::Operand::Column(other), _) => {
