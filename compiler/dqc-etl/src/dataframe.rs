@@ -23,10 +23,7 @@ impl<'a> Interp<'a> {
                 _ => {
                     self.unresolved(
                         "sql-parse",
-                        format!(
-                            "the query of `{}` is not a string known statically",
-                            short(args.text)
-                        ),
+                        format!("the query of `{}` is not a string known statically", short(args.text)),
                         args.loc,
                     );
                     Value::Unknown
@@ -34,11 +31,7 @@ impl<'a> Interp<'a> {
             },
             "table" => self.spark_table(args.name_arg(0, "tableName"), "spark.table", args.loc),
             "createDataFrame" | "range" => {
-                let f = Frame::opaque(
-                    FrameKind::Data,
-                    vec![],
-                    format!("the data is built in the script by `{name}`"),
-                );
+                let f = Frame::opaque(FrameKind::Data, vec![], format!("the data is built in the script by `{name}`"));
                 Value::Frame(self.add_frame(f))
             }
             _ => Value::Unknown,
@@ -46,12 +39,7 @@ impl<'a> Interp<'a> {
     }
 
     /// `spark.table(name)`: a temp view if one has that name, else a catalog table.
-    pub(crate) fn spark_table(
-        &mut self,
-        name: Option<String>,
-        api: &str,
-        loc: Location,
-    ) -> Value<'a> {
+    pub(crate) fn spark_table(&mut self, name: Option<String>, api: &str, loc: Location) -> Value<'a> {
         let Some(name) = name else {
             return Value::Unknown;
         };
@@ -62,12 +50,7 @@ impl<'a> Interp<'a> {
     }
 
     /// Methods of a DataFrame.
-    pub(crate) fn data_frame_method(
-        &mut self,
-        id: FrameId,
-        name: &str,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    pub(crate) fn data_frame_method(&mut self, id: FrameId, name: &str, args: &CallArgs<'a>) -> Value<'a> {
         if let Some(v) = self.df_column_step(id, name, args) {
             return v;
         }
@@ -78,12 +61,7 @@ impl<'a> Interp<'a> {
     }
 
     /// Methods that change the columns.
-    fn df_column_step(
-        &mut self,
-        id: FrameId,
-        name: &str,
-        args: &CallArgs<'a>,
-    ) -> Option<Value<'a>> {
+    fn df_column_step(&mut self, id: FrameId, name: &str, args: &CallArgs<'a>) -> Option<Value<'a>> {
         let loc = args.loc;
         Some(match name {
             "alias" | "as" => match args.str_arg(0, "alias") {
@@ -103,27 +81,15 @@ impl<'a> Interp<'a> {
                     .collect();
                 self.project(id, &items, loc)
             }
-            "withColumn" => match (
-                args.str_arg(0, "colName"),
-                args.get(1, "col").and_then(col_of),
-            ) {
+            "withColumn" => match (args.str_arg(0, "colName"), args.get(1, "col").and_then(col_of)) {
                 (Some(n), Some(c)) => self.with_column(id, &n, &c, loc),
-                _ => self.opaque_step(
-                    id,
-                    "withColumn with a name or expression not known statically",
-                    loc,
-                ),
+                _ => self.opaque_step(id, "withColumn with a name or expression not known statically", loc),
             },
             "withColumns" => self.with_columns(id, args.get(0, "colsMap"), loc),
-            "withColumnRenamed" => {
-                self.rename_field(id, args.str_arg(0, "existing"), args.str_arg(1, "new"), loc)
-            }
+            "withColumnRenamed" => self.rename_field(id, args.str_arg(0, "existing"), args.str_arg(1, "new"), loc),
             "drop" => {
-                let names: Vec<String> = args
-                    .flat_pos()
-                    .iter()
-                    .filter_map(|v| col_of(v).map(|c| c.output_name()))
-                    .collect();
+                let names: Vec<String> =
+                    args.flat_pos().iter().filter_map(|v| col_of(v).map(|c| c.output_name())).collect();
                 self.derive(id, |f| names.iter().for_each(|n| f.schema.drop_column(n)))
             }
             "toDF" => self.rename_all(id, args, loc),
@@ -141,29 +107,13 @@ impl<'a> Interp<'a> {
                 Some(other) => Value::Frame(self.join(id, other, &JoinOn::Cross, "cross", "", loc)),
                 None => self.opaque_step(id, "crossJoin with a dataset not known statically", loc),
             },
-            "union" | "unionAll" | "unionByName" => {
-                self.union(id, args.pos.first(), name == "unionByName", loc)
-            }
-            "dropDuplicates" | "drop_duplicates" | "distinct" => {
-                self.dedup(id, args.get(0, "subset"), name, loc)
-            }
+            "union" | "unionAll" | "unionByName" => self.union(id, args.pos.first(), name == "unionByName", loc),
+            "dropDuplicates" | "drop_duplicates" | "distinct" => self.dedup(id, args.get(0, "subset"), name, loc),
             "groupBy" | "groupby" => {
                 let keys = args.flat_pos().iter().filter_map(col_of).collect();
-                Value::Grouped(Grouped {
-                    frame: id,
-                    keys,
-                    location: loc,
-                })
+                Value::Grouped(Grouped { frame: id, keys, location: loc })
             }
-            "agg" => self.grouped_method(
-                &Grouped {
-                    frame: id,
-                    keys: vec![],
-                    location: loc,
-                },
-                "agg",
-                args,
-            ),
+            "agg" => self.grouped_method(&Grouped { frame: id, keys: vec![], location: loc }, "agg", args),
             "fillna" => self.na_method(id, "fill", args),
             "dropna" => self.na_method(id, "drop", args),
             _ => return None,
@@ -180,11 +130,7 @@ impl<'a> Interp<'a> {
             | "createGlobalTempView"
             | "createOrReplaceGlobalTempView" => {
                 if let Some(n) = args.name_arg(0, "name") {
-                    let key = if name.contains("Global") {
-                        format!("global_temp.{n}")
-                    } else {
-                        n
-                    };
+                    let key = if name.contains("Global") { format!("global_temp.{n}") } else { n };
                     self.views.insert(key.to_ascii_lowercase(), id);
                 }
                 Value::None
@@ -218,14 +164,9 @@ impl<'a> Interp<'a> {
             | "checkpoint"
             | "localCheckpoint"
             | "repartitionByRange" => Value::Frame(id),
-            "count" | "show" | "collect" | "take" | "first" | "head" | "printSchema"
-            | "explain" | "isEmpty" | "toPandas" | "describe" | "summary" | "foreach"
-            | "foreachPartition" => Value::Unknown,
-            _ => self.opaque_step(
-                id,
-                &format!("DataFrame method `{name}` is not modelled"),
-                loc,
-            ),
+            "count" | "show" | "collect" | "take" | "first" | "head" | "printSchema" | "explain" | "isEmpty"
+            | "toPandas" | "describe" | "summary" | "foreach" | "foreachPartition" => Value::Unknown,
+            _ => self.opaque_step(id, &format!("DataFrame method `{name}` is not modelled"), loc),
         }
     }
 
@@ -236,23 +177,17 @@ impl<'a> Interp<'a> {
         for item in items {
             match item {
                 ColExpr::Star(q) => {
-                    let keep = |quals: &[String]| {
-                        q.as_ref()
-                            .is_none_or(|q| quals.iter().any(|x| x.eq_ignore_ascii_case(q)))
-                    };
-                    out.columns
-                        .extend(src.columns.iter().filter(|c| keep(&c.qualifiers)).cloned());
-                    out.open
-                        .extend(src.open.iter().filter(|o| keep(&o.qualifiers)).cloned());
+                    let keep =
+                        |quals: &[String]| q.as_ref().is_none_or(|q| quals.iter().any(|x| x.eq_ignore_ascii_case(q)));
+                    out.columns.extend(src.columns.iter().filter(|c| keep(&c.qualifiers)).cloned());
+                    out.open.extend(src.open.iter().filter(|o| keep(&o.qualifiers)).cloned());
                     out.dropped.extend(src.dropped.iter().cloned());
                     out.opaque = out.opaque.or_else(|| src.opaque.clone());
                     out.open_union = out.open_union.or_else(|| src.open_union.clone());
                 }
                 e => {
                     let existing = match e {
-                        ColExpr::Col(r)
-                            if r.qualifier.is_none() && r.frame.is_none_or(|f| f == id) =>
-                        {
+                        ColExpr::Col(r) if r.qualifier.is_none() && r.frame.is_none_or(|f| f == id) => {
                             src.known(&r.name).cloned()
                         }
                         _ => None,
@@ -296,13 +231,7 @@ impl<'a> Interp<'a> {
         Value::Frame(self.add_frame(f))
     }
 
-    fn df_filter(
-        &mut self,
-        id: FrameId,
-        cond: Option<&Value<'a>>,
-        api: &str,
-        loc: Location,
-    ) -> Value<'a> {
+    fn df_filter(&mut self, id: FrameId, cond: Option<&Value<'a>>, api: &str, loc: Location) -> Value<'a> {
         let c = match cond {
             Some(Value::Str(s)) => self.sql_condition(s, loc),
             Some(Value::Column(c)) => Some(c.clone()),
@@ -311,7 +240,11 @@ impl<'a> Interp<'a> {
         match c {
             Some(c) => self.filter(id, &c, api, loc),
             None => {
-                self.unresolved("predicate", format!("the condition of `{api}` is not known statically; its rows are kept unconstrained"), loc);
+                self.unresolved(
+                    "predicate",
+                    format!("the condition of `{api}` is not known statically; its rows are kept unconstrained"),
+                    loc,
+                );
                 Value::Frame(id)
             }
         }
@@ -328,12 +261,7 @@ impl<'a> Interp<'a> {
             Some(Value::Str(s)) => JoinOn::Using(vec![s.clone()]),
             Some(Value::Column(c)) => JoinOn::Cond(c.clone()),
             Some(Value::List(items)) if items.iter().all(|v| v.as_str().is_some()) => {
-                JoinOn::Using(
-                    items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
-                )
+                JoinOn::Using(items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             }
             Some(Value::List(items)) => match items
                 .iter()
@@ -349,23 +277,13 @@ impl<'a> Interp<'a> {
             },
             Some(_) => return self.opaque_step(id, "join with keys not known statically", loc),
         };
-        let how = if matches!(on, JoinOn::Cross) && args.get(2, "how").is_none() {
-            "cross".to_owned()
-        } else {
-            how
-        };
+        let how = if matches!(on, JoinOn::Cross) && args.get(2, "how").is_none() { "cross".to_owned() } else { how };
         let cond = args.text_of(1, "on");
         Value::Frame(self.join(id, other, &on, &how, cond, loc))
     }
 
     /// `union`, `unionAll` and `unionByName` (also SQL `UNION`).
-    pub(crate) fn union(
-        &mut self,
-        id: FrameId,
-        other: Option<&Value<'a>>,
-        by_name: bool,
-        loc: Location,
-    ) -> Value<'a> {
+    pub(crate) fn union(&mut self, id: FrameId, other: Option<&Value<'a>>, by_name: bool, loc: Location) -> Value<'a> {
         self.combine(id, other, by_name, "union", loc)
     }
 
@@ -395,17 +313,11 @@ impl<'a> Interp<'a> {
             };
             let expr = match rexpr {
                 Some(re) if re == c.expr => re,
-                Some(re) => ColExpr::Func {
-                    name: label.into(),
-                    args: vec![c.expr.clone(), re],
-                },
+                Some(re) => ColExpr::Func { name: label.into(), args: vec![c.expr.clone(), re] },
                 None => {
                     self.unresolved(
                         "column",
-                        format!(
-                            "column `{}` of the {label} cannot be matched in the second dataset",
-                            c.name
-                        ),
+                        format!("column `{}` of the {label} cannot be matched in the second dataset", c.name),
                         loc,
                     );
                     c.expr.clone()
@@ -417,13 +329,7 @@ impl<'a> Interp<'a> {
         tables.extend(r.tables.iter().filter(|t| !l.tables.contains(t)).cloned());
         let schema = Schema {
             columns: cols,
-            open: l
-                .schema
-                .open
-                .iter()
-                .chain(&r.schema.open)
-                .cloned()
-                .collect(),
+            open: l.schema.open.iter().chain(&r.schema.open).cloned().collect(),
             opaque: l.schema.opaque.or(r.schema.opaque),
             open_union: Some(label.to_owned()),
             dropped: l.schema.dropped,
@@ -432,25 +338,14 @@ impl<'a> Interp<'a> {
             kind: l.kind,
             schema,
             tables,
-            filters: l
-                .filters
-                .iter()
-                .filter(|f| r.filters.contains(f))
-                .copied()
-                .collect(),
+            filters: l.filters.iter().filter(|f| r.filters.contains(f)).copied().collect(),
             joins: l.joins.iter().chain(&r.joins).copied().collect(),
             grain: None,
         };
         Value::Frame(self.add_frame(frame))
     }
 
-    fn dedup(
-        &mut self,
-        id: FrameId,
-        subset: Option<&Value<'a>>,
-        api: &str,
-        loc: Location,
-    ) -> Value<'a> {
+    fn dedup(&mut self, id: FrameId, subset: Option<&Value<'a>>, api: &str, loc: Location) -> Value<'a> {
         let mut f = self.frame(id);
         let names = match subset.and_then(Value::as_str_list) {
             Some(n) => n,
@@ -458,24 +353,21 @@ impl<'a> Interp<'a> {
                 f.schema.columns.iter().map(|c| c.name.clone()).collect()
             }
             None => {
-                self.unresolved("grain", format!("`{api}` on every column: the columns are not all known, so the grain is not stated"), loc);
+                self.unresolved(
+                    "grain",
+                    format!("`{api}` on every column: the columns are not all known, so the grain is not stated"),
+                    loc,
+                );
                 return Value::Frame(id);
             }
         };
-        let keys = names
-            .iter()
-            .map(|n| self.resolve(id, &ColExpr::col(n), loc))
-            .collect();
+        let keys = names.iter().map(|n| self.resolve(id, &ColExpr::col(n), loc)).collect();
         self.set_grain(&mut f, keys, names, api, loc);
         Value::Frame(self.add_frame(f))
     }
 
     fn rename_all(&mut self, id: FrameId, args: &CallArgs<'a>, loc: Location) -> Value<'a> {
-        let names: Vec<String> = args
-            .flat_pos()
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
+        let names: Vec<String> = args.flat_pos().iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
         if names.is_empty() {
             return Value::Frame(id);
         }
@@ -491,52 +383,30 @@ impl<'a> Interp<'a> {
     }
 
     /// `groupBy(...).agg(...)`, `.count()`, `.sum(...)` and friends.
-    pub(crate) fn grouped_method(
-        &mut self,
-        g: &Grouped,
-        name: &str,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    pub(crate) fn grouped_method(&mut self, g: &Grouped, name: &str, args: &CallArgs<'a>) -> Value<'a> {
         let id = g.frame;
         let mut items: Vec<ColExpr> = g.keys.clone();
         match name {
             "agg" => match args.pos.first() {
                 Some(Value::Dict(map)) => {
-                    items.extend(
-                        map.iter()
-                            .filter_map(|(k, v)| match (k.as_str(), v.as_str()) {
-                                (Some(c), Some(f)) => Some(ColExpr::Func {
-                                    name: f.to_owned(),
-                                    args: vec![ColExpr::col(c)],
-                                }),
-                                _ => None,
-                            }),
-                    )
+                    items.extend(map.iter().filter_map(|(k, v)| match (k.as_str(), v.as_str()) {
+                        (Some(c), Some(f)) => Some(ColExpr::Func { name: f.to_owned(), args: vec![ColExpr::col(c)] }),
+                        _ => None,
+                    }))
                 }
                 _ => items.extend(args.flat_pos().iter().filter_map(col_of)),
             },
             "count" => items.push(ColExpr::Alias {
-                expr: Box::new(ColExpr::Func {
-                    name: "count".into(),
-                    args: vec![ColExpr::Lit("1".into())],
-                }),
+                expr: Box::new(ColExpr::Func { name: "count".into(), args: vec![ColExpr::Lit("1".into())] }),
                 name: "count".into(),
             }),
-            "sum" | "avg" | "mean" | "min" | "max" => {
-                items.extend(args.flat_pos().iter().filter_map(|v| v.as_str()).map(|c| {
-                    ColExpr::Func {
-                        name: name.to_owned(),
-                        args: vec![ColExpr::col(c)],
-                    }
-                }))
-            }
-            _ => {
-                return self.opaque_step(
-                    id,
-                    &format!("grouped method `{name}` is not modelled"),
-                    args.loc,
-                )
-            }
+            "sum" | "avg" | "mean" | "min" | "max" => items.extend(
+                args.flat_pos()
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|c| ColExpr::Func { name: name.to_owned(), args: vec![ColExpr::col(c)] }),
+            ),
+            _ => return self.opaque_step(id, &format!("grouped method `{name}` is not modelled"), args.loc),
         }
         let out = self.project(id, &items, args.loc);
         let Some(out_id) = out.as_frame() else {
@@ -546,13 +416,7 @@ impl<'a> Interp<'a> {
         f.grain = None;
         if !g.keys.is_empty() {
             let n = g.keys.len();
-            let keys = f
-                .schema
-                .columns
-                .iter()
-                .take(n)
-                .map(|c| c.expr.clone())
-                .collect();
+            let keys = f.schema.columns.iter().take(n).map(|c| c.expr.clone()).collect();
             let names = g.keys.iter().map(ColExpr::output_name).collect();
             self.set_grain(&mut f, keys, names, "groupBy", g.location);
         }
@@ -567,10 +431,9 @@ impl<'a> Interp<'a> {
                 let value = args.get(0, "value").cloned().unwrap_or(Value::Unknown);
                 let subset = args.get(1, "subset").and_then(Value::as_str_list);
                 let pairs: Vec<(String, Value<'a>)> = match (&value, subset) {
-                    (Value::Dict(items), _) => items
-                        .iter()
-                        .filter_map(|(k, v)| k.as_str().map(|k| (k.to_owned(), v.clone())))
-                        .collect(),
+                    (Value::Dict(items), _) => {
+                        items.iter().filter_map(|(k, v)| k.as_str().map(|k| (k.to_owned(), v.clone()))).collect()
+                    }
                     (v, Some(cols)) => cols.into_iter().map(|c| (c, v.clone())).collect(),
                     (_, None) => {
                         self.unresolved("fillna", "`fillna` without a subset fills columns by type; which columns change is not known statically".to_owned(), loc);
@@ -582,10 +445,7 @@ impl<'a> Interp<'a> {
                     let Some(lit) = crate::interp::to_col(&v) else {
                         continue;
                     };
-                    let e = ColExpr::Func {
-                        name: "coalesce".into(),
-                        args: vec![ColExpr::col(&c), lit],
-                    };
+                    let e = ColExpr::Func { name: "coalesce".into(), args: vec![ColExpr::col(&c), lit] };
                     let info = self.column_info(id, &c, &e, loc);
                     f.schema.set_column(info);
                 }
@@ -600,10 +460,7 @@ impl<'a> Interp<'a> {
                 let op = if how_all { "OR" } else { "AND" };
                 let cond = cols
                     .iter()
-                    .map(|c| ColExpr::IsNull {
-                        expr: Box::new(ColExpr::col(c)),
-                        negated: true,
-                    })
+                    .map(|c| ColExpr::IsNull { expr: Box::new(ColExpr::col(c)), negated: true })
                     .reduce(|a, b| ColExpr::binary(op, a, b));
                 match cond {
                     Some(c) => self.filter(id, &c, "dropna", loc),

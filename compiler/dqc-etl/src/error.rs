@@ -22,11 +22,7 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.line, self.column, self.message
-        )
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
     }
 }
 
@@ -37,11 +33,7 @@ impl ParseError {
     pub(crate) fn from_python(src: &str, err: &rustpython_parser::ParseError) -> Self {
         let offset = usize::try_from(u32::from(err.offset)).unwrap_or(usize::MAX);
         let loc = LineIndex::new(src).location(src, offset);
-        Self {
-            line: loc.line,
-            column: loc.column,
-            message: describe(&err.error),
-        }
+        Self { line: loc.line, column: loc.column, message: describe(&err.error) }
     }
 }
 

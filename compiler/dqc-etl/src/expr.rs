@@ -35,40 +35,19 @@ pub(crate) enum ColExpr {
     /// A cast to a Spark SQL type name.
     Cast { expr: Box<ColExpr>, ty: String },
     /// A binary operator, including comparisons, `AND`, `OR` and `LIKE`.
-    Binary {
-        op: String,
-        left: Box<ColExpr>,
-        right: Box<ColExpr>,
-    },
+    Binary { op: String, left: Box<ColExpr>, right: Box<ColExpr> },
     /// `NOT x` or `-x`.
     Unary { op: String, expr: Box<ColExpr> },
     /// `x IS [NOT] NULL`.
     IsNull { expr: Box<ColExpr>, negated: bool },
     /// `x [NOT] IN (...)`.
-    InList {
-        expr: Box<ColExpr>,
-        list: Vec<ColExpr>,
-        negated: bool,
-    },
+    InList { expr: Box<ColExpr>, list: Vec<ColExpr>, negated: bool },
     /// `x [NOT] BETWEEN low AND high`.
-    Between {
-        expr: Box<ColExpr>,
-        low: Box<ColExpr>,
-        high: Box<ColExpr>,
-        negated: bool,
-    },
+    Between { expr: Box<ColExpr>, low: Box<ColExpr>, high: Box<ColExpr>, negated: bool },
     /// `CASE [operand] WHEN .. THEN .. ELSE .. END`.
-    Case {
-        operand: Option<Box<ColExpr>>,
-        branches: Vec<(ColExpr, ColExpr)>,
-        otherwise: Option<Box<ColExpr>>,
-    },
+    Case { operand: Option<Box<ColExpr>>, branches: Vec<(ColExpr, ColExpr)>, otherwise: Option<Box<ColExpr>> },
     /// A window function call.
-    Window {
-        func: Box<ColExpr>,
-        partition: Vec<ColExpr>,
-        order: Vec<ColExpr>,
-    },
+    Window { func: Box<ColExpr>, partition: Vec<ColExpr>, order: Vec<ColExpr> },
     /// An ordering key in a window.
     Sort { expr: Box<ColExpr>, desc: bool },
     /// An explicit output name.
@@ -84,11 +63,7 @@ pub(crate) const MAX_NODES: usize = 400;
 impl ColExpr {
     /// An unqualified column reference.
     pub(crate) fn col(name: &str) -> Self {
-        ColExpr::Col(ColRef {
-            frame: None,
-            qualifier: None,
-            name: name.to_owned(),
-        })
+        ColExpr::Col(ColRef { frame: None, qualifier: None, name: name.to_owned() })
     }
 
     /// A string literal, quoted for SQL.
@@ -98,11 +73,7 @@ impl ColExpr {
 
     /// A binary operator node.
     pub(crate) fn binary(op: &str, left: ColExpr, right: ColExpr) -> Self {
-        ColExpr::Binary {
-            op: op.to_owned(),
-            left: Box::new(left),
-            right: Box::new(right),
-        }
+        ColExpr::Binary { op: op.to_owned(), left: Box::new(left), right: Box::new(right) }
     }
 
     /// `CAST(e AS ty)`, without stacking a cast to the type `e` already has.
@@ -110,10 +81,7 @@ impl ColExpr {
         if matches!(&e, ColExpr::Cast { ty: inner, .. } if inner.eq_ignore_ascii_case(ty)) {
             return e;
         }
-        ColExpr::Cast {
-            expr: Box::new(e),
-            ty: ty.to_owned(),
-        }
+        ColExpr::Cast { expr: Box::new(e), ty: ty.to_owned() }
     }
 
     /// Removes any alias wrappers.
@@ -147,27 +115,16 @@ impl ColExpr {
             | ColExpr::Alias { expr, .. } => vec![expr],
             ColExpr::Binary { left, right, .. } => vec![left, right],
             ColExpr::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
-            ColExpr::Between {
-                expr, low, high, ..
-            } => vec![expr, low, high],
-            ColExpr::Case {
-                operand,
-                branches,
-                otherwise,
-            } => operand
+            ColExpr::Between { expr, low, high, .. } => vec![expr, low, high],
+            ColExpr::Case { operand, branches, otherwise } => operand
                 .iter()
                 .map(|b| &**b)
                 .chain(branches.iter().flat_map(|(w, t)| [w, t]))
                 .chain(otherwise.iter().map(|b| &**b))
                 .collect(),
-            ColExpr::Window {
-                func,
-                partition,
-                order,
-            } => std::iter::once(&**func)
-                .chain(partition)
-                .chain(order)
-                .collect(),
+            ColExpr::Window { func, partition, order } => {
+                std::iter::once(&**func).chain(partition).chain(order).collect()
+            }
         }
     }
 
@@ -214,10 +171,7 @@ impl ColExpr {
         });
         if out.size() > MAX_NODES {
             let inputs = out.base_refs().into_iter().map(ColExpr::Base).collect();
-            return ColExpr::Opaque {
-                text: format!("<expression of {} nodes>", out.size()),
-                args: inputs,
-            };
+            return ColExpr::Opaque { text: format!("<expression of {} nodes>", out.size()), args: inputs };
         }
         out
     }
@@ -232,80 +186,30 @@ impl ColExpr {
         let all = |v: &[ColExpr], f: F<'_>| v.iter().map(|e| e.rewrite(f)).collect::<Vec<_>>();
         match self {
             ColExpr::Col(_) | ColExpr::Base(_) | ColExpr::Star(_) | ColExpr::Lit(_) => self.clone(),
-            ColExpr::Func { name, args } => ColExpr::Func {
-                name: name.clone(),
-                args: all(args, f),
-            },
-            ColExpr::Opaque { text, args } => ColExpr::Opaque {
-                text: text.clone(),
-                args: all(args, f),
-            },
-            ColExpr::Cast { expr, ty } => ColExpr::Cast {
-                expr: bx(expr, f),
-                ty: ty.clone(),
-            },
-            ColExpr::Binary { op, left, right } => ColExpr::Binary {
-                op: op.clone(),
-                left: bx(left, f),
-                right: bx(right, f),
-            },
-            ColExpr::Unary { op, expr } => ColExpr::Unary {
-                op: op.clone(),
-                expr: bx(expr, f),
-            },
-            ColExpr::IsNull { expr, negated } => ColExpr::IsNull {
-                expr: bx(expr, f),
-                negated: *negated,
-            },
-            ColExpr::InList {
-                expr,
-                list,
-                negated,
-            } => ColExpr::InList {
-                expr: bx(expr, f),
-                list: all(list, f),
-                negated: *negated,
-            },
-            ColExpr::Between {
-                expr,
-                low,
-                high,
-                negated,
-            } => ColExpr::Between {
-                expr: bx(expr, f),
-                low: bx(low, f),
-                high: bx(high, f),
-                negated: *negated,
-            },
-            ColExpr::Case {
-                operand,
-                branches,
-                otherwise,
-            } => ColExpr::Case {
+            ColExpr::Func { name, args } => ColExpr::Func { name: name.clone(), args: all(args, f) },
+            ColExpr::Opaque { text, args } => ColExpr::Opaque { text: text.clone(), args: all(args, f) },
+            ColExpr::Cast { expr, ty } => ColExpr::Cast { expr: bx(expr, f), ty: ty.clone() },
+            ColExpr::Binary { op, left, right } => {
+                ColExpr::Binary { op: op.clone(), left: bx(left, f), right: bx(right, f) }
+            }
+            ColExpr::Unary { op, expr } => ColExpr::Unary { op: op.clone(), expr: bx(expr, f) },
+            ColExpr::IsNull { expr, negated } => ColExpr::IsNull { expr: bx(expr, f), negated: *negated },
+            ColExpr::InList { expr, list, negated } => {
+                ColExpr::InList { expr: bx(expr, f), list: all(list, f), negated: *negated }
+            }
+            ColExpr::Between { expr, low, high, negated } => {
+                ColExpr::Between { expr: bx(expr, f), low: bx(low, f), high: bx(high, f), negated: *negated }
+            }
+            ColExpr::Case { operand, branches, otherwise } => ColExpr::Case {
                 operand: operand.as_ref().map(|o| bx(o, f)),
-                branches: branches
-                    .iter()
-                    .map(|(w, t)| (w.rewrite(f), t.rewrite(f)))
-                    .collect(),
+                branches: branches.iter().map(|(w, t)| (w.rewrite(f), t.rewrite(f))).collect(),
                 otherwise: otherwise.as_ref().map(|o| bx(o, f)),
             },
-            ColExpr::Window {
-                func,
-                partition,
-                order,
-            } => ColExpr::Window {
-                func: bx(func, f),
-                partition: all(partition, f),
-                order: all(order, f),
-            },
-            ColExpr::Sort { expr, desc } => ColExpr::Sort {
-                expr: bx(expr, f),
-                desc: *desc,
-            },
-            ColExpr::Alias { expr, name } => ColExpr::Alias {
-                expr: bx(expr, f),
-                name: name.clone(),
-            },
+            ColExpr::Window { func, partition, order } => {
+                ColExpr::Window { func: bx(func, f), partition: all(partition, f), order: all(order, f) }
+            }
+            ColExpr::Sort { expr, desc } => ColExpr::Sort { expr: bx(expr, f), desc: *desc },
+            ColExpr::Alias { expr, name } => ColExpr::Alias { expr: bx(expr, f), name: name.clone() },
         }
     }
 
@@ -325,14 +229,9 @@ impl ColExpr {
     /// partition keys.
     pub(crate) fn dedup_partition(&self) -> Option<&[ColExpr]> {
         match self.unaliased() {
-            ColExpr::Window {
-                func, partition, ..
-            } if !partition.is_empty() => match &**func {
+            ColExpr::Window { func, partition, .. } if !partition.is_empty() => match &**func {
                 ColExpr::Func { name, .. }
-                    if matches!(
-                        name.to_ascii_lowercase().as_str(),
-                        "row_number" | "rank" | "dense_rank"
-                    ) =>
+                    if matches!(name.to_ascii_lowercase().as_str(), "row_number" | "rank" | "dense_rank") =>
                 {
                     Some(partition)
                 }
@@ -454,27 +353,14 @@ impl ColExpr {
                 expr.render_into(out, prec + 1);
                 out.push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
-            ColExpr::InList {
-                expr,
-                list,
-                negated,
-            } => {
+            ColExpr::InList { expr, list, negated } => {
                 expr.render_into(out, prec + 1);
                 out.push_str(if *negated { " NOT IN " } else { " IN " });
                 render_list(out, list);
             }
-            ColExpr::Between {
-                expr,
-                low,
-                high,
-                negated,
-            } => {
+            ColExpr::Between { expr, low, high, negated } => {
                 expr.render_into(out, prec + 1);
-                out.push_str(if *negated {
-                    " NOT BETWEEN "
-                } else {
-                    " BETWEEN "
-                });
+                out.push_str(if *negated { " NOT BETWEEN " } else { " BETWEEN " });
                 low.render_into(out, prec + 1);
                 out.push_str(" AND ");
                 high.render_into(out, prec + 1);
@@ -484,12 +370,7 @@ impl ColExpr {
     }
 
     fn render_case(&self, out: &mut String) {
-        let ColExpr::Case {
-            operand,
-            branches,
-            otherwise,
-        } = self
-        else {
+        let ColExpr::Case { operand, branches, otherwise } = self else {
             return;
         };
         out.push_str("CASE");
@@ -511,12 +392,7 @@ impl ColExpr {
     }
 
     fn render_window(&self, out: &mut String) {
-        let ColExpr::Window {
-            func,
-            partition,
-            order,
-        } = self
-        else {
+        let ColExpr::Window { func, partition, order } = self else {
             return;
         };
         func.render_into(out, 0);
@@ -584,10 +460,7 @@ mod tests {
     #[test]
     fn detects_first_row_filters() {
         let w = ColExpr::Window {
-            func: Box::new(ColExpr::Func {
-                name: "row_number".into(),
-                args: vec![],
-            }),
+            func: Box::new(ColExpr::Func { name: "row_number".into(), args: vec![] }),
             partition: vec![ColExpr::col("id")],
             order: vec![],
         };

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use crate::expr::ColExpr;
 use crate::hints::write_hints;
 use crate::model::{
-    ColumnLineage, ColumnRef, FilterFinding, GrainFinding, JobAnalysis, JobSummary, JoinFinding,
-    JoinKey, Location, Parameter, RuleHint, TableKind, TableRead, TableWrite, Unresolved,
+    ColumnLineage, ColumnRef, FilterFinding, GrainFinding, JobAnalysis, JobSummary, JoinFinding, JoinKey, Location,
+    Parameter, RuleHint, TableKind, TableRead, TableWrite, Unresolved,
 };
 use crate::schema::Frame;
 
@@ -53,11 +53,7 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Notes something that could not be resolved.
     pub(crate) fn unresolved(&mut self, code: &str, message: String, location: Location) {
-        let u = Unresolved {
-            code: code.to_owned(),
-            message,
-            location,
-        };
+        let u = Unresolved { code: code.to_owned(), message, location };
         if !self.unresolved.contains(&u) {
             self.unresolved.push(u);
         }
@@ -66,10 +62,7 @@ impl Recorder {
     /// Notes a job argument.
     pub(crate) fn parameter(&mut self, name: &str, location: Location) {
         if !self.parameters.iter().any(|p| p.name == name) {
-            self.parameters.push(Parameter {
-                name: name.to_owned(),
-                location,
-            });
+            self.parameters.push(Parameter { name: name.to_owned(), location });
         }
     }
 
@@ -79,13 +72,7 @@ impl Recorder {
     }
 
     /// Records a filter and returns its index.
-    pub(crate) fn filter(
-        &mut self,
-        written: &ColExpr,
-        resolved: &ColExpr,
-        api: &str,
-        location: Location,
-    ) -> usize {
+    pub(crate) fn filter(&mut self, written: &ColExpr, resolved: &ColExpr, api: &str, location: Location) -> usize {
         self.reads_columns(resolved);
         self.filters.push(FilterRec {
             out: FilterFinding {
@@ -121,11 +108,7 @@ impl Recorder {
                 passthrough.push(o.table.clone());
             }
         }
-        let grain = frame
-            .grain
-            .as_ref()
-            .map(|g| crate::hints::grain_names(frame, g))
-            .unwrap_or_default();
+        let grain = frame.grain.as_ref().map(|g| crate::hints::grain_names(frame, g)).unwrap_or_default();
         let hints = write_hints(frame, &t.target, self);
         self.hints.extend(hints);
         self.writes.push(TableWrite {
@@ -198,15 +181,7 @@ fn summarize(job_name: &str, rec: &Recorder) -> JobSummary {
         push_unique(&mut filters, &f.out.expression);
     }
     let join_keys = rec.joins.iter().map(|j| join_key(&j.out)).collect();
-    JobSummary {
-        job_name: job_name.to_owned(),
-        inputs,
-        output,
-        outputs,
-        join_keys,
-        filters,
-        grain,
-    }
+    JobSummary { job_name: job_name.to_owned(), inputs, output, outputs, join_keys, filters, grain }
 }
 
 fn join_key(j: &JoinFinding) -> JoinKey {

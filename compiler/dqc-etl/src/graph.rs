@@ -43,15 +43,11 @@ pub struct LineageGraph {
 }
 
 fn table(name: &str) -> GraphNode {
-    GraphNode::Table {
-        name: name.to_owned(),
-    }
+    GraphNode::Table { name: name.to_owned() }
 }
 
 fn job(name: &str) -> GraphNode {
-    GraphNode::Job {
-        name: name.to_owned(),
-    }
+    GraphNode::Job { name: name.to_owned() }
 }
 
 fn column(c: &ColumnRef) -> GraphNode {
@@ -75,10 +71,7 @@ impl LineageGraph {
                 let out = table(&w.target);
                 g.edge(&jn, &out);
                 for c in &w.columns {
-                    let oc = column(&ColumnRef {
-                        table: w.target.clone(),
-                        column: c.column.clone(),
-                    });
+                    let oc = column(&ColumnRef { table: w.target.clone(), column: c.column.clone() });
                     for i in &c.inputs {
                         g.edge(&column(i), &oc);
                     }
@@ -108,10 +101,7 @@ impl LineageGraph {
         self.index.get(n).copied().or_else(|| {
             let lower = |n: &GraphNode| format!("{n:?}").to_ascii_lowercase();
             let want = lower(n);
-            self.index
-                .iter()
-                .find(|(k, _)| lower(k) == want)
-                .map(|(_, v)| *v)
+            self.index.iter().find(|(k, _)| lower(k) == want).map(|(_, v)| *v)
         })
     }
 
@@ -119,10 +109,7 @@ impl LineageGraph {
         let Some(i) = self.find(n) else {
             return BTreeSet::new();
         };
-        self.graph
-            .neighbors_directed(i, dir)
-            .filter_map(|x| self.graph.node_weight(x).cloned())
-            .collect()
+        self.graph.neighbors_directed(i, dir).filter_map(|x| self.graph.node_weight(x).cloned()).collect()
     }
 
     /// Every node reachable from `start` in `dir`, through nodes accepted by `through`.
@@ -155,15 +142,8 @@ impl LineageGraph {
             .graph
             .edge_indices()
             .filter_map(|e| self.graph.edge_endpoints(e))
-            .filter_map(|(a, b)| {
-                Some((
-                    self.graph.node_weight(a)?.clone(),
-                    self.graph.node_weight(b)?.clone(),
-                ))
-            })
-            .filter(|(a, b)| {
-                !matches!(a, GraphNode::Column { .. }) && !matches!(b, GraphNode::Column { .. })
-            })
+            .filter_map(|(a, b)| Some((self.graph.node_weight(a)?.clone(), self.graph.node_weight(b)?.clone())))
+            .filter(|(a, b)| !matches!(a, GraphNode::Column { .. }) && !matches!(b, GraphNode::Column { .. }))
             .collect();
         out.sort();
         out
@@ -172,10 +152,7 @@ impl LineageGraph {
     /// Jobs that read `table`, or only those that read `table.column`.
     pub fn readers_of(&self, table_name: &str, column_name: Option<&str>) -> Vec<String> {
         let start = match column_name {
-            Some(c) => column(&ColumnRef {
-                table: table_name.to_owned(),
-                column: c.to_owned(),
-            }),
+            Some(c) => column(&ColumnRef { table: table_name.to_owned(), column: c.to_owned() }),
             None => table(table_name),
         };
         names(self.neighbours(&start, Direction::Outgoing), true)
@@ -183,50 +160,31 @@ impl LineageGraph {
 
     /// Jobs that write `table`.
     pub fn writers_of(&self, table_name: &str) -> Vec<String> {
-        names(
-            self.neighbours(&table(table_name), Direction::Incoming),
-            true,
-        )
+        names(self.neighbours(&table(table_name), Direction::Incoming), true)
     }
 
     /// Tables whose data comes, through any chain of jobs, from `table`.
     pub fn downstream_tables(&self, table_name: &str) -> Vec<String> {
         let through = |n: &GraphNode| !matches!(n, GraphNode::Column { .. });
-        names(
-            self.reachable(&table(table_name), Direction::Outgoing, through),
-            false,
-        )
+        names(self.reachable(&table(table_name), Direction::Outgoing, through), false)
     }
 
     /// Tables that `table` is computed from, through any chain of jobs.
     pub fn upstream_tables(&self, table_name: &str) -> Vec<String> {
         let through = |n: &GraphNode| !matches!(n, GraphNode::Column { .. });
-        names(
-            self.reachable(&table(table_name), Direction::Incoming, through),
-            false,
-        )
+        names(self.reachable(&table(table_name), Direction::Incoming, through), false)
     }
 
     /// Columns computed, directly or transitively, from `table.column`.
     pub fn downstream_columns(&self, table_name: &str, column_name: &str) -> Vec<ColumnRef> {
-        let start = column(&ColumnRef {
-            table: table_name.to_owned(),
-            column: column_name.to_owned(),
-        });
-        columns(self.reachable(&start, Direction::Outgoing, |n| {
-            matches!(n, GraphNode::Column { .. })
-        }))
+        let start = column(&ColumnRef { table: table_name.to_owned(), column: column_name.to_owned() });
+        columns(self.reachable(&start, Direction::Outgoing, |n| matches!(n, GraphNode::Column { .. })))
     }
 
     /// Columns that `table.column` is computed from, directly or transitively.
     pub fn upstream_columns(&self, table_name: &str, column_name: &str) -> Vec<ColumnRef> {
-        let start = column(&ColumnRef {
-            table: table_name.to_owned(),
-            column: column_name.to_owned(),
-        });
-        columns(self.reachable(&start, Direction::Incoming, |n| {
-            matches!(n, GraphNode::Column { .. })
-        }))
+        let start = column(&ColumnRef { table: table_name.to_owned(), column: column_name.to_owned() });
+        columns(self.reachable(&start, Direction::Incoming, |n| matches!(n, GraphNode::Column { .. })))
     }
 }
 

@@ -12,11 +12,7 @@ use crate::schema::{Frame, GrainRec};
 /// an open table that passes through unlisted keeps its own name.
 fn output_of<'f>(frame: &'f Frame, e: &'f ColExpr) -> Option<&'f str> {
     let s = &frame.schema;
-    if let Some(c) = s
-        .columns
-        .iter()
-        .find(|c| c.expr.unaliased() == e.unaliased())
-    {
+    if let Some(c) = s.columns.iter().find(|c| c.expr.unaliased() == e.unaliased()) {
         return Some(c.name.as_str());
     }
     let ColExpr::Base(r) = e else { return None };
@@ -30,11 +26,7 @@ fn output_of<'f>(frame: &'f Frame, e: &'f ColExpr) -> Option<&'f str> {
 /// Grain keys in output column names where the output carries them
 /// unchanged, otherwise as written.
 pub(crate) fn grain_names(frame: &Frame, g: &GrainRec) -> Vec<String> {
-    g.keys
-        .iter()
-        .zip(&g.names)
-        .map(|(k, n)| output_of(frame, k).map_or_else(|| n.clone(), str::to_owned))
-        .collect()
+    g.keys.iter().zip(&g.names).map(|(k, n)| output_of(frame, k).map_or_else(|| n.clone(), str::to_owned)).collect()
 }
 
 fn hint(
@@ -45,14 +37,7 @@ fn hint(
     evidence: String,
     location: Location,
 ) -> RuleHint {
-    RuleHint {
-        kind,
-        table: table.to_owned(),
-        columns,
-        detail,
-        evidence,
-        location,
-    }
+    RuleHint { kind, table: table.to_owned(), columns, detail, evidence, location }
 }
 
 /// All hints for writing `frame` to `table`.
@@ -63,14 +48,7 @@ pub(crate) fn write_hints(frame: &Frame, table: &str, rec: &Recorder) -> Vec<Rul
     if let Some(g) = &frame.grain {
         let names = grain_names(frame, g);
         let detail = format!("unique ({})", names.join(", "));
-        out.push(hint(
-            HintKind::Grain,
-            table,
-            names,
-            detail,
-            g.evidence.clone(),
-            g.location,
-        ));
+        out.push(hint(HintKind::Grain, table, names, detail, g.evidence.clone(), g.location));
     }
     let mut seen = Vec::new();
     out.retain(|h| {
@@ -95,25 +73,11 @@ fn column_hints(frame: &Frame, table: &str) -> Vec<RuleHint> {
             _ => c.data_type.clone(),
         };
         if let Some(ty) = ty {
-            out.push(hint(
-                HintKind::Type,
-                table,
-                vec![c.name.clone()],
-                ty,
-                expr.render(),
-                loc,
-            ));
+            out.push(hint(HintKind::Type, table, vec![c.name.clone()], ty, expr.render(), loc));
         }
         if is_not_null_default(expr) {
             let detail = format!("{} IS NOT NULL", c.name);
-            out.push(hint(
-                HintKind::NotNull,
-                table,
-                vec![c.name.clone()],
-                detail,
-                expr.render(),
-                loc,
-            ));
+            out.push(hint(HintKind::NotNull, table, vec![c.name.clone()], detail, expr.render(), loc));
         }
     }
     out
@@ -152,14 +116,7 @@ fn filter_hints(frame: &Frame, table: &str, rec: &Recorder) -> Vec<RuleHint> {
                 _ => HintKind::ValueConstraint,
             };
             for (name, detail) in constrained_outputs(frame, conj) {
-                out.push(hint(
-                    kind,
-                    table,
-                    vec![name],
-                    detail,
-                    f.out.expression.clone(),
-                    f.out.location,
-                ));
+                out.push(hint(kind, table, vec![name], detail, f.out.expression.clone(), f.out.location));
             }
         }
     }

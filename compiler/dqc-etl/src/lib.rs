@@ -55,9 +55,8 @@ use rustpython_parser::{ast, Parse};
 pub use error::ParseError;
 pub use graph::{GraphNode, LineageGraph};
 pub use model::{
-    ColumnLineage, ColumnRef, FilterFinding, GrainFinding, HintKind, JobAnalysis, JobSummary,
-    JoinFinding, JoinKey, Location, Parameter, RuleHint, TableKind, TableRead, TableWrite,
-    Unresolved,
+    ColumnLineage, ColumnRef, FilterFinding, GrainFinding, HintKind, JobAnalysis, JobSummary, JoinFinding, JoinKey,
+    Location, Parameter, RuleHint, TableKind, TableRead, TableWrite, Unresolved,
 };
 pub use render::{render_json, render_mermaid, render_text};
 
@@ -86,13 +85,8 @@ pub fn analyze(job_name: &str, source: &str) -> Result<JobAnalysis, ParseError> 
 /// # Errors
 ///
 /// Returns a [`ParseError`] when `source` is not valid Python.
-pub fn analyze_with(
-    job_name: &str,
-    source: &str,
-    options: &AnalyzeOptions,
-) -> Result<JobAnalysis, ParseError> {
-    let suite =
-        ast::Suite::parse(source, "<job>").map_err(|e| ParseError::from_python(source, &e))?;
+pub fn analyze_with(job_name: &str, source: &str, options: &AnalyzeOptions) -> Result<JobAnalysis, ParseError> {
+    let suite = ast::Suite::parse(source, "<job>").map_err(|e| ParseError::from_python(source, &e))?;
     let mut interp = interp::Interp::new(source, options);
     interp.run(&suite);
     Ok(interp.rec.finish(job_name))

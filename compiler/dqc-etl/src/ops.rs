@@ -46,10 +46,7 @@ impl Interp<'_> {
     ) -> Value<'static> {
         let mut ids = Vec::new();
         for (t, tk) in &targets {
-            if let Some(id) = self
-                .read_table(kind, t, *tk, api, format.clone(), args.loc)
-                .as_frame()
-            {
+            if let Some(id) = self.read_table(kind, t, *tk, api, format.clone(), args.loc).as_frame() {
                 ids.push(id);
             }
         }
@@ -57,10 +54,7 @@ impl Interp<'_> {
             [] => {
                 self.unresolved(
                     "dynamic-name",
-                    format!(
-                        "the source of `{}` is not known statically",
-                        short(args.text)
-                    ),
+                    format!("the source of `{}` is not known statically", short(args.text)),
                     args.loc,
                 );
                 Value::Unknown
@@ -70,10 +64,7 @@ impl Interp<'_> {
                 let tables: Vec<String> = targets.into_iter().map(|(t, _)| t).collect();
                 let mut f = Frame::opaque(kind, tables, String::new());
                 f.schema = Schema {
-                    open: many
-                        .iter()
-                        .flat_map(|id| self.frame(*id).schema.open)
-                        .collect(),
+                    open: many.iter().flat_map(|id| self.frame(*id).schema.open).collect(),
                     open_union: Some("union".to_owned()),
                     ..Schema::default()
                 };
@@ -106,13 +97,7 @@ impl Interp<'_> {
     }
 
     /// Records a write of a dataset value.
-    pub(crate) fn write_frame(
-        &mut self,
-        v: &Value<'_>,
-        target: WriteTarget,
-        loc: Location,
-        what: &str,
-    ) {
+    pub(crate) fn write_frame(&mut self, v: &Value<'_>, target: WriteTarget, loc: Location, what: &str) {
         self.check_name(&target.target, "target", loc);
         match v.as_frame() {
             Some(id) => {
@@ -122,14 +107,13 @@ impl Interp<'_> {
             None => {
                 self.unresolved(
                     "frame",
-                    format!("{what} writes `{}` from a value that is not a known dataset; its lineage is unknown", target.target),
+                    format!(
+                        "{what} writes `{}` from a value that is not a known dataset; its lineage is unknown",
+                        target.target
+                    ),
                     loc,
                 );
-                let f = Frame::opaque(
-                    FrameKind::Data,
-                    vec![],
-                    "the written value is not a known dataset".into(),
-                );
+                let f = Frame::opaque(FrameKind::Data, vec![], "the written value is not a known dataset".into());
                 self.rec.write(&f, target, loc);
             }
         }
@@ -180,31 +164,13 @@ impl Interp<'_> {
     }
 
     /// A column definition resolved against dataset `id`.
-    pub(crate) fn column_info(
-        &mut self,
-        id: FrameId,
-        name: &str,
-        e: &ColExpr,
-        loc: Location,
-    ) -> ColumnInfo {
+    pub(crate) fn column_info(&mut self, id: FrameId, name: &str, e: &ColExpr, loc: Location) -> ColumnInfo {
         let expr = self.resolve(id, e.unaliased(), loc);
-        ColumnInfo {
-            name: name.to_owned(),
-            qualifiers: vec![],
-            expr,
-            data_type: None,
-            location: Some(loc),
-        }
+        ColumnInfo { name: name.to_owned(), qualifiers: vec![], expr, data_type: None, location: Some(loc) }
     }
 
     /// Applies a filter; a `row_number() = 1` conjunct sets the grain instead.
-    pub(crate) fn filter(
-        &mut self,
-        id: FrameId,
-        cond: &ColExpr,
-        api: &str,
-        loc: Location,
-    ) -> Value<'static> {
+    pub(crate) fn filter(&mut self, id: FrameId, cond: &ColExpr, api: &str, loc: Location) -> Value<'static> {
         let resolved = self.resolve(id, cond, loc);
         let mut frame = self.frame(id);
         let mut kept_written = Vec::new();
@@ -217,14 +183,8 @@ impl Interp<'_> {
                 None => kept_written.push((written.clone(), res.clone())),
             }
         }
-        let written = kept_written
-            .iter()
-            .map(|(w, _)| w.clone())
-            .reduce(|a, b| ColExpr::binary("AND", a, b));
-        let res = kept_written
-            .into_iter()
-            .map(|(_, r)| r)
-            .reduce(|a, b| ColExpr::binary("AND", a, b));
+        let written = kept_written.iter().map(|(w, _)| w.clone()).reduce(|a, b| ColExpr::binary("AND", a, b));
+        let res = kept_written.into_iter().map(|(_, r)| r).reduce(|a, b| ColExpr::binary("AND", a, b));
         if let (Some(w), Some(r)) = (written, res) {
             let fid = self.rec.filter(&w, &r, api, loc);
             frame.filters.push(fid);
@@ -241,17 +201,8 @@ impl Interp<'_> {
         evidence: &str,
         loc: Location,
     ) {
-        self.rec.grains.push(GrainFinding {
-            columns: names.clone(),
-            evidence: evidence.to_owned(),
-            location: loc,
-        });
-        frame.grain = Some(GrainRec {
-            keys,
-            names,
-            evidence: evidence.to_owned(),
-            location: loc,
-        });
+        self.rec.grains.push(GrainFinding { columns: names.clone(), evidence: evidence.to_owned(), location: loc });
+        frame.grain = Some(GrainRec { keys, names, evidence: evidence.to_owned(), location: loc });
     }
 
     /// Joins two datasets and records the join.
@@ -279,27 +230,14 @@ impl Interp<'_> {
             };
             let expr = match how.as_str() {
                 "right" => rk.clone(),
-                "full" => ColExpr::Func {
-                    name: "coalesce".into(),
-                    args: vec![lk.clone(), rk.clone()],
-                },
+                "full" => ColExpr::Func { name: "coalesce".into(), args: vec![lk.clone(), rk.clone()] },
                 _ => lk.clone(),
             };
             schema.columns.retain(|c| !c.name.eq_ignore_ascii_case(key));
-            let quals = left
-                .schema
-                .known(key)
-                .map(|c| c.qualifiers.clone())
-                .unwrap_or_default();
+            let quals = left.schema.known(key).map(|c| c.qualifiers.clone()).unwrap_or_default();
             schema.columns.insert(
                 i.min(schema.columns.len()),
-                ColumnInfo {
-                    name: key.clone(),
-                    qualifiers: quals,
-                    expr,
-                    data_type: None,
-                    location: None,
-                },
+                ColumnInfo { name: key.clone(), qualifiers: quals, expr, data_type: None, location: None },
             );
         }
         let jid = self.record_join(&left, &right, pairs.clone(), &how, condition, loc);
@@ -321,10 +259,7 @@ impl Interp<'_> {
                     .iter()
                     .map(|k| {
                         let c = ColExpr::col(k);
-                        (
-                            self.resolve_with(&left.schema, &c, loc),
-                            self.resolve_with(&right.schema, &c, loc),
-                        )
+                        (self.resolve_with(&left.schema, &c, loc), self.resolve_with(&right.schema, &c, loc))
                     })
                     .collect();
                 (pairs, keys.clone())
@@ -332,12 +267,7 @@ impl Interp<'_> {
             JoinOn::Pairs(written) => {
                 let pairs = written
                     .iter()
-                    .map(|(a, b)| {
-                        (
-                            self.resolve_with(&left.schema, a, loc),
-                            self.resolve_with(&right.schema, b, loc),
-                        )
-                    })
+                    .map(|(a, b)| (self.resolve_with(&left.schema, a, loc), self.resolve_with(&right.schema, b, loc)))
                     .collect();
                 (pairs, vec![])
             }
@@ -347,22 +277,11 @@ impl Interp<'_> {
     }
 
     /// Equality conjuncts of a join condition, oriented left = right.
-    fn cond_pairs(
-        &mut self,
-        left: &Frame,
-        right: &Frame,
-        cond: &ColExpr,
-        loc: Location,
-    ) -> Vec<(ColExpr, ColExpr)> {
+    fn cond_pairs(&mut self, left: &Frame, right: &Frame, cond: &ColExpr, loc: Location) -> Vec<(ColExpr, ColExpr)> {
         let scope = left.schema.joined(&right.schema, &[]);
         let mut out = Vec::new();
         for c in cond.conjuncts() {
-            let ColExpr::Binary {
-                op,
-                left: a,
-                right: b,
-            } = c
-            else {
+            let ColExpr::Binary { op, left: a, right: b } = c else {
                 continue;
             };
             if op != "=" || a.refs().is_empty() || b.refs().is_empty() {
@@ -402,12 +321,8 @@ impl Interp<'_> {
             ColExpr::Base(b) => b.column.clone(),
             other => other.render(),
         };
-        let left_table = pairs
-            .first()
-            .map_or_else(|| single(left), |(l, _)| table_of(l, left));
-        let right_table = pairs
-            .first()
-            .map_or_else(|| single(right), |(_, r)| table_of(r, right));
+        let left_table = pairs.first().map_or_else(|| single(left), |(l, _)| table_of(l, left));
+        let right_table = pairs.first().map_or_else(|| single(right), |(_, r)| table_of(r, right));
         if left_table.is_none() || right_table.is_none() {
             self.unresolved(
                 "join",
@@ -440,12 +355,7 @@ pub(crate) fn key_names(frame: &Frame, keys: &[ColExpr]) -> Vec<String> {
                 ColExpr::Sort { expr, .. } => expr,
                 other => other,
             };
-            frame
-                .schema
-                .columns
-                .iter()
-                .find(|c| c.expr == *k)
-                .map_or_else(|| k.output_name(), |c| c.name.clone())
+            frame.schema.columns.iter().find(|c| c.expr == *k).map_or_else(|| k.output_name(), |c| c.name.clone())
         })
         .collect()
 }
@@ -496,21 +406,12 @@ fn joined_frame(
     // A join keeps the left grain only when it cannot duplicate left rows:
     // semi/anti joins, or keys that are the right side's own grain.
     let right_keys: Vec<&ColExpr> = pairs.iter().map(|(_, r)| r).collect();
-    let right_unique = right
-        .grain
-        .as_ref()
-        .is_some_and(|g| !g.keys.is_empty() && g.keys.iter().all(|k| right_keys.contains(&k)));
+    let right_unique =
+        right.grain.as_ref().is_some_and(|g| !g.keys.is_empty() && g.keys.iter().all(|k| right_keys.contains(&k)));
     let grain = match how {
         "left_semi" | "left_anti" => left.grain.clone(),
         "inner" | "left" if right_unique => left.grain.clone(),
         _ => None,
     };
-    Frame {
-        kind: left.kind,
-        schema,
-        tables,
-        filters,
-        joins,
-        grain,
-    }
+    Frame { kind: left.kind, schema, tables, filters, joins, grain }
 }

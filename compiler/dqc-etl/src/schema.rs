@@ -51,42 +51,25 @@ impl Frame {
                     .map(|c| ColumnInfo {
                         name: c.clone(),
                         qualifiers: quals.clone(),
-                        expr: ColExpr::Base(ColumnRef {
-                            table: table.to_owned(),
-                            column: c.clone(),
-                        }),
+                        expr: ColExpr::Base(ColumnRef { table: table.to_owned(), column: c.clone() }),
                         data_type: None,
                         location: None,
                     })
                     .collect(),
                 ..Schema::default()
             },
-            None => Schema {
-                open: vec![OpenSource {
-                    table: table.to_owned(),
-                    qualifiers: quals,
-                }],
-                ..Schema::default()
-            },
+            None => {
+                Schema { open: vec![OpenSource { table: table.to_owned(), qualifiers: quals }], ..Schema::default() }
+            }
         };
-        Frame {
-            kind,
-            schema,
-            tables: vec![table.to_owned()],
-            filters: vec![],
-            joins: vec![],
-            grain: None,
-        }
+        Frame { kind, schema, tables: vec![table.to_owned()], filters: vec![], joins: vec![], grain: None }
     }
 
     /// A dataset whose columns cannot be known, derived from `tables`.
     pub(crate) fn opaque(kind: FrameKind, tables: Vec<String>, reason: String) -> Self {
         Frame {
             kind,
-            schema: Schema {
-                opaque: Some(reason),
-                ..Schema::default()
-            },
+            schema: Schema { opaque: Some(reason), ..Schema::default() },
             tables,
             filters: vec![],
             joins: vec![],
@@ -161,18 +144,10 @@ impl Schema {
     /// them (`df.alias("o").select("o.id")` can still be called `o.id`).
     pub(crate) fn qualifiers_of(&self, qualifier: Option<&str>, name: &str) -> Vec<String> {
         let matches = |quals: &[String]| qualifier.is_none_or(|q| has_qualifier(quals, q));
-        if let Some(c) = self
-            .columns
-            .iter()
-            .find(|c| same(&c.name, name) && matches(&c.qualifiers))
-        {
+        if let Some(c) = self.columns.iter().find(|c| same(&c.name, name) && matches(&c.qualifiers)) {
             return c.qualifiers.clone();
         }
-        let open: Vec<&OpenSource> = self
-            .open
-            .iter()
-            .filter(|o| matches(&o.qualifiers))
-            .collect();
+        let open: Vec<&OpenSource> = self.open.iter().filter(|o| matches(&o.qualifiers)).collect();
         match open.as_slice() {
             [one] => one.qualifiers.clone(),
             _ => vec![],
@@ -191,46 +166,29 @@ impl Schema {
     }
 
     fn resolve_qualified(&self, q: &str, name: &str) -> Result<ColExpr, String> {
-        if let Some(c) = self
-            .columns
-            .iter()
-            .find(|c| same(&c.name, name) && has_qualifier(&c.qualifiers, q))
-        {
+        if let Some(c) = self.columns.iter().find(|c| same(&c.name, name) && has_qualifier(&c.qualifiers, q)) {
             return Ok(c.expr.clone());
         }
         if let Some(o) = self.open.iter().find(|o| has_qualifier(&o.qualifiers, q)) {
             return Ok(base(&o.table, name));
         }
         if self.columns.iter().any(|c| has_qualifier(&c.qualifiers, q)) {
-            return Err(format!(
-                "column `{q}.{name}` is not among the known columns"
-            ));
+            return Err(format!("column `{q}.{name}` is not among the known columns"));
         }
         // A qualifier that names no alias is a struct column: `address.city`.
         match self.resolve_plain(q) {
-            Ok(parent) => Ok(ColExpr::Opaque {
-                text: format!("{}.{name}", parent.render()),
-                args: vec![parent],
-            }),
-            Err(_) => Err(format!(
-                "column `{q}.{name}` does not match any alias or column in scope"
-            )),
+            Ok(parent) => Ok(ColExpr::Opaque { text: format!("{}.{name}", parent.render()), args: vec![parent] }),
+            Err(_) => Err(format!("column `{q}.{name}` does not match any alias or column in scope")),
         }
     }
 
     fn resolve_plain(&self, name: &str) -> Result<ColExpr, String> {
-        let hits: Vec<&ColumnInfo> = self
-            .columns
-            .iter()
-            .filter(|c| same(&c.name, name))
-            .collect();
+        let hits: Vec<&ColumnInfo> = self.columns.iter().filter(|c| same(&c.name, name)).collect();
         if let Some(first) = hits.first() {
             if hits.iter().all(|h| h.expr == first.expr) {
                 return Ok(first.expr.clone());
             }
-            return Err(format!(
-                "column `{name}` is ambiguous: it is defined by more than one input"
-            ));
+            return Err(format!("column `{name}` is ambiguous: it is defined by more than one input"));
         }
         if self.dropped.iter().any(|d| same(d, name)) {
             return Err(format!("column `{name}` was dropped earlier"));
@@ -244,10 +202,7 @@ impl Schema {
             }),
             many => Err(format!(
                 "column `{name}` may come from any of {}; the analyser does not know their schemas",
-                many.iter()
-                    .map(|o| format!("`{}`", o.table))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                many.iter().map(|o| format!("`{}`", o.table)).collect::<Vec<_>>().join(", ")
             )),
         }
     }
@@ -285,10 +240,7 @@ impl Schema {
         match self.columns.iter_mut().find(|c| same(&c.name, &info.name)) {
             Some(existing) => {
                 let quals = existing.qualifiers.clone();
-                *existing = ColumnInfo {
-                    qualifiers: quals,
-                    ..info
-                };
+                *existing = ColumnInfo { qualifiers: quals, ..info };
             }
             None => self.columns.push(info),
         }
@@ -304,12 +256,7 @@ impl Schema {
 
     /// Renames a column; an unlisted column of a single open table becomes
     /// listed under its new name.
-    pub(crate) fn rename(
-        &mut self,
-        old: &str,
-        new: &str,
-        location: Location,
-    ) -> Result<(), String> {
+    pub(crate) fn rename(&mut self, old: &str, new: &str, location: Location) -> Result<(), String> {
         if let Some(c) = self.columns.iter_mut().find(|c| same(&c.name, old)) {
             c.name = new.to_owned();
             return Ok(());
@@ -329,10 +276,7 @@ impl Schema {
 
 /// A base-table column.
 pub(crate) fn base(table: &str, column: &str) -> ColExpr {
-    ColExpr::Base(ColumnRef {
-        table: table.to_owned(),
-        column: column.to_owned(),
-    })
+    ColExpr::Base(ColumnRef { table: table.to_owned(), column: column.to_owned() })
 }
 
 #[cfg(test)]

@@ -12,12 +12,7 @@ impl LineIndex {
     /// Indexes the line starts of `src`.
     pub(crate) fn new(src: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            src.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
         Self { starts }
     }
 
@@ -26,9 +21,7 @@ impl LineIndex {
         let offset = offset.min(src.len());
         let line = self.starts.partition_point(|s| *s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = src
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = src.get(start..offset).map_or(offset - start, |s| s.chars().count());
         Location {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),

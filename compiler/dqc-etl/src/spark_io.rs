@@ -9,12 +9,7 @@ use crate::schema::FrameKind;
 
 impl<'a> Interp<'a> {
     /// Methods of `spark.read`.
-    pub(crate) fn reader_method(
-        &mut self,
-        mut r: Reader,
-        name: &str,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    pub(crate) fn reader_method(&mut self, mut r: Reader, name: &str, args: &CallArgs<'a>) -> Value<'a> {
         match name {
             "format" => r.format = args.str_arg(0, "source"),
             "option" => {
@@ -22,17 +17,9 @@ impl<'a> Interp<'a> {
                     r.options.push((k, v.detached()));
                 }
             }
-            "options" => r
-                .options
-                .extend(args.kw.iter().map(|(k, v)| (k.clone(), v.detached()))),
+            "options" => r.options.extend(args.kw.iter().map(|(k, v)| (k.clone(), v.detached()))),
             "schema" => {}
-            "table" => {
-                return self.spark_table(
-                    args.name_arg(0, "tableName"),
-                    "spark.read.table",
-                    args.loc,
-                )
-            }
+            "table" => return self.spark_table(args.name_arg(0, "tableName"), "spark.read.table", args.loc),
             "jdbc" => {
                 let table = args.name_arg(1, "table").unwrap_or_default();
                 return self.read_table(
@@ -46,17 +33,8 @@ impl<'a> Interp<'a> {
             }
             "load" => return self.reader_load(&r, args),
             f if FILE_FORMATS.contains(&f) => {
-                let paths = args
-                    .pos
-                    .first()
-                    .and_then(Value::as_str_list)
-                    .unwrap_or_default();
-                return self.read_paths(
-                    paths,
-                    &format!("spark.read.{f}"),
-                    Some(f.to_owned()),
-                    args,
-                );
+                let paths = args.pos.first().and_then(Value::as_str_list).unwrap_or_default();
+                return self.read_paths(paths, &format!("spark.read.{f}"), Some(f.to_owned()), args);
             }
             _ => return Value::Unknown,
         }
@@ -65,10 +43,7 @@ impl<'a> Interp<'a> {
 
     fn reader_load(&mut self, r: &Reader, args: &CallArgs<'a>) -> Value<'a> {
         let opt = |k: &str| {
-            r.options
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(k))
-                .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            r.options.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).and_then(|(_, v)| v.as_str().map(str::to_owned))
         };
         let format = args.str_arg(1, "format").or_else(|| r.format.clone());
         if format.as_deref() == Some("jdbc") {
@@ -90,20 +65,11 @@ impl<'a> Interp<'a> {
         self.read_paths(paths, "spark.read.load", format, args)
     }
 
-    fn read_paths(
-        &mut self,
-        paths: Vec<String>,
-        api: &str,
-        format: Option<String>,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    fn read_paths(&mut self, paths: Vec<String>, api: &str, format: Option<String>, args: &CallArgs<'a>) -> Value<'a> {
         if paths.is_empty() {
             self.unresolved(
                 "dynamic-name",
-                format!(
-                    "the path read by `{}` is not known statically",
-                    short(args.text)
-                ),
+                format!("the path read by `{}` is not known statically", short(args.text)),
                 args.loc,
             );
             return Value::Unknown;
@@ -113,12 +79,7 @@ impl<'a> Interp<'a> {
     }
 
     /// Methods of `df.write` and `df.writeTo(...)`.
-    pub(crate) fn writer_method(
-        &mut self,
-        mut w: Writer,
-        name: &str,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    pub(crate) fn writer_method(&mut self, mut w: Writer, name: &str, args: &CallArgs<'a>) -> Value<'a> {
         match name {
             "mode" => w.mode = args.str_arg(0, "saveMode"),
             "format" | "using" => w.format = args.str_arg(0, "source"),
@@ -127,15 +88,9 @@ impl<'a> Interp<'a> {
                     w.options.push((k, v.detached()));
                 }
             }
-            "options" => w
-                .options
-                .extend(args.kw.iter().map(|(k, v)| (k.clone(), v.detached()))),
+            "options" => w.options.extend(args.kw.iter().map(|(k, v)| (k.clone(), v.detached()))),
             "partitionBy" | "partitionedBy" => {
-                w.partition_keys = args
-                    .flat_pos()
-                    .iter()
-                    .filter_map(|v| col_of(v).map(|c| c.output_name()))
-                    .collect()
+                w.partition_keys = args.flat_pos().iter().filter_map(|v| col_of(v).map(|c| c.output_name())).collect()
             }
             "bucketBy" | "sortBy" | "tableProperty" => {}
             _ => return self.writer_terminal(w, name, args),
@@ -145,10 +100,7 @@ impl<'a> Interp<'a> {
 
     fn writer_terminal(&mut self, mut w: Writer, name: &str, args: &CallArgs<'a>) -> Value<'a> {
         let opt = |k: &str| {
-            w.options
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(k))
-                .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            w.options.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).and_then(|(_, v)| v.as_str().map(str::to_owned))
         };
         if let Some(m) = args.kw("mode").and_then(Value::as_str) {
             w.mode = Some(m.to_owned());
@@ -165,31 +117,16 @@ impl<'a> Interp<'a> {
                 }
                 (args.name_arg(0, "tableName"), TableKind::Catalog)
             }
-            "jdbc" => (
-                args.name_arg(1, "table").map(|t| format!("jdbc:{t}")),
-                TableKind::Jdbc,
-            ),
-            "save" if w.format.as_deref() == Some("jdbc") => (
-                Some(format!(
-                    "jdbc:{}",
-                    opt("dbtable").unwrap_or_else(|| "${?dbtable}".into())
-                )),
-                TableKind::Jdbc,
-            ),
-            "save" => (
-                args.name_arg(0, "path").or_else(|| opt("path")),
-                TableKind::Path,
-            ),
+            "jdbc" => (args.name_arg(1, "table").map(|t| format!("jdbc:{t}")), TableKind::Jdbc),
+            "save" if w.format.as_deref() == Some("jdbc") => {
+                (Some(format!("jdbc:{}", opt("dbtable").unwrap_or_else(|| "${?dbtable}".into()))), TableKind::Jdbc)
+            }
+            "save" => (args.name_arg(0, "path").or_else(|| opt("path")), TableKind::Path),
             f if FILE_FORMATS.contains(&f) => {
                 w.format = Some(f.to_owned());
                 (args.name_arg(0, "path"), TableKind::Path)
             }
-            "append"
-            | "overwrite"
-            | "overwritePartitions"
-            | "create"
-            | "createOrReplace"
-            | "replace"
+            "append" | "overwrite" | "overwritePartitions" | "create" | "createOrReplace" | "replace"
                 if w.table.is_some() =>
             {
                 w.mode = Some(name.to_owned());

@@ -31,10 +31,7 @@ fn updating() -> bool {
 fn cases() -> Vec<(String, PathBuf)> {
     let mut out: Vec<(String, PathBuf)> = fs::read_dir(corpus())
         .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.join("job.py").is_file())
-                .collect::<Vec<_>>()
+            rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("job.py").is_file()).collect::<Vec<_>>()
         })
         .unwrap_or_default()
         .into_iter()
@@ -50,26 +47,14 @@ fn check(path: &Path, actual: &str) -> Result<(), Failed> {
         fs::write(path, actual).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         return Ok(());
     }
-    let expected = fs::read_to_string(path).map_err(|e| {
-        format!(
-            "cannot read {}: {e}\nrun with UPDATE_EXPECT=1 to create it",
-            path.display()
-        )
-    })?;
+    let expected = fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}\nrun with UPDATE_EXPECT=1 to create it", path.display()))?;
     if expected == actual {
         return Ok(());
     }
     let diff = similar::TextDiff::from_lines(&expected, actual);
-    let shown = diff
-        .unified_diff()
-        .context_radius(3)
-        .header("expected", "actual")
-        .to_string();
-    Err(format!(
-        "{} does not match (run with UPDATE_EXPECT=1 to re-bless):\n{shown}",
-        path.display()
-    )
-    .into())
+    let shown = diff.unified_diff().context_radius(3).header("expected", "actual").to_string();
+    Err(format!("{} does not match (run with UPDATE_EXPECT=1 to re-bless):\n{shown}", path.display()).into())
 }
 
 fn run_case(name: &str, dir: &Path) -> Result<(), Failed> {
@@ -79,17 +64,13 @@ fn run_case(name: &str, dir: &Path) -> Result<(), Failed> {
             if name.starts_with("err_") {
                 return Err(format!("case `{name}` is an error case but the script parsed").into());
             }
-            (
-                dqc_etl::render_json(std::slice::from_ref(&job)),
-                dqc_etl::render_text(std::slice::from_ref(&job)),
-            )
+            (dqc_etl::render_json(std::slice::from_ref(&job)), dqc_etl::render_text(std::slice::from_ref(&job)))
         }
         Err(err) => {
             if !name.starts_with("err_") {
                 return Err(format!("case `{name}` failed to parse: {err}").into());
             }
-            let json = serde_json::to_string_pretty(&serde_json::json!({ "error": err }))
-                .map_err(|e| e.to_string())?;
+            let json = serde_json::to_string_pretty(&serde_json::json!({ "error": err })).map_err(|e| e.to_string())?;
             (json + "\n", format!("error: {err}\n"))
         }
     };
@@ -106,10 +87,7 @@ fn lineage_graph() -> Result<(), Failed> {
         }
     }
     let graph = dqc_etl::build_graph(&jobs);
-    check(
-        &corpus().join("lineage.mmd"),
-        &dqc_etl::render_mermaid(&graph),
-    )
+    check(&corpus().join("lineage.mmd"), &dqc_etl::render_mermaid(&graph))
 }
 
 /// Fails on expected files without an input and on stray files.
@@ -123,10 +101,7 @@ fn tidy() -> Result<(), Failed> {
             if !path.join("job.py").is_file() {
                 problems.push(format!("{name}/ has no job.py"));
             }
-            for f in fs::read_dir(&path)
-                .map_err(|e| e.to_string())?
-                .filter_map(Result::ok)
-            {
+            for f in fs::read_dir(&path).map_err(|e| e.to_string())?.filter_map(Result::ok) {
                 let fname = f.file_name().to_string_lossy().into_owned();
                 if !CASE_FILES.contains(&fname.as_str()) {
                     problems.push(format!("{name}/{fname} is not a case file"));

@@ -27,11 +27,7 @@ fn corpus_scripts() -> Vec<String> {
 fn mutate(src: &str, edits: &[(usize, usize, String)]) -> String {
     let mut chars: Vec<char> = src.chars().collect();
     for (pos, del, ins) in edits {
-        let at = if chars.is_empty() {
-            0
-        } else {
-            pos % (chars.len() + 1)
-        };
+        let at = if chars.is_empty() { 0 } else { pos % (chars.len() + 1) };
         let end = (at + del).min(chars.len());
         chars.splice(at..end, ins.chars());
     }
@@ -52,10 +48,7 @@ fn exercise(src: &str) {
             assert_eq!(again.ok().as_deref(), Some(json.as_str()));
         }
         Err(e) => {
-            assert!(
-                e.line >= 1 && e.column >= 1,
-                "error position must be 1-based: {e}"
-            );
+            assert!(e.line >= 1 && e.column >= 1, "error position must be 1-based: {e}");
             assert!(!e.message.is_empty());
         }
     }
@@ -120,14 +113,9 @@ fn pathological_nesting_is_bounded() {
     exercise(&deep_ifs);
     let loops = "xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]\nfor a in xs:\n for b in xs:\n  for c in xs:\n   for d in xs:\n    for e in xs:\n     y = a\n";
     let job = dqc_etl::analyze("loops", loops).expect("valid python");
-    assert!(
-        job.unresolved.iter().any(|u| u.code == "limit"),
-        "{:?}",
-        job.unresolved
-    );
+    assert!(job.unresolved.iter().any(|u| u.code == "limit"), "{:?}", job.unresolved);
     let doubling = "s = 'ab'\n".to_owned() + &"s = s + s\n".repeat(40);
     exercise(&doubling);
-    let chain = "from pyspark.sql import functions as F\nc = F.col('a')\n".to_owned()
-        + &"c = c + 1\n".repeat(2_000);
+    let chain = "from pyspark.sql import functions as F\nc = F.col('a')\n".to_owned() + &"c = c + 1\n".repeat(2_000);
     exercise(&chain);
 }

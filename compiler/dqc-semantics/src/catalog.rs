@@ -158,7 +158,9 @@ fn drift(contract: &Contract, t: &GlueTable, snap: &Snapshot<'_>, diags: &mut Ve
                 .with_label(head(contract), "contract declared here")
                 .with_help(match parse_glue_type(&g.ty) {
                     Some(t) => format!("declare `{} {t}` in the contract's columns", g.name),
-                    None => format!("catalog type `{}` has no contract equivalent yet; the column cannot be declared", g.ty),
+                    None => {
+                        format!("catalog type `{}` has no contract equivalent yet; the column cannot be declared", g.ty)
+                    }
                 }),
             );
         }

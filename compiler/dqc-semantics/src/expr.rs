@@ -222,10 +222,9 @@ pub fn lower(e: &ast::Expr, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> O
             let operand = operand?;
             if let Some(from) = &operand.ty {
                 if !castable(from, &to) {
-                    diags.push(
-                        type_error(format!("cannot cast `{from}` to `{to}`"), e.span)
-                            .with_help("casts convert between numbers, strings, booleans and numbers, and dates and timestamps"),
-                    );
+                    diags.push(type_error(format!("cannot cast `{from}` to `{to}`"), e.span).with_help(
+                        "casts convert between numbers, strings, booleans and numbers, and dates and timestamps",
+                    ));
                     return None;
                 }
             }

@@ -61,7 +61,7 @@ fn digit_counts(canonical: &str) -> (usize, usize) {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Validates `YYYY-MM-DD` against the calendar.

@@ -414,9 +414,13 @@ fn value_subject<'a>(
         Subject::Column(id) => ctx.scope.resolve(id, diags),
         other => {
             diags.push(
-                Diagnostic::new(Code::RuleTypeMismatch, format!("{} rule needs a column here", article(what)), other.span())
-                    .with_primary_label("not a column")
-                    .with_help("write the condition as `check ...` instead"),
+                Diagnostic::new(
+                    Code::RuleTypeMismatch,
+                    format!("{} rule needs a column here", article(what)),
+                    other.span(),
+                )
+                .with_primary_label("not a column")
+                .with_help("write the condition as `check ...` instead"),
             );
             None
         }
@@ -480,7 +484,8 @@ fn duration_seconds(d: &ast::Duration, units: &[(&str, u64)], diags: &mut Vec<Di
 /// Lowercase, `[a-z0-9_]` only, for derived ids. Names with other characters also get a
 /// short hash of the original, so distinct names never share a slug.
 pub fn slug(name: &str) -> String {
-    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     let trimmed = s.trim_matches('_');
     let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain && !trimmed.is_empty() {
@@ -521,8 +526,10 @@ pub fn derive_id(kind: &RuleKind) -> String {
                         Value::Bool(b) => b.to_string(),
                         Value::Null => "null".to_string(),
                     };
-                    let simple: String =
-                        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+                    let simple: String = text
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                        .collect();
                     let slugged: String = simple.trim_matches('_').chars().take(24).collect();
                     if slugged.is_empty() {
                         "value".to_string()

@@ -53,9 +53,7 @@ impl<'a> CallArgs<'a> {
 
     /// Keyword `name` or position `idx`, as a string.
     pub(crate) fn str_arg(&self, idx: usize, name: &str) -> Option<String> {
-        self.get(idx, name)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
+        self.get(idx, name).and_then(|v| v.as_str()).map(str::to_owned)
     }
 
     /// Every argument value, positional then keyword.

@@ -24,12 +24,7 @@ impl<'a> Interp<'a> {
     }
 
     /// Calls `recv.name(args)`.
-    pub(crate) fn call_method(
-        &mut self,
-        recv: Value<'a>,
-        name: &str,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    pub(crate) fn call_method(&mut self, recv: Value<'a>, name: &str, args: &CallArgs<'a>) -> Value<'a> {
         match recv {
             Value::Api(api) => self.api_method(api, name, args),
             Value::Transform(t) if name == "apply" => self.glue_transform(&t, args),
@@ -87,9 +82,7 @@ impl<'a> Interp<'a> {
             Api::SparkSession => self.spark_method(name, args),
             Api::SparkBuilder if name == "getOrCreate" => Value::Api(Api::SparkSession),
             Api::SparkBuilder => Value::Api(Api::SparkBuilder),
-            Api::SparkContextClass | Api::SparkContext if name == "getOrCreate" => {
-                Value::Api(Api::SparkContext)
-            }
+            Api::SparkContextClass | Api::SparkContext if name == "getOrCreate" => Value::Api(Api::SparkContext),
             Api::DynamicFrameClass if name == "fromDF" => self.dynamic_from_df(args),
             Api::WindowClass => self.window_method(Default::default(), name, args),
             _ => self.unknown_call(args),
@@ -106,8 +99,7 @@ impl<'a> Interp<'a> {
             }
             None => self.unresolved(
                 "parameter",
-                "the argument names passed to `getResolvedOptions` are not a literal list"
-                    .to_owned(),
+                "the argument names passed to `getResolvedOptions` are not a literal list".to_owned(),
                 args.loc,
             ),
         }
@@ -128,28 +120,15 @@ impl<'a> Interp<'a> {
     }
 }
 
-fn dict_method<'a>(
-    items: Vec<(Value<'a>, Value<'a>)>,
-    name: &str,
-    args: &CallArgs<'a>,
-) -> Value<'a> {
+fn dict_method<'a>(items: Vec<(Value<'a>, Value<'a>)>, name: &str, args: &CallArgs<'a>) -> Value<'a> {
     match name {
-        "items" => Value::List(
-            items
-                .into_iter()
-                .map(|(k, v)| Value::List(vec![k, v]))
-                .collect(),
-        ),
+        "items" => Value::List(items.into_iter().map(|(k, v)| Value::List(vec![k, v])).collect()),
         "keys" => Value::List(items.into_iter().map(|(k, _)| k).collect()),
         "values" => Value::List(items.into_iter().map(|(_, v)| v).collect()),
         "get" => {
             let key = args.pos.first().and_then(Value::as_str);
-            let hit = items
-                .iter()
-                .find(|(k, _)| k.as_str().is_some() && k.as_str() == key);
-            hit.map(|(_, v)| v.clone())
-                .or_else(|| args.pos.get(1).cloned())
-                .unwrap_or(Value::None)
+            let hit = items.iter().find(|(k, _)| k.as_str().is_some() && k.as_str() == key);
+            hit.map(|(_, v)| v.clone()).or_else(|| args.pos.get(1).cloned()).unwrap_or(Value::None)
         }
         _ => Value::Unknown,
     }

@@ -12,11 +12,7 @@ impl<'a> Interp<'a> {
     pub(crate) fn eval(&mut self, e: &'a ast::Expr) -> Value<'a> {
         if self.eval_depth >= MAX_EVAL_DEPTH {
             let loc = self.loc(e);
-            self.unresolved(
-                "limit",
-                "expression is nested too deeply to follow".to_owned(),
-                loc,
-            );
+            self.unresolved("limit", "expression is nested too deeply to follow".to_owned(), loc);
             return Value::Unknown;
         }
         self.eval_depth += 1;
@@ -122,13 +118,9 @@ impl<'a> Interp<'a> {
     fn get_attr(&mut self, v: Value<'a>, name: &str) -> Value<'a> {
         match (&v, name) {
             (Value::Module(m), _) => module_member(m, name),
-            (Value::Api(Api::GlueContext), "create_dynamic_frame") => {
-                Value::Api(Api::GlueRead(true))
-            }
+            (Value::Api(Api::GlueContext), "create_dynamic_frame") => Value::Api(Api::GlueRead(true)),
             (Value::Api(Api::GlueContext), "create_data_frame") => Value::Api(Api::GlueRead(false)),
-            (Value::Api(Api::GlueContext), "write_dynamic_frame") => {
-                Value::Api(Api::GlueWrite(true))
-            }
+            (Value::Api(Api::GlueContext), "write_dynamic_frame") => Value::Api(Api::GlueWrite(true)),
             (Value::Api(Api::GlueContext), "write_data_frame") => Value::Api(Api::GlueWrite(false)),
             (Value::Api(Api::GlueContext), "spark_session") => Value::Api(Api::SparkSession),
             (Value::Api(Api::SparkSessionClass), "builder") => Value::Api(Api::SparkBuilder),
@@ -144,9 +136,7 @@ impl<'a> Interp<'a> {
             }),
             (Value::Frame(id), "na") => Value::Na(*id),
             (Value::Frame(_), "columns" | "schema" | "dtypes" | "rdd") => Value::Unknown,
-            (Value::Frame(id), _) if self.frame(*id).kind == FrameKind::Data => {
-                Value::Column(bound_col(*id, name))
-            }
+            (Value::Frame(id), _) if self.frame(*id).kind == FrameKind::Data => Value::Column(bound_col(*id, name)),
             (Value::Row(id), _) => Value::Column(bound_col(*id, name)),
             (Value::Unknown, _) => Value::Unknown,
             _ => Value::Method(Box::new(v), name.to_owned()),
@@ -159,14 +149,9 @@ impl<'a> Interp<'a> {
             (Value::Dict(_), Value::Str(key)) => v.dict_get(key).cloned().unwrap_or(Value::Unknown),
             (Value::List(items), Value::Int(i)) => {
                 let idx = if *i < 0 { items.len() as i64 + i } else { *i };
-                usize::try_from(idx)
-                    .ok()
-                    .and_then(|i| items.get(i).cloned())
-                    .unwrap_or(Value::Unknown)
+                usize::try_from(idx).ok().and_then(|i| items.get(i).cloned()).unwrap_or(Value::Unknown)
             }
-            (Value::Frame(id) | Value::Row(id), Value::Str(name)) => {
-                Value::Column(bound_col(*id, name))
-            }
+            (Value::Frame(id) | Value::Row(id), Value::Str(name)) => Value::Column(bound_col(*id, name)),
             _ => Value::Unknown,
         }
     }
@@ -224,14 +209,7 @@ impl<'a> Interp<'a> {
                 (None, _) => {}
             }
         }
-        CallArgs {
-            pos,
-            kw,
-            pos_text,
-            kw_text,
-            loc: self.call_loc(c),
-            text: self.text(c),
-        }
+        CallArgs { pos, kw, pos_text, kw_text, loc: self.call_loc(c), text: self.text(c) }
     }
 
     /// Where a call is reported: at the method name for `x.method(...)`, so
@@ -249,24 +227,14 @@ impl<'a> Interp<'a> {
     /// Python `%`, `+` and friends on abstract values.
     pub(crate) fn binop(&mut self, l: Value<'a>, op: &Operator, r: Value<'a>) -> Value<'a> {
         match (l, op, r) {
-            (Value::Str(a), Operator::Add, Value::Str(b)) if a.len() + b.len() <= MAX_VALUE_LEN => {
-                Value::Str(a + &b)
-            }
-            (Value::List(mut a), Operator::Add, Value::List(b))
-                if a.len() + b.len() <= MAX_VALUE_LEN / 64 =>
-            {
+            (Value::Str(a), Operator::Add, Value::Str(b)) if a.len() + b.len() <= MAX_VALUE_LEN => Value::Str(a + &b),
+            (Value::List(mut a), Operator::Add, Value::List(b)) if a.len() + b.len() <= MAX_VALUE_LEN / 64 => {
                 a.extend(b);
                 Value::List(a)
             }
-            (Value::Int(a), Operator::Add, Value::Int(b)) => {
-                a.checked_add(b).map_or(Value::Unknown, Value::Int)
-            }
-            (Value::Int(a), Operator::Sub, Value::Int(b)) => {
-                a.checked_sub(b).map_or(Value::Unknown, Value::Int)
-            }
-            (Value::Int(a), Operator::Mult, Value::Int(b)) => {
-                a.checked_mul(b).map_or(Value::Unknown, Value::Int)
-            }
+            (Value::Int(a), Operator::Add, Value::Int(b)) => a.checked_add(b).map_or(Value::Unknown, Value::Int),
+            (Value::Int(a), Operator::Sub, Value::Int(b)) => a.checked_sub(b).map_or(Value::Unknown, Value::Int),
+            (Value::Int(a), Operator::Mult, Value::Int(b)) => a.checked_mul(b).map_or(Value::Unknown, Value::Int),
             (Value::Str(fmt), Operator::Mod, args) => percent_format(&fmt, &args),
             (l, op, r) => column_binop(l, op, r),
         }
@@ -320,10 +288,7 @@ impl<'a> Interp<'a> {
         let mut out = String::new();
         for v in values {
             match v {
-                ast::Expr::Constant(ast::ExprConstant {
-                    value: ast::Constant::Str(s),
-                    ..
-                }) => out.push_str(s),
+                ast::Expr::Constant(ast::ExprConstant { value: ast::Constant::Str(s), .. }) => out.push_str(s),
                 ast::Expr::FormattedValue(f) => match self.formatted(f) {
                     Value::Str(s) if fits(out.len() + s.len()) => out.push_str(&s),
                     _ => return Value::Unknown,
@@ -347,11 +312,7 @@ impl<'a> Interp<'a> {
         match name {
             "format" => brace_format(s, args),
             "join" => match args.pos.first().and_then(Value::as_str_list) {
-                Some(items)
-                    if fits(
-                        items.iter().map(String::len).sum::<usize>() + s.len() * items.len(),
-                    ) =>
-                {
+                Some(items) if fits(items.iter().map(String::len).sum::<usize>() + s.len() * items.len()) => {
                     Value::Str(items.join(s))
                 }
                 _ => Value::Unknown,
@@ -359,13 +320,8 @@ impl<'a> Interp<'a> {
             "strip" if args.pos.is_empty() => Value::Str(s.trim().to_owned()),
             "lower" => Value::Str(s.to_lowercase()),
             "upper" => Value::Str(s.to_uppercase()),
-            "replace" => match (
-                args.pos.first().and_then(Value::as_str),
-                args.pos.get(1).and_then(Value::as_str),
-            ) {
-                (Some(a), Some(b))
-                    if !a.is_empty() && fits(s.len() + s.matches(a).count() * b.len()) =>
-                {
+            "replace" => match (args.pos.first().and_then(Value::as_str), args.pos.get(1).and_then(Value::as_str)) {
+                (Some(a), Some(b)) if !a.is_empty() && fits(s.len() + s.matches(a).count() * b.len()) => {
                     Value::Str(s.replace(a, b))
                 }
                 _ => Value::Unknown,
@@ -394,19 +350,13 @@ fn too_large(v: &Value<'_>) -> bool {
 fn is_builder_update(recv: &Value<'_>, result: &Value<'_>) -> bool {
     matches!(
         (recv, result),
-        (Value::Reader(_), Value::Reader(_))
-            | (Value::Writer(_), Value::Writer(_))
-            | (Value::Sink(_), Value::Sink(_))
+        (Value::Reader(_), Value::Reader(_)) | (Value::Writer(_), Value::Writer(_)) | (Value::Sink(_), Value::Sink(_))
     )
 }
 
 /// A column bound to a dataset (`df["x"]`, `df.x`, `row["x"]`).
 pub(crate) fn bound_col(frame: usize, name: &str) -> ColExpr {
-    ColExpr::Col(ColRef {
-        frame: Some(frame),
-        qualifier: None,
-        name: name.to_owned(),
-    })
+    ColExpr::Col(ColRef { frame: Some(frame), qualifier: None, name: name.to_owned() })
 }
 
 fn constant<'a>(c: &ast::Constant) -> Value<'a> {
@@ -423,14 +373,10 @@ fn constant<'a>(c: &ast::Constant) -> Value<'a> {
 
 fn unary(op: UnaryOp, v: Value<'_>) -> Value<'_> {
     match (op, v) {
-        (UnaryOp::Not | UnaryOp::Invert, Value::Column(c)) => Value::Column(ColExpr::Unary {
-            op: "NOT".to_owned(),
-            expr: Box::new(c),
-        }),
-        (UnaryOp::USub, Value::Column(c)) => Value::Column(ColExpr::Unary {
-            op: "-".to_owned(),
-            expr: Box::new(c),
-        }),
+        (UnaryOp::Not | UnaryOp::Invert, Value::Column(c)) => {
+            Value::Column(ColExpr::Unary { op: "NOT".to_owned(), expr: Box::new(c) })
+        }
+        (UnaryOp::USub, Value::Column(c)) => Value::Column(ColExpr::Unary { op: "-".to_owned(), expr: Box::new(c) }),
         (UnaryOp::USub, Value::Int(i)) => i.checked_neg().map_or(Value::Unknown, Value::Int),
         (UnaryOp::USub, Value::Float(f)) => Value::Float(-f),
         (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
@@ -482,19 +428,12 @@ fn column_compare(l: &Value<'_>, op: CmpOp, r: &Value<'_>) -> Option<ColExpr> {
         CmpOp::Gt => ">",
         CmpOp::GtE => ">=",
         CmpOp::Is | CmpOp::IsNot if *r == Value::None => {
-            return Some(ColExpr::IsNull {
-                expr: Box::new(left),
-                negated: op == CmpOp::IsNot,
-            })
+            return Some(ColExpr::IsNull { expr: Box::new(left), negated: op == CmpOp::IsNot })
         }
         CmpOp::In | CmpOp::NotIn => {
             let Value::List(items) = r else { return None };
             let list: Option<Vec<ColExpr>> = items.iter().map(to_col).collect();
-            return Some(ColExpr::InList {
-                expr: Box::new(left),
-                list: list?,
-                negated: op == CmpOp::NotIn,
-            });
+            return Some(ColExpr::InList { expr: Box::new(left), list: list?, negated: op == CmpOp::NotIn });
         }
         _ => return None,
     };

@@ -109,9 +109,7 @@ impl<'a> Interp<'a> {
     /// The source text of a node.
     pub(crate) fn text(&self, node: &impl Ranged) -> &'a str {
         let r = node.range();
-        self.src
-            .get(usize::from(r.start())..usize::from(r.end()))
-            .unwrap_or("")
+        self.src.get(usize::from(r.start())..usize::from(r.end())).unwrap_or("")
     }
 
     /// Adds a dataset to the arena.
@@ -122,13 +120,10 @@ impl<'a> Interp<'a> {
 
     /// A copy of a dataset, to be modified into a new one.
     pub(crate) fn frame(&self, id: FrameId) -> Frame {
-        self.frames.get(id).cloned().unwrap_or_else(|| {
-            Frame::opaque(
-                crate::schema::FrameKind::Data,
-                vec![],
-                "unknown dataset".into(),
-            )
-        })
+        self.frames
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| Frame::opaque(crate::schema::FrameKind::Data, vec![], "unknown dataset".into()))
     }
 
     /// Remembers where a string value was written.
@@ -178,8 +173,7 @@ impl<'a> Interp<'a> {
     fn bind(&mut self, target: &'a ast::Expr, v: Value<'a>) {
         match target {
             ast::Expr::Name(n) => self.assign_name(n.id.as_str(), v),
-            ast::Expr::Tuple(ast::ExprTuple { elts, .. })
-            | ast::Expr::List(ast::ExprList { elts, .. }) => {
+            ast::Expr::Tuple(ast::ExprTuple { elts, .. }) | ast::Expr::List(ast::ExprList { elts, .. }) => {
                 let items = match v {
                     Value::List(items) if items.len() == elts.len() => items,
                     _ => vec![Value::Unknown; elts.len()],
@@ -196,11 +190,7 @@ impl<'a> Interp<'a> {
         if self.block_depth >= MAX_BLOCK_DEPTH {
             if let Some(first) = body.first() {
                 let loc = self.loc(first);
-                self.unresolved(
-                    "limit",
-                    "blocks are nested too deeply to follow".to_owned(),
-                    loc,
-                );
+                self.unresolved("limit", "blocks are nested too deeply to follow".to_owned(), loc);
             }
             return Flow::Normal;
         }
@@ -211,11 +201,7 @@ impl<'a> Interp<'a> {
             if self.steps > MAX_STEPS {
                 if self.steps == MAX_STEPS + 1 {
                     let loc = self.loc(stmt);
-                    self.unresolved(
-                        "limit",
-                        format!("analysis stopped after {MAX_STEPS} statements"),
-                        loc,
-                    );
+                    self.unresolved("limit", format!("analysis stopped after {MAX_STEPS} statements"), loc);
                 }
                 break;
             }
@@ -329,12 +315,7 @@ impl<'a> Interp<'a> {
 
     /// Variables after two branches: equal values stay, datasets become
     /// "either" datasets, anything else becomes unknown.
-    fn merge_scopes(
-        &mut self,
-        a: Vec<Scope<'a>>,
-        b: Vec<Scope<'a>>,
-        loc: Location,
-    ) -> Vec<Scope<'a>> {
+    fn merge_scopes(&mut self, a: Vec<Scope<'a>>, b: Vec<Scope<'a>>, loc: Location) -> Vec<Scope<'a>> {
         let mut merged = Vec::new();
         for (sa, mut sb) in a.into_iter().zip(b) {
             let mut out = BTreeMap::new();
@@ -343,9 +324,7 @@ impl<'a> Interp<'a> {
                     None => va,
                     Some(vb) if vb == va => va,
                     Some(Value::Frame(y)) => match va {
-                        Value::Frame(x) => {
-                            self.combine(x, Some(&Value::Frame(y)), true, "either", loc)
-                        }
+                        Value::Frame(x) => self.combine(x, Some(&Value::Frame(y)), true, "either", loc),
                         _ => Value::Unknown,
                     },
                     Some(_) => Value::Unknown,
@@ -409,25 +388,17 @@ impl<'a> Interp<'a> {
     }
 
     /// Calls a function defined in the script with evaluated arguments.
-    pub(crate) fn call_function(
-        &mut self,
-        def: &'a ast::StmtFunctionDef,
-        args: &CallArgs<'a>,
-    ) -> Value<'a> {
+    pub(crate) fn call_function(&mut self, def: &'a ast::StmtFunctionDef, args: &CallArgs<'a>) -> Value<'a> {
         if self.call_depth >= MAX_CALL_DEPTH {
             self.unresolved(
                 "limit",
-                format!(
-                    "call to `{}` is nested too deeply to follow",
-                    def.name.as_str()
-                ),
+                format!("call to `{}` is nested too deeply to follow", def.name.as_str()),
                 args.loc,
             );
             return Value::Unknown;
         }
         let mut scope = BTreeMap::new();
-        let params: Vec<&ast::ArgWithDefault> =
-            def.args.posonlyargs.iter().chain(&def.args.args).collect();
+        let params: Vec<&ast::ArgWithDefault> = def.args.posonlyargs.iter().chain(&def.args.args).collect();
         for (i, p) in params.iter().enumerate() {
             let name = p.def.arg.as_str();
             let v = match args.kw(name).or_else(|| args.pos.get(i)) {

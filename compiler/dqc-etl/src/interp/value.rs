@@ -128,10 +128,7 @@ impl<'a> Value<'a> {
     pub(crate) fn as_str_list(&self) -> Option<Vec<String>> {
         match self {
             Value::Str(s) => Some(vec![s.clone()]),
-            Value::List(items) => items
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect(),
+            Value::List(items) => items.iter().map(|v| v.as_str().map(str::to_owned)).collect(),
             _ => None,
         }
     }
@@ -147,10 +144,7 @@ impl<'a> Value<'a> {
     /// Looks a key up in a dictionary literal.
     pub(crate) fn dict_get(&self, key: &str) -> Option<&Value<'a>> {
         match self {
-            Value::Dict(items) => items
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v),
+            Value::Dict(items) => items.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -168,20 +162,14 @@ impl<'a> Value<'a> {
     /// A copy that borrows nothing from the AST (functions become unknown).
     pub(crate) fn detached(&self) -> Value<'static> {
         match self {
-            Value::Unknown | Value::Function(_) | Value::Lambda(_) | Value::Method(..) => {
-                Value::Unknown
-            }
+            Value::Unknown | Value::Function(_) | Value::Lambda(_) | Value::Method(..) => Value::Unknown,
             Value::None => Value::None,
             Value::Bool(b) => Value::Bool(*b),
             Value::Int(i) => Value::Int(*i),
             Value::Float(f) => Value::Float(*f),
             Value::Str(s) => Value::Str(s.clone()),
             Value::List(v) => Value::List(v.iter().map(Value::detached).collect()),
-            Value::Dict(v) => Value::Dict(
-                v.iter()
-                    .map(|(k, x)| (k.detached(), x.detached()))
-                    .collect(),
-            ),
+            Value::Dict(v) => Value::Dict(v.iter().map(|(k, x)| (k.detached(), x.detached())).collect()),
             Value::Args => Value::Args,
             Value::Module(m) => Value::Module(m.clone()),
             Value::Api(a) => Value::Api(*a),
@@ -286,11 +274,7 @@ pub(crate) fn type_name(class: &str, args: &[Value<'_>]) -> String {
                     _ => None,
                 })
                 .collect();
-            return if nums.is_empty() {
-                "decimal(10,0)".to_owned()
-            } else {
-                format!("decimal({})", nums.join(","))
-            };
+            return if nums.is_empty() { "decimal(10,0)".to_owned() } else { format!("decimal({})", nums.join(",")) };
         }
         other => return other.trim_end_matches("Type").to_ascii_lowercase(),
     };

@@ -50,38 +50,20 @@ fn render_job(out: &mut String, j: &JobAnalysis) {
 
 /// Parameters, reads, joins, filters and grains.
 fn render_findings(out: &mut String, j: &JobAnalysis) {
-    section(
-        out,
-        "parameters",
-        j.parameters
-            .iter()
-            .map(|p| format!("{} {}", at(p.location), p.name)),
-    );
+    section(out, "parameters", j.parameters.iter().map(|p| format!("{} {}", at(p.location), p.name)));
     section(
         out,
         "reads",
         j.reads.iter().map(|r| {
-            let fmt = r
-                .format
-                .as_ref()
-                .map(|f| format!(", {f}"))
-                .unwrap_or_default();
-            format!(
-                "{} {} [{}, {}{fmt}]",
-                at(r.location),
-                r.table,
-                kind(r.kind),
-                r.api
-            )
+            let fmt = r.format.as_ref().map(|f| format!(", {f}")).unwrap_or_default();
+            format!("{} {} [{}, {}{fmt}]", at(r.location), r.table, kind(r.kind), r.api)
         }),
     );
     section(
         out,
         "joins",
         j.joins.iter().map(|x| {
-            let side = |t: &Option<String>, c: &[String]| {
-                format!("{}({})", t.as_deref().unwrap_or("?"), c.join(", "))
-            };
+            let side = |t: &Option<String>, c: &[String]| format!("{}({})", t.as_deref().unwrap_or("?"), c.join(", "));
             format!(
                 "{} {} {} = {}",
                 at(x.location),
@@ -91,24 +73,11 @@ fn render_findings(out: &mut String, j: &JobAnalysis) {
             )
         }),
     );
-    section(
-        out,
-        "filters",
-        j.filters
-            .iter()
-            .map(|f| format!("{} {} [{}]", at(f.location), f.expression, f.api)),
-    );
+    section(out, "filters", j.filters.iter().map(|f| format!("{} {} [{}]", at(f.location), f.expression, f.api)));
     section(
         out,
         "grains",
-        j.grains.iter().map(|g| {
-            format!(
-                "{} ({}) [{}]",
-                at(g.location),
-                g.columns.join(", "),
-                g.evidence
-            )
-        }),
+        j.grains.iter().map(|g| format!("{} ({}) [{}]", at(g.location), g.columns.join(", "), g.evidence)),
     );
 }
 
@@ -118,26 +87,12 @@ fn render_notes(out: &mut String, j: &JobAnalysis) {
         out,
         "hints",
         j.hints.iter().map(|h| {
-            let kind = serde_json::to_value(h.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            format!(
-                "{} {kind} {}({}): {}",
-                at(h.location),
-                h.table,
-                h.columns.join(", "),
-                h.detail
-            )
+            let kind =
+                serde_json::to_value(h.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            format!("{} {kind} {}({}): {}", at(h.location), h.table, h.columns.join(", "), h.detail)
         }),
     );
-    section(
-        out,
-        "unresolved",
-        j.unresolved
-            .iter()
-            .map(|u| format!("{} [{}] {}", at(u.location), u.code, u.message)),
-    );
+    section(out, "unresolved", j.unresolved.iter().map(|u| format!("{} [{}] {}", at(u.location), u.code, u.message)));
 }
 
 fn section(out: &mut String, title: &str, lines: impl Iterator<Item = String>) {
@@ -163,13 +118,7 @@ fn render_writes(out: &mut String, j: &JobAnalysis) {
         if !w.partition_keys.is_empty() {
             attrs.push(format!("partitioned by {}", w.partition_keys.join(", ")));
         }
-        let _ = writeln!(
-            out,
-            "    {} {} [{}]",
-            at(w.location),
-            w.target,
-            attrs.join(", ")
-        );
+        let _ = writeln!(out, "    {} {} [{}]", at(w.location), w.target, attrs.join(", "));
         let _ = writeln!(out, "      sources: {}", list(&w.sources));
         if !w.grain.is_empty() {
             let _ = writeln!(out, "      grain: {}", w.grain.join(", "));
@@ -178,11 +127,7 @@ fn render_writes(out: &mut String, j: &JobAnalysis) {
             let _ = writeln!(out, "      {} = {}", c.column, c.expression);
         }
         if !w.passthrough_from.is_empty() {
-            let _ = writeln!(
-                out,
-                "      other columns pass through from: {}",
-                w.passthrough_from.join(", ")
-            );
+            let _ = writeln!(out, "      other columns pass through from: {}", w.passthrough_from.join(", "));
         }
         if let Some(why) = &w.columns_unknown {
             let _ = writeln!(out, "      columns unknown: {why}");

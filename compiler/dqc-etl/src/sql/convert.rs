@@ -3,8 +3,7 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    self as sql, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, ObjectNamePart,
-    Query, WindowType,
+    self as sql, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, ObjectNamePart, Query, WindowType,
 };
 
 use super::mask::Masks;
@@ -43,43 +42,23 @@ impl<'q> Converter<'q, '_> {
             Expr::BinaryOp { left, op, right } => {
                 ColExpr::binary(&op.to_string(), self.convert(left), self.convert(right))
             }
-            Expr::UnaryOp { op, expr } => ColExpr::Unary {
-                op: op.to_string(),
-                expr: Box::new(self.convert(expr)),
-            },
-            Expr::Cast {
-                expr, data_type, ..
-            } => ColExpr::Cast {
-                expr: Box::new(self.convert(expr)),
-                ty: data_type.to_string().to_ascii_lowercase(),
-            },
+            Expr::UnaryOp { op, expr } => ColExpr::Unary { op: op.to_string(), expr: Box::new(self.convert(expr)) },
+            Expr::Cast { expr, data_type, .. } => {
+                ColExpr::Cast { expr: Box::new(self.convert(expr)), ty: data_type.to_string().to_ascii_lowercase() }
+            }
             Expr::Function(f) => self.function(f),
-            Expr::Case {
-                operand,
-                conditions,
-                else_result,
-                ..
-            } => ColExpr::Case {
+            Expr::Case { operand, conditions, else_result, .. } => ColExpr::Case {
                 operand: operand.as_ref().map(|o| Box::new(self.convert(o))),
-                branches: conditions
-                    .iter()
-                    .map(|c| (self.convert(&c.condition), self.convert(&c.result)))
-                    .collect(),
+                branches: conditions.iter().map(|c| (self.convert(&c.condition), self.convert(&c.result))).collect(),
                 otherwise: else_result.as_ref().map(|o| Box::new(self.convert(o))),
             },
             Expr::Subquery(q) | Expr::Exists { subquery: q, .. } => {
                 self.subqueries.push(q);
-                ColExpr::Opaque {
-                    text: m.unmask(&e.to_string()),
-                    args: vec![],
-                }
+                ColExpr::Opaque { text: m.unmask(&e.to_string()), args: vec![] }
             }
             Expr::InSubquery { expr, subquery, .. } => {
                 self.subqueries.push(subquery);
-                ColExpr::Opaque {
-                    text: m.unmask(&e.to_string()),
-                    args: vec![self.convert(expr)],
-                }
+                ColExpr::Opaque { text: m.unmask(&e.to_string()), args: vec![self.convert(expr)] }
             }
             _ => self.convert_predicate(e),
         }
@@ -88,58 +67,29 @@ impl<'q> Converter<'q, '_> {
     /// `IS NULL`, `IN`, `BETWEEN` and the `LIKE` family.
     fn convert_predicate(&mut self, e: &'q Expr) -> ColExpr {
         match e {
-            Expr::IsNull(x) | Expr::IsNotNull(x) => ColExpr::IsNull {
-                expr: Box::new(self.convert(x)),
-                negated: matches!(e, Expr::IsNotNull(_)),
-            },
-            Expr::InList {
-                expr,
-                list,
-                negated,
-            } => ColExpr::InList {
+            Expr::IsNull(x) | Expr::IsNotNull(x) => {
+                ColExpr::IsNull { expr: Box::new(self.convert(x)), negated: matches!(e, Expr::IsNotNull(_)) }
+            }
+            Expr::InList { expr, list, negated } => ColExpr::InList {
                 expr: Box::new(self.convert(expr)),
                 list: list.iter().map(|x| self.convert(x)).collect(),
                 negated: *negated,
             },
-            Expr::Between {
-                expr,
-                negated,
-                low,
-                high,
-            } => ColExpr::Between {
+            Expr::Between { expr, negated, low, high } => ColExpr::Between {
                 expr: Box::new(self.convert(expr)),
                 low: Box::new(self.convert(low)),
                 high: Box::new(self.convert(high)),
                 negated: *negated,
             },
-            Expr::Like {
-                negated,
-                expr,
-                pattern,
-                ..
-            } => self.like("LIKE", *negated, expr, pattern),
-            Expr::ILike {
-                negated,
-                expr,
-                pattern,
-                ..
-            } => self.like("ILIKE", *negated, expr, pattern),
-            Expr::RLike {
-                negated,
-                expr,
-                pattern,
-                ..
-            } => self.like("RLIKE", *negated, expr, pattern),
+            Expr::Like { negated, expr, pattern, .. } => self.like("LIKE", *negated, expr, pattern),
+            Expr::ILike { negated, expr, pattern, .. } => self.like("ILIKE", *negated, expr, pattern),
+            Expr::RLike { negated, expr, pattern, .. } => self.like("RLIKE", *negated, expr, pattern),
             _ => self.opaque(e),
         }
     }
 
     fn like(&mut self, op: &str, negated: bool, expr: &'q Expr, pattern: &'q Expr) -> ColExpr {
-        let op = if negated {
-            format!("NOT {op}")
-        } else {
-            op.to_owned()
-        };
+        let op = if negated { format!("NOT {op}") } else { op.to_owned() };
         ColExpr::binary(&op, self.convert(expr), self.convert(pattern))
     }
 
@@ -147,10 +97,7 @@ impl<'q> Converter<'q, '_> {
         let name = object_name(&f.name, self.masks);
         let mut args = Vec::new();
         if let FunctionArguments::List(list) = &f.args {
-            let distinct = matches!(
-                list.duplicate_treatment,
-                Some(sql::DuplicateTreatment::Distinct)
-            );
+            let distinct = matches!(list.duplicate_treatment, Some(sql::DuplicateTreatment::Distinct));
             for a in &list.args {
                 let arg = match a {
                     FunctionArg::Unnamed(x)
@@ -159,23 +106,13 @@ impl<'q> Converter<'q, '_> {
                 };
                 let c = match arg {
                     FunctionArgExpr::Expr(x) => self.convert(x),
-                    FunctionArgExpr::QualifiedWildcard(q) => {
-                        ColExpr::Star(Some(object_name(q, self.masks)))
-                    }
-                    FunctionArgExpr::Wildcard | FunctionArgExpr::WildcardWithOptions(_) => {
-                        ColExpr::Star(None)
-                    }
+                    FunctionArgExpr::QualifiedWildcard(q) => ColExpr::Star(Some(object_name(q, self.masks))),
+                    FunctionArgExpr::Wildcard | FunctionArgExpr::WildcardWithOptions(_) => ColExpr::Star(None),
                 };
                 args.push(c);
             }
             if distinct {
-                args = args
-                    .into_iter()
-                    .map(|a| ColExpr::Unary {
-                        op: "DISTINCT".into(),
-                        expr: Box::new(a),
-                    })
-                    .collect();
+                args = args.into_iter().map(|a| ColExpr::Unary { op: "DISTINCT".into(), expr: Box::new(a) }).collect();
             }
         }
         let call = ColExpr::Func { name, args };
@@ -192,11 +129,9 @@ impl<'q> Converter<'q, '_> {
                     })
                     .collect(),
             },
-            Some(WindowType::NamedWindow(_)) => ColExpr::Window {
-                func: Box::new(call),
-                partition: vec![],
-                order: vec![],
-            },
+            Some(WindowType::NamedWindow(_)) => {
+                ColExpr::Window { func: Box::new(call), partition: vec![], order: vec![] }
+            }
             None => call,
         }
     }
@@ -213,10 +148,7 @@ impl<'q> Converter<'q, '_> {
             }
             ControlFlow::<()>::Continue(())
         });
-        ColExpr::Opaque {
-            text: masks.unmask(&e.to_string()),
-            args,
-        }
+        ColExpr::Opaque { text: masks.unmask(&e.to_string()), args }
     }
 }
 
@@ -225,13 +157,7 @@ fn compound(parts: &[sql::Ident], m: &Masks) -> ColExpr {
     match parts.split_last() {
         Some((last, quals)) if !quals.is_empty() => ColExpr::Col(ColRef {
             frame: None,
-            qualifier: Some(
-                quals
-                    .iter()
-                    .map(|q| m.unmask(&q.value))
-                    .collect::<Vec<_>>()
-                    .join("."),
-            ),
+            qualifier: Some(quals.iter().map(|q| m.unmask(&q.value)).collect::<Vec<_>>().join(".")),
             name: m.unmask(&last.value),
         }),
         Some((last, _)) => ColExpr::col(&m.unmask(&last.value)),

@@ -58,8 +58,7 @@ mod tests {
 
     #[test]
     fn masks_and_restores_markers() {
-        let (masked, m) =
-            Masks::mask("SELECT * FROM ${db}.t WHERE d = '${?run_date}' AND e = '${db}'");
+        let (masked, m) = Masks::mask("SELECT * FROM ${db}.t WHERE d = '${?run_date}' AND e = '${db}'");
         assert_eq!(masked, "SELECT * FROM __dqc_marker_0__.t WHERE d = '__dqc_marker_1__' AND e = '__dqc_marker_0__'");
         assert_eq!(m.unmask("__dqc_marker_0__.t"), "${db}.t");
         assert_eq!(m.unmask("'__dqc_marker_1__'"), "'${?run_date}'");

@@ -24,11 +24,7 @@ use mask::Masks;
 
 /// Dialects tried in order: Spark SQL is closest to Databricks, then Hive.
 fn dialects() -> [Box<dyn Dialect>; 3] {
-    [
-        Box::new(DatabricksDialect {}),
-        Box::new(HiveDialect {}),
-        Box::new(GenericDialect {}),
-    ]
+    [Box::new(DatabricksDialect {}), Box::new(HiveDialect {}), Box::new(GenericDialect {})]
 }
 
 /// Parses SQL statements with the first dialect that accepts them.
@@ -56,9 +52,7 @@ fn parse_whole<T>(
             let v = f(&mut p)?;
             match p.peek_token().token {
                 Token::EOF => Ok(v),
-                t => Err(sqlparser::parser::ParserError::ParserError(format!(
-                    "unexpected `{t}` after the expression"
-                ))),
+                t => Err(sqlparser::parser::ParserError::ParserError(format!("unexpected `{t}` after the expression"))),
             }
         });
         match attempt {
@@ -90,18 +84,11 @@ impl<'a> Interp<'a> {
         let (masked, masks) = Masks::mask(text);
         match parse_whole(&masked, |p| p.parse_expr()) {
             Ok(e) => {
-                let mut cv = Converter {
-                    masks: &masks,
-                    subqueries: vec![],
-                };
+                let mut cv = Converter { masks: &masks, subqueries: vec![] };
                 Some(cv.convert(&e))
             }
             Err(msg) => {
-                self.unresolved(
-                    "sql-parse",
-                    format!("SQL expression `{text}` could not be parsed: {msg}"),
-                    loc,
-                );
+                self.unresolved("sql-parse", format!("SQL expression `{text}` could not be parsed: {msg}"), loc);
                 None
             }
         }
@@ -112,18 +99,11 @@ impl<'a> Interp<'a> {
         let (masked, masks) = Masks::mask(text);
         match parse_whole(&masked, |p| p.parse_select_item()) {
             Ok(item) => {
-                let mut cv = Converter {
-                    masks: &masks,
-                    subqueries: vec![],
-                };
+                let mut cv = Converter { masks: &masks, subqueries: vec![] };
                 query::select_item(&mut cv, &item)
             }
             Err(msg) => {
-                self.unresolved(
-                    "sql-parse",
-                    format!("SQL expression `{text}` could not be parsed: {msg}"),
-                    loc,
-                );
+                self.unresolved("sql-parse", format!("SQL expression `{text}` could not be parsed: {msg}"), loc);
                 None
             }
         }
@@ -139,11 +119,7 @@ impl<'a> Interp<'a> {
                 return Value::Unknown;
             }
         };
-        let mut cx = SqlCtx {
-            masks,
-            loc,
-            ctes: vec![],
-        };
+        let mut cx = SqlCtx { masks, loc, ctes: vec![] };
         let mut last = Value::None;
         for st in &stmts {
             last = self.sql_statement(st, &mut cx);
@@ -164,11 +140,7 @@ impl<'a> Interp<'a> {
                 };
                 let mut id = self.sql_query(src, cx);
                 if !ins.columns.is_empty() {
-                    let names: Vec<String> = ins
-                        .columns
-                        .iter()
-                        .map(|c| object_name(c, &cx.masks))
-                        .collect();
+                    let names: Vec<String> = ins.columns.iter().map(|c| object_name(c, &cx.masks)).collect();
                     id = self.rename_positionally(id, &names, loc);
                 }
                 let mode = if ins.overwrite { "overwrite" } else { "append" };
@@ -179,13 +151,7 @@ impl<'a> Interp<'a> {
             Statement::CreateTable(ct) => match &ct.query {
                 Some(q) => {
                     let id = self.sql_query(q, cx);
-                    self.sql_write(
-                        id,
-                        object_name(&ct.name, &cx.masks),
-                        "spark.sql CREATE TABLE AS SELECT",
-                        None,
-                        loc,
-                    );
+                    self.sql_write(id, object_name(&ct.name, &cx.masks), "spark.sql CREATE TABLE AS SELECT", None, loc);
                     Value::None
                 }
                 None => Value::None,
@@ -211,11 +177,7 @@ impl<'a> Interp<'a> {
                     format!("MERGE INTO `{target}`: column lineage of MERGE clauses is not traced"),
                     loc,
                 );
-                let f = Frame::opaque(
-                    FrameKind::Data,
-                    tables,
-                    "MERGE clauses are not traced".into(),
-                );
+                let f = Frame::opaque(FrameKind::Data, tables, "MERGE clauses are not traced".into());
                 let id = self.add_frame(f);
                 self.sql_write(id, target, "spark.sql MERGE", Some("merge"), loc);
                 Value::None
@@ -226,22 +188,11 @@ impl<'a> Interp<'a> {
 
     fn sql_unsupported(&mut self, st: &Statement, loc: Location) -> Value<'a> {
         let text: String = st.to_string().chars().take(60).collect();
-        self.unresolved(
-            "sql-statement",
-            format!("SQL statement `{text}` is not analysed for lineage"),
-            loc,
-        );
+        self.unresolved("sql-statement", format!("SQL statement `{text}` is not analysed for lineage"), loc);
         Value::None
     }
 
-    fn sql_write(
-        &mut self,
-        id: FrameId,
-        target: String,
-        api: &str,
-        mode: Option<&str>,
-        loc: Location,
-    ) {
+    fn sql_write(&mut self, id: FrameId, target: String, api: &str, mode: Option<&str>, loc: Location) {
         let t = WriteTarget {
             target,
             kind: TableKind::Catalog,
@@ -254,20 +205,12 @@ impl<'a> Interp<'a> {
     }
 
     /// Renames the known columns of `id` in order; unknown columns are flagged.
-    pub(crate) fn rename_positionally(
-        &mut self,
-        id: FrameId,
-        names: &[String],
-        loc: Location,
-    ) -> FrameId {
+    pub(crate) fn rename_positionally(&mut self, id: FrameId, names: &[String], loc: Location) -> FrameId {
         let mut f = self.frame(id);
         if !f.schema.open.is_empty() || f.schema.columns.len() != names.len() {
             self.unresolved(
                 "column",
-                format!(
-                    "column list ({}) cannot be matched to the query's columns",
-                    names.join(", ")
-                ),
+                format!("column list ({}) cannot be matched to the query's columns", names.join(", ")),
                 loc,
             );
             return id;

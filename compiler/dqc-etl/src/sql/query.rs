@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use sqlparser::ast::{
-    Distinct, GroupByExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, TableFactor,
-    TableWithJoins,
+    Distinct, GroupByExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem, SelectItemQualifiedWildcardKind,
+    SetExpr, SetOperator, SetQuantifier, TableFactor, TableWithJoins,
 };
 
 use super::convert::{object_name, Converter};
@@ -26,16 +25,12 @@ pub(crate) fn select_item<'q>(cv: &mut Converter<'q, '_>, item: &'q SelectItem) 
             let c = cv.convert(e);
             match c {
                 ColExpr::Col(_) => c,
-                other => ColExpr::Alias {
-                    name: cv.masks.unmask(&e.to_string()),
-                    expr: Box::new(other),
-                },
+                other => ColExpr::Alias { name: cv.masks.unmask(&e.to_string()), expr: Box::new(other) },
             }
         }
-        SelectItem::ExprWithAlias { expr, alias } => ColExpr::Alias {
-            expr: Box::new(cv.convert(expr)),
-            name: cv.masks.unmask(&alias.value),
-        },
+        SelectItem::ExprWithAlias { expr, alias } => {
+            ColExpr::Alias { expr: Box::new(cv.convert(expr)), name: cv.masks.unmask(&alias.value) }
+        }
         SelectItem::ExprWithAliases { expr, .. } => cv.convert(expr),
         SelectItem::Wildcard(_) => ColExpr::Star(None),
         SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
@@ -55,9 +50,7 @@ pub(crate) fn relation_name(tf: &TableFactor, masks: &Masks) -> Option<String> {
 
 fn join_parts(op: &JoinOperator) -> (&'static str, Option<&JoinConstraint>) {
     match op {
-        JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::StraightJoin(c) => {
-            ("inner", Some(c))
-        }
+        JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::StraightJoin(c) => ("inner", Some(c)),
         JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => ("left", Some(c)),
         JoinOperator::Right(c) | JoinOperator::RightOuter(c) => ("right", Some(c)),
         JoinOperator::FullOuter(c) => ("full", Some(c)),
@@ -78,12 +71,7 @@ impl Interp<'_> {
             for cte in &with.cte_tables {
                 let mut id = self.sql_query(&cte.query, cx);
                 if !cte.alias.columns.is_empty() {
-                    let names: Vec<String> = cte
-                        .alias
-                        .columns
-                        .iter()
-                        .map(|c| cx.masks.unmask(&c.name.value))
-                        .collect();
+                    let names: Vec<String> = cte.alias.columns.iter().map(|c| cx.masks.unmask(&c.name.value)).collect();
                     id = self.rename_positionally(id, &names, cx.loc);
                 }
                 let name = cx.masks.unmask(&cte.alias.name.value).to_ascii_lowercase();
@@ -103,24 +91,16 @@ impl Interp<'_> {
         match body {
             SetExpr::Select(s) => self.sql_select(s, cx),
             SetExpr::Query(q) => self.sql_query(q, cx),
-            SetExpr::SetOperation {
-                left,
-                op,
-                set_quantifier,
-                right,
-            } => {
+            SetExpr::SetOperation { left, op, set_quantifier, right } => {
                 let l = self.sql_set_expr(left, cx);
                 let r = self.sql_set_expr(right, cx);
                 match op {
                     SetOperator::Union => {
                         let by_name = matches!(
                             set_quantifier,
-                            SetQuantifier::ByName
-                                | SetQuantifier::AllByName
-                                | SetQuantifier::DistinctByName
+                            SetQuantifier::ByName | SetQuantifier::AllByName | SetQuantifier::DistinctByName
                         );
-                        let v =
-                            self.union(l, Some(&crate::interp::Value::Frame(r)), by_name, cx.loc);
+                        let v = self.union(l, Some(&crate::interp::Value::Frame(r)), by_name, cx.loc);
                         v.as_frame().unwrap_or(l)
                     }
                     // Rows of INTERSECT and EXCEPT come from the left input.
@@ -136,23 +116,13 @@ impl Interp<'_> {
                     }
                 }
             }
-            SetExpr::Values(_) => self.add_frame(Frame::opaque(
-                FrameKind::Data,
-                vec![],
-                "the rows are a VALUES list".into(),
-            )),
+            SetExpr::Values(_) => {
+                self.add_frame(Frame::opaque(FrameKind::Data, vec![], "the rows are a VALUES list".into()))
+            }
             other => {
                 let text: String = other.to_string().chars().take(60).collect();
-                self.unresolved(
-                    "sql-statement",
-                    format!("query part `{text}` is not analysed"),
-                    cx.loc,
-                );
-                self.add_frame(Frame::opaque(
-                    FrameKind::Data,
-                    vec![],
-                    "the query is not analysed".into(),
-                ))
+                self.unresolved("sql-statement", format!("query part `{text}` is not analysed"), cx.loc);
+                self.add_frame(Frame::opaque(FrameKind::Data, vec![], "the query is not analysed".into()))
             }
         }
     }
@@ -166,20 +136,20 @@ impl Interp<'_> {
                 let (how, constraint) = join_parts(&j.join_operator);
                 let (on, text) = match constraint {
                     Some(JoinConstraint::On(e)) => {
-                        let mut cv = Converter {
-                            masks: &cx.masks,
-                            subqueries: vec![],
-                        };
+                        let mut cv = Converter { masks: &cx.masks, subqueries: vec![] };
                         (JoinOn::Cond(cv.convert(e)), cx.masks.unmask(&e.to_string()))
                     }
                     Some(JoinConstraint::Using(names)) => {
-                        let keys: Vec<String> =
-                            names.iter().map(|n| object_name(n, &cx.masks)).collect();
+                        let keys: Vec<String> = names.iter().map(|n| object_name(n, &cx.masks)).collect();
                         let text = format!("USING ({})", keys.join(", "));
                         (JoinOn::Using(keys), text)
                     }
                     Some(JoinConstraint::Natural) => {
-                        self.unresolved("join", "NATURAL JOIN keys depend on column names that are not known statically".into(), cx.loc);
+                        self.unresolved(
+                            "join",
+                            "NATURAL JOIN keys depend on column names that are not known statically".into(),
+                            cx.loc,
+                        );
                         (JoinOn::Cross, "NATURAL".to_owned())
                     }
                     _ => (JoinOn::Cross, String::new()),
@@ -191,9 +161,7 @@ impl Interp<'_> {
                 Some(prev) => self.join(prev, cur, &JoinOn::Cross, "cross", "", cx.loc),
             });
         }
-        scope.unwrap_or_else(|| {
-            self.add_frame(Frame::opaque(FrameKind::Data, vec![], String::new()))
-        })
+        scope.unwrap_or_else(|| self.add_frame(Frame::opaque(FrameKind::Data, vec![], String::new())))
     }
 
     /// A table, CTE, temp view or derived table in `FROM`.
@@ -202,23 +170,12 @@ impl Interp<'_> {
             TableFactor::Table { name, alias, .. } => {
                 let full = object_name(name, &cx.masks);
                 let key = full.to_ascii_lowercase();
-                let named = cx
-                    .ctes
-                    .iter()
-                    .rev()
-                    .find_map(|s| s.get(&key).copied())
-                    .or_else(|| self.views.get(&key).copied());
+                let named =
+                    cx.ctes.iter().rev().find_map(|s| s.get(&key).copied()).or_else(|| self.views.get(&key).copied());
                 let id = match named {
                     Some(id) => id,
                     None => {
-                        let v = self.read_table(
-                            FrameKind::Data,
-                            &full,
-                            TableKind::Catalog,
-                            "spark.sql",
-                            None,
-                            cx.loc,
-                        );
+                        let v = self.read_table(FrameKind::Data, &full, TableKind::Catalog, "spark.sql", None, cx.loc);
                         v.as_frame().unwrap_or_default()
                     }
                 };
@@ -231,42 +188,25 @@ impl Interp<'_> {
                 let id = v.as_frame().unwrap_or(id);
                 match alias {
                     Some(a) if !a.columns.is_empty() => {
-                        let names: Vec<String> = a
-                            .columns
-                            .iter()
-                            .map(|c| cx.masks.unmask(&c.name.value))
-                            .collect();
+                        let names: Vec<String> = a.columns.iter().map(|c| cx.masks.unmask(&c.name.value)).collect();
                         self.rename_positionally(id, &names, cx.loc)
                     }
                     _ => id,
                 }
             }
-            TableFactor::Derived {
-                subquery, alias, ..
-            } => {
+            TableFactor::Derived { subquery, alias, .. } => {
                 let id = self.sql_query(subquery, cx);
-                let quals: Vec<String> = alias
-                    .iter()
-                    .map(|a| cx.masks.unmask(&a.name.value))
-                    .collect();
+                let quals: Vec<String> = alias.iter().map(|a| cx.masks.unmask(&a.name.value)).collect();
                 let v = self.derive(id, |f| f.schema = f.schema.requalified(&quals));
                 v.as_frame().unwrap_or(id)
             }
-            TableFactor::NestedJoin {
-                table_with_joins, ..
-            } => self.sql_from(std::slice::from_ref(table_with_joins), cx),
+            TableFactor::NestedJoin { table_with_joins, .. } => {
+                self.sql_from(std::slice::from_ref(table_with_joins), cx)
+            }
             other => {
                 let text: String = other.to_string().chars().take(60).collect();
-                self.unresolved(
-                    "sql-statement",
-                    format!("table expression `{text}` is not analysed"),
-                    cx.loc,
-                );
-                self.add_frame(Frame::opaque(
-                    FrameKind::Data,
-                    vec![],
-                    "a table expression is not analysed".into(),
-                ))
+                self.unresolved("sql-statement", format!("table expression `{text}` is not analysed"), cx.loc);
+                self.add_frame(Frame::opaque(FrameKind::Data, vec![], "a table expression is not analysed".into()))
             }
         }
     }
@@ -282,16 +222,9 @@ impl Interp<'_> {
         let loc = cx.loc;
         let mut id = self.sql_from(&s.from, cx);
         let masks = std::mem::take(&mut cx.masks);
-        let mut cv = Converter {
-            masks: &masks,
-            subqueries: vec![],
-        };
+        let mut cv = Converter { masks: &masks, subqueries: vec![] };
         let selection = s.selection.as_ref().map(|w| cv.convert(w));
-        let items: Vec<ColExpr> = s
-            .projection
-            .iter()
-            .filter_map(|i| select_item(&mut cv, i))
-            .collect();
+        let items: Vec<ColExpr> = s.projection.iter().filter_map(|i| select_item(&mut cv, i)).collect();
         let groups: Vec<ColExpr> = match &s.group_by {
             GroupByExpr::Expressions(exprs, _) => exprs.iter().map(|e| cv.convert(e)).collect(),
             GroupByExpr::All(_) => vec![],
@@ -302,44 +235,23 @@ impl Interp<'_> {
         cx.masks = masks;
         self.sql_subqueries(subqueries, cx);
         if let Some(cond) = selection {
-            id = self
-                .filter(id, &cond, "WHERE", loc)
-                .as_frame()
-                .unwrap_or(id);
+            id = self.filter(id, &cond, "WHERE", loc).as_frame().unwrap_or(id);
         }
         let input = id;
         let out = self.project(input, &items, loc).as_frame().unwrap_or(input);
         let mut out_frame = self.frame(out);
-        out_frame.grain = self.frame(input).grain.filter(|g| {
-            g.keys
-                .iter()
-                .all(|k| out_frame.schema.columns.iter().any(|c| c.expr == *k))
-        });
+        out_frame.grain = self
+            .frame(input)
+            .grain
+            .filter(|g| g.keys.iter().all(|k| out_frame.schema.columns.iter().any(|c| c.expr == *k)));
         if !groups.is_empty() {
-            let groups: Vec<ColExpr> = groups
-                .iter()
-                .map(|g| ordinal(g, &items).unwrap_or_else(|| g.clone()))
-                .collect();
-            let keys = groups
-                .iter()
-                .map(|g| self.resolve(input, g.unaliased(), loc))
-                .collect();
+            let groups: Vec<ColExpr> = groups.iter().map(|g| ordinal(g, &items).unwrap_or_else(|| g.clone())).collect();
+            let keys = groups.iter().map(|g| self.resolve(input, g.unaliased(), loc)).collect();
             let names = groups.iter().map(ColExpr::output_name).collect();
             self.set_grain(&mut out_frame, keys, names, "GROUP BY", loc);
-        } else if matches!(s.distinct, Some(Distinct::Distinct)) && out_frame.schema.open.is_empty()
-        {
-            let keys = out_frame
-                .schema
-                .columns
-                .iter()
-                .map(|c| c.expr.clone())
-                .collect();
-            let names = out_frame
-                .schema
-                .columns
-                .iter()
-                .map(|c| c.name.clone())
-                .collect();
+        } else if matches!(s.distinct, Some(Distinct::Distinct)) && out_frame.schema.open.is_empty() {
+            let keys = out_frame.schema.columns.iter().map(|c| c.expr.clone()).collect();
+            let names = out_frame.schema.columns.iter().map(|c| c.name.clone()).collect();
             self.set_grain(&mut out_frame, keys, names, "SELECT DISTINCT", loc);
         }
         let mut out = self.add_frame(out_frame);
@@ -363,14 +275,9 @@ impl Interp<'_> {
     ) -> FrameId {
         let out_schema = self.frame(out).schema;
         let in_schema = self.frame(input).schema;
-        let resolvable =
-            |r: &crate::expr::ColRef| out_schema.resolve(r.qualifier.as_deref(), &r.name).is_ok();
+        let resolvable = |r: &crate::expr::ColRef| out_schema.resolve(r.qualifier.as_deref(), &r.name).is_ok();
         let use_out = cond.refs().iter().all(|r| resolvable(r));
-        let scope = if use_out {
-            out_schema.clone()
-        } else {
-            in_schema.joined(&out_schema, &[])
-        };
+        let scope = if use_out { out_schema.clone() } else { in_schema.joined(&out_schema, &[]) };
         let resolved = self.resolve_with(&scope, cond, loc);
         let mut f = self.frame(out);
         match resolved.first_row_filter() {
