@@ -18,11 +18,12 @@ enum Arg {
     Int,
     Temporal,
     Unit,
+    DayUnit,
 }
 
 impl Arg {
     fn accepts(self, e: &Expr) -> bool {
-        let Some(t) = &e.ty else { return self != Arg::Unit };
+        let Some(t) = &e.ty else { return !matches!(self, Arg::Unit | Arg::DayUnit) };
         match self {
             Arg::Str => t.is_string(),
             Arg::Num => t.is_numeric(),
@@ -31,6 +32,7 @@ impl Arg {
             Arg::Unit => {
                 matches!(&e.kind, ExprKind::Literal { value: Value::String(u) } if DATE_UNITS.contains(&u.as_str()))
             }
+            Arg::DayUnit => matches!(&e.kind, ExprKind::Literal { value: Value::String(u) } if u == "day"),
         }
     }
 
@@ -41,6 +43,8 @@ impl Arg {
             Arg::Int => "an integer",
             Arg::Temporal => "a date or timestamp",
             Arg::Unit => "a unit literal ('second', 'minute', 'hour', 'day', 'week', 'month', 'quarter' or 'year')",
+            // Engines count other units differently (whole units against boundaries crossed).
+            Arg::DayUnit => "the unit literal 'day' (the only unit all engines count alike)",
         }
     }
 }
@@ -56,7 +60,7 @@ fn signature(f: Function) -> (&'static [Arg], usize) {
         Function::Abs | Function::Floor | Function::Ceil => (&[Num], 1),
         Function::Round => (&[Num, Int], 1),
         Function::DateTrunc => (&[Unit, Temporal], 2),
-        Function::DateDiff => (&[Unit, Temporal, Temporal], 3),
+        Function::DateDiff => (&[DayUnit, Temporal, Temporal], 3),
         Function::Year | Function::Month | Function::Day => (&[Temporal], 1),
         Function::Coalesce | Function::Nullif | Function::Greatest | Function::Least => (&[], 0),
     }
