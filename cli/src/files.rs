@@ -62,8 +62,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
             return Err(Fatal(format!("no such file or directory: {}", p.display())));
         }
     }
-    let mut seen = std::collections::BTreeSet::new();
-    files.retain(|f| seen.insert(f.clone()));
+    // Sources are ordered by absolute path, so the argument order and the working directory
+    // never change what is compiled (file ids appear in the IR's spans).
+    let mut keyed: Vec<(PathBuf, PathBuf)> =
+        files.into_iter().map(|f| (f.canonicalize().unwrap_or_else(|_| f.clone()), f)).collect();
+    keyed.sort();
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    let files: Vec<PathBuf> = keyed.into_iter().map(|(_, f)| f).collect();
     files
         .into_iter()
         .map(|f| {

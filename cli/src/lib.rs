@@ -60,6 +60,13 @@ enum Command {
     /// Markdown fences and prose around the JSON are tolerated. Problems point into the JSON.
     /// The result is also checked; its diagnostics point into the generated contract.
     Import(ImportArgs),
+    /// Compile contracts into SQL suites, PySpark pre-load modules, docs, diagrams and JSON.
+    ///
+    /// Writes the artifact layout: `contracts/<table>.json`, `tests/<table>.json`,
+    /// `docs/<table>.md`, `docs/<table>.mmd`, `sql/<athena|duckdb>/<table>.sql` (and
+    /// `<table>.partition.sql` for partitioned tables), `pyspark/<table>_preload.py`, `ir.json`.
+    /// Output is byte-identical for the same contracts, whatever the order of the inputs.
+    Compile(CompileArgs),
     /// Export checked contracts in another format.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -130,6 +137,36 @@ struct IrArgs {
 }
 
 #[derive(Debug, Args)]
+struct CompileArgs {
+    /// Contract files or directories [default: .]; they are compiled as one project.
+    paths: Vec<PathBuf>,
+    /// What to generate; repeat or separate with commas.
+    #[arg(long, short, value_enum, value_delimiter = ',', default_value = "all")]
+    target: Vec<TargetArg>,
+    /// The output directory (created if needed; files are replaced atomically).
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetArg {
+    /// Athena (Trino) SQL suites.
+    Athena,
+    /// DuckDB SQL suites.
+    Duckdb,
+    /// PySpark pre-load modules.
+    Pyspark,
+    /// Mermaid diagrams.
+    Mermaid,
+    /// Markdown documentation.
+    Markdown,
+    /// Seed-compatible contract and test JSON, and the IR.
+    Json,
+    /// Everything.
+    All,
+}
+
+#[derive(Debug, Args)]
 struct ImportArgs {
     /// The JSON file (`-` for standard input).
     input: PathBuf,
@@ -187,6 +224,7 @@ pub fn main() -> ExitCode {
         Command::Ir(a) => ir(a, color),
         Command::Import(a) => import(a, color),
         Command::Export(ExportCommand::Json(a)) => export_json(a, color),
+        Command::Compile(a) => compile(a, color),
         Command::Explain(a) => explain(a),
         Command::Analyze(a) => analyze(a),
     };
@@ -404,4 +442,41 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode, Fatal> {
         println!();
     }
     Ok(exit(failed))
+}
+
+fn compile(args: CompileArgs, color: bool) -> Result<ExitCode, Fatal> {
+    use dqc_compiler::Target;
+    let sources = files::load(&args.paths)?;
+    let checked = check_sources(&sources)?;
+    eprint_diagnostics(&checked.diagnostics, &sources, color);
+    if checked.has_errors() {
+        eprintln!("not compiled: {}", render::summary(&checked.diagnostics));
+        return Ok(ExitCode::from(1));
+    }
+    let mut targets: Vec<Target> = Vec::new();
+    for t in &args.target {
+        let add: &[Target] = match t {
+            TargetArg::Athena => &[Target::Athena],
+            TargetArg::Duckdb => &[Target::Duckdb],
+            TargetArg::Pyspark => &[Target::Pyspark],
+            TargetArg::Mermaid => &[Target::Mermaid],
+            TargetArg::Markdown => &[Target::Markdown],
+            TargetArg::Json => &[Target::Json],
+            TargetArg::All => Target::ALL,
+        };
+        targets.extend(add);
+    }
+    targets.sort();
+    targets.dedup();
+    let outputs = dqc_compiler::compile(&checked.project, &targets);
+    for f in &outputs {
+        files::write_atomic(&args.out.join(&f.path), &f.contents)?;
+    }
+    eprintln!(
+        "compiled {} contract(s) into {} file(s) in {}",
+        checked.project.contracts.len(),
+        outputs.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -156,3 +156,53 @@ fn import_then_export_round_trips() {
     let export: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(export.as_array().unwrap().len(), 3);
 }
+
+/// All files under `dir`, relative path -> contents.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn compile_is_deterministic_across_order_and_working_directory() {
+    let contracts = ["dim_customer.dqc", "dim_loan.dqc", "loan_repayment_fact.dqc", "raw_payments.dqc"];
+    let a = scratch("det-a");
+    let b = scratch("det-b");
+    let forward: Vec<String> = contracts.iter().map(|c| format!("examples/loans/contracts/{c}")).collect();
+    let mut args: Vec<&str> = vec!["compile", "--target", "all", "--out", a.to_str().unwrap()];
+    args.extend(forward.iter().map(String::as_str));
+    let out = dqc(&args, &root());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let backward: Vec<String> = contracts.iter().rev().map(|c| format!("contracts/{c}")).collect();
+    let mut args: Vec<&str> = vec!["compile", "--out", b.to_str().unwrap()];
+    args.extend(backward.iter().map(String::as_str));
+    let out = dqc(&args, &root().join("examples/loans"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert!(ta.len() > 20, "expected every backend's files, got {:?}", ta.keys().collect::<Vec<_>>());
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (path, bytes) in &ta {
+        assert!(tb.get(path) == Some(bytes), "{path} differs between the two runs");
+    }
+}
+
+#[test]
+fn compile_refuses_contracts_with_errors() {
+    let dir = scratch("compile-bad");
+    let out = dqc(&["compile", "golden/err/e0101_unknown_column", "--out", dir.to_str().unwrap()], &root());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not compiled: 3 errors"), "{}", text(&out.stderr));
+    assert!(tree(&dir).is_empty());
+}

@@ -12,7 +12,7 @@ use dqc_tests::{case_sources, cases, expect_file, relative, render};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Expected files an ok case may have.
-const OK_OUTPUTS: &[&str] = &["check.txt", "ir.json", "export.json", "imported.dqc"];
+const OK_OUTPUTS: &[&str] = &["check.txt", "ir.json", "export.json", "imported.dqc", "compile"];
 /// Expected files an err case may have.
 const ERR_OUTPUTS: &[&str] = &["diagnostics.txt"];
 
@@ -77,6 +77,7 @@ fn ok_case(dir: &Path) -> Result<(), Failed> {
     let export = dqc_compiler::export_seed(&checked.project);
     let export_text = format!("{}\n", serde_json::to_string_pretty(&export).unwrap_or_default());
     problems.extend(expect_file(&expected.join("export.json"), &export_text).err());
+    problems.extend(compiled(&expected.join("compile"), &checked.project));
     problems.extend(formatting(&sources, &checked).err());
     problems.extend(round_trip(&export_text, &checked).err());
     if problems.is_empty() {
@@ -84,6 +85,39 @@ fn ok_case(dir: &Path) -> Result<(), Failed> {
     } else {
         Err(fail(problems.join("\n")))
     }
+}
+
+/// Every backend's output matches `expected/compile/<path>`, and nothing else is there.
+fn compiled(dir: &Path, project: &dqc_compiler::ir::Project) -> Vec<String> {
+    let outputs = dqc_compiler::compile(project, dqc_compiler::Target::ALL);
+    let mut problems: Vec<String> =
+        outputs.iter().filter_map(|f| expect_file(&dir.join(&f.path), &f.contents).err()).collect();
+    let produced: BTreeSet<String> = outputs.iter().map(|f| f.path.clone()).collect();
+    for file in files_under(dir) {
+        let rel = file.strip_prefix(dir).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+        if !produced.contains(&rel) {
+            if dqc_tests::blessing() {
+                let _ = std::fs::remove_file(&file);
+            } else {
+                problems.push(format!("{} is not produced by any backend (orphaned expected file)", relative(&file)));
+            }
+        }
+    }
+    problems
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Inputs are canonical, formatting is idempotent, and formatting keeps every hash.

@@ -112,6 +112,12 @@ proptest! {
     }
 
     #[test]
+    fn random_regexes_never_panic(pattern in "\\PC{0,24}") {
+        let literal = pattern.replace('\'', "''");
+        exercise(&format!("contract t {{ columns {{ s string }} rules {{ s matches '{literal}' }} }}"));
+    }
+
+    #[test]
     fn mutated_contracts_never_panic(
         pick in any::<usize>(),
         cut in (any::<usize>(), any::<usize>()),

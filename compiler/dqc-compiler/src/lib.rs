@@ -7,6 +7,7 @@
 //! seed JSON --import--> contract text (then parse/check as above)
 //! ```
 
+pub use dqc_codegen as codegen;
 pub use dqc_diagnostics as diagnostics;
 use dqc_diagnostics::{Diagnostic, FileId};
 pub use dqc_ir as ir;
@@ -100,4 +101,86 @@ pub fn import_seed(text: &str, file: FileId) -> (Option<String>, Vec<Diagnostic>
 /// Exports a checked project in the seed's shapes, one object per contract.
 pub fn export_seed(project: &Project) -> serde_json::Value {
     dqc_seed::export(project)
+}
+
+pub use dqc_codegen::{OutputFile, Target};
+
+/// Compiles a checked project into the files of the requested targets, sorted by path.
+/// The project must have no errors (see [`check`]).
+pub fn compile(project: &Project, targets: &[Target]) -> Vec<OutputFile> {
+    use dqc_codegen::sql::{self, Athena, DuckDb};
+    let mut files = Vec::new();
+    let exported = dqc_seed::export(project);
+    let seed: Vec<serde_json::Value> = exported.as_array().cloned().unwrap_or_default();
+    for (i, contract) in project.contracts.iter().enumerate() {
+        let stem = dqc_codegen::file_stem(project, contract);
+        let athena = sql::suite(&Athena, project, contract, false);
+        for target in targets {
+            match target {
+                Target::Athena | Target::Duckdb => {
+                    let dialect: &dyn sql::Dialect = if *target == Target::Athena { &Athena } else { &DuckDb };
+                    let name = dialect.name();
+                    let full = sql::suite(dialect, project, contract, false);
+                    files.push(text(format!("sql/{name}/{stem}.sql"), sql::render(&full)));
+                    files.push(json_file(
+                        format!("sql/{name}/{stem}.suite.json"),
+                        &serde_json::to_value(&full).unwrap_or_default(),
+                    ));
+                    if !contract.partitions.is_empty() {
+                        let part = sql::suite(dialect, project, contract, true);
+                        files.push(text(format!("sql/{name}/{stem}.partition.sql"), sql::render(&part)));
+                        files.push(json_file(
+                            format!("sql/{name}/{stem}.partition.suite.json"),
+                            &serde_json::to_value(&part).unwrap_or_default(),
+                        ));
+                    }
+                }
+                Target::Pyspark => files
+                    .push(text(format!("pyspark/{stem}_preload.py"), dqc_codegen::pyspark::module(project, contract))),
+                Target::Mermaid => {
+                    files.push(text(format!("docs/{stem}.mmd"), dqc_codegen::mermaid::diagram(project, contract)))
+                }
+                Target::Markdown => files
+                    .push(text(format!("docs/{stem}.md"), dqc_codegen::markdown::document(project, contract, &athena))),
+                Target::Json => {
+                    let entry = seed.get(i).cloned().unwrap_or(serde_json::Value::Null);
+                    let contract_json = entry.get("data_quality").cloned().unwrap_or(serde_json::Value::Null);
+                    files.push(json_file(format!("contracts/{stem}.json"), &contract_json));
+                    files.push(json_file(format!("tests/{stem}.json"), &tests_json(&entry, &athena)));
+                }
+            }
+        }
+    }
+    if targets.contains(&Target::Json) {
+        files.push(text("ir.json".to_string(), ir_json(project)));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+fn text(path: String, mut contents: String) -> OutputFile {
+    if !contents.ends_with('\n') {
+        contents.push('\n');
+    }
+    OutputFile { path, contents }
+}
+
+fn json_file(path: String, value: &serde_json::Value) -> OutputFile {
+    text(path, serde_json::to_string_pretty(value).unwrap_or_default())
+}
+
+/// The seed's `tests` entries, each with the Athena SQL that counts the rule's violations.
+fn tests_json(entry: &serde_json::Value, suite: &dqc_codegen::sql::Suite) -> serde_json::Value {
+    let mut tests = entry.get("tests").and_then(|t| t.as_array()).cloned().unwrap_or_default();
+    for t in &mut tests {
+        let id = t.get("rule_id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let count = suite
+            .queries
+            .iter()
+            .find(|q| q.kind == dqc_codegen::sql::QueryKind::RuleCount && q.rule_ids.first() == Some(&id));
+        if let (Some(obj), Some(q)) = (t.as_object_mut(), count) {
+            obj.insert("sql".to_string(), serde_json::Value::String(q.sql.clone()));
+        }
+    }
+    serde_json::Value::Array(tests)
 }

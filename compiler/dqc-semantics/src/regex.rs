@@ -58,7 +58,8 @@ pub fn non_portable(pattern: &str) -> Option<(usize, usize, &'static str)> {
     let mut i = 0;
     let mut in_class = false;
     while i < bytes.len() {
-        let rest = &pattern[i..];
+        // Only ASCII starts a construct; inside a multi-byte character `rest` is empty.
+        let rest = pattern.get(i..).unwrap_or("");
         let b = bytes[i];
         if b == b'\\' {
             let next = bytes.get(i + 1).copied().unwrap_or(b'\\');
@@ -71,6 +72,7 @@ pub fn non_portable(pattern: &str) -> Option<(usize, usize, &'static str)> {
                 b'u' => Some("a `\\u` escape (RE2 has no `\\u`; write `\\x{..}`)"),
                 b'0' => Some("an octal escape"),
                 b'e' | b'c' => Some("a Java-only escape"),
+                b'b' | b'B' => Some("a word boundary (Java and RE2 disagree next to non-ASCII letters)"),
                 _ => None,
             };
             if let Some(f) = found {
@@ -111,7 +113,7 @@ pub fn non_portable(pattern: &str) -> Option<(usize, usize, &'static str)> {
                     }
                 }
                 let flags_end = rest.find([')', ':']).unwrap_or(rest.len());
-                let flags = &rest[2..flags_end];
+                let flags = rest.get(2..flags_end).unwrap_or("");
                 if flags.starts_with("P<") || flags.starts_with("P=") || flags.starts_with("P>") {
                     return Some((i, 3, "a `(?P<name>` group (Java has only `(?<name>`)"));
                 }
@@ -147,5 +149,8 @@ mod tests {
         assert!(non_portable("(?P<y>\\d{4})").is_some());
         assert!(non_portable("\\u0041").is_some());
         assert_eq!(non_portable("(?<y>\\d{4})"), None);
+        assert_eq!(non_portable("(?i)^é$"), None);
+        assert_eq!(non_portable("日本\\d"), None);
+        assert!(non_portable("\\bword").is_some());
     }
 }

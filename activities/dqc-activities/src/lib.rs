@@ -1,0 +1,12 @@
+//! Activities: the work of the product (post-load runs, profiling, pre-load splits) written
+//! once against small ports, with adapters for the embedded default (`dqc-local`: a lake
+//! folder, DuckDB, a local artifact folder) and, later, AWS (Glue, Athena, S3, DynamoDB).
+//!
+//! Errors carry one of a small closed set of stable names ([`ErrorKind`]) that workflow
+//! engines match for retries.
+
+pub mod ports;
+pub mod post_load;
+pub mod profile;
+
+pub use ports::{ArtifactStore, Error, ErrorKind, QueryEngine, Rows};

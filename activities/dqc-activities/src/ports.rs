@@ -1,0 +1,106 @@
+//! Ports: the small interfaces activities need from the outside world.
+
+use serde::Serialize;
+
+/// The stable error names that Step Functions Retry/Catch clauses match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    /// Worth retrying: throttling, timeouts, a busy engine.
+    Retryable,
+    /// Retrying will not help: bad input, missing table, SQL the engine rejects.
+    NonRetryable,
+    /// The data violates its contract (an error-severity rule failed).
+    ContractViolation,
+}
+
+impl ErrorKind {
+    /// The name as Step Functions sees it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Retryable => "DqcRetryable",
+            ErrorKind::NonRetryable => "DqcNonRetryable",
+            ErrorKind::ContractViolation => "DqcContractViolation",
+        }
+    }
+}
+
+/// An activity error: a stable kind and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// For retry decisions.
+    pub kind: ErrorKind,
+    /// What went wrong, with the object involved.
+    pub message: String,
+}
+
+impl Error {
+    /// A non-retryable error.
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::NonRetryable, message: message.into() }
+    }
+
+    /// A retryable error.
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Retryable, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A query parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Param {
+    /// Bound as text and cast by the query (`CAST(? AS DATE)`).
+    Text(String),
+}
+
+/// A result set: column names and rows of JSON values (numbers, strings, booleans, null).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Rows {
+    /// Column names in order.
+    pub columns: Vec<String>,
+    /// Rows, each as long as `columns`.
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl Rows {
+    /// The value of `column` in the first row.
+    pub fn first(&self, column: &str) -> Option<&serde_json::Value> {
+        let i = self.columns.iter().position(|c| c == column)?;
+        self.rows.first()?.get(i)
+    }
+
+    /// Rows as JSON objects keyed by column name.
+    pub fn objects(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.rows.iter().map(|r| self.columns.iter().cloned().zip(r.iter().cloned()).collect()).collect()
+    }
+}
+
+/// Runs SQL in the engine's dialect.
+pub trait QueryEngine {
+    /// The dialect the engine speaks.
+    fn dialect(&self) -> &dyn dqc_codegen::sql::Dialect;
+    /// Runs one query with positional parameters.
+    fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error>;
+}
+
+/// Stores artifacts under keys with the layout of the artifact bucket
+/// (`contracts/<table>.json`, `results/<table>/<date>.json`, ...).
+pub trait ArtifactStore {
+    /// Writes atomically: readers see the old or the new contents, never a mix.
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), Error>;
+    /// Reads, or `None` when the key does not exist.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
+    /// Keys under a prefix, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
+    /// Writes only when the key does not exist yet (immutable, content-addressed objects).
+    /// Returns false when it already existed.
+    fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<bool, Error>;
+}

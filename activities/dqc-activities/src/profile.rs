@@ -1,0 +1,1 @@
+//! Profiling (in progress).

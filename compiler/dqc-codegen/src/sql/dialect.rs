@@ -1,0 +1,213 @@
+//! SQL dialects as capabilities with defaults.
+//!
+//! The generator asks the dialect how to spell things; it never asks which dialect it is.
+//! The defaults are ANSI/Trino; DuckDB and Spark SQL override only where they differ.
+
+use dqc_ir::{TableRef, Type};
+
+/// How one SQL engine spells the constructs the generator needs.
+pub trait Dialect: std::fmt::Debug {
+    /// A short name used in file names and suites (`athena`, `duckdb`, `spark`).
+    fn name(&self) -> &'static str;
+
+    /// A quoted identifier.
+    fn quote_ident(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    /// A string literal. Standard SQL doubles quotes and gives backslashes no meaning.
+    fn string_literal(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+
+    /// The table, qualified by its database when it has one.
+    fn table(&self, t: &TableRef) -> String {
+        match &t.database {
+            Some(db) => format!("{}.{}", self.quote_ident(db), self.quote_ident(&t.table)),
+            None => self.quote_ident(&t.table),
+        }
+    }
+
+    /// True when `subject` contains a match of the regex literal anywhere (search semantics).
+    fn regex_contains(&self, subject: &str, pattern: &str) -> String {
+        format!("regexp_like({subject}, {})", self.string_literal(pattern))
+    }
+
+    /// True when a floating-point value is NaN.
+    fn is_nan(&self, expr: &str) -> String {
+        format!("is_nan({expr})")
+    }
+
+    /// `subject LIKE pattern` with `%` and `_` as the only wildcards and no escape character.
+    fn like(&self, subject: &str, pattern: &str) -> String {
+        format!("{subject} LIKE {}", self.string_literal(pattern))
+    }
+
+    /// Counts the rows for which a never-NULL condition holds.
+    fn count_if(&self, condition: &str) -> String {
+        format!("count_if({condition})")
+    }
+
+    /// The number of characters (code points) of a string.
+    fn char_length(&self, expr: &str) -> String {
+        format!("length({expr})")
+    }
+
+    /// Whole days from date `a` to date `b`.
+    fn days_between(&self, a: &str, b: &str) -> String {
+        format!("date_diff('day', CAST({a} AS DATE), CAST({b} AS DATE))")
+    }
+
+    /// Whole seconds from timestamp `a` to timestamp `b`.
+    fn seconds_between(&self, a: &str, b: &str) -> String {
+        format!("date_diff('second', {a}, {b})")
+    }
+
+    /// `date_trunc` with a unit literal.
+    fn date_trunc(&self, unit: &str, expr: &str) -> String {
+        format!("date_trunc({}, {expr})", self.string_literal(unit))
+    }
+
+    /// Whether `greatest`/`least` return NULL when an argument is NULL (Trino does; DuckDB and
+    /// Spark skip NULLs, so the generator wraps them to get Trino's meaning everywhere).
+    fn greatest_propagates_null(&self) -> bool {
+        true
+    }
+
+    /// A cast that yields NULL instead of failing when the value does not convert.
+    fn try_cast(&self, expr: &str, ty: &str) -> String {
+        format!("TRY_CAST({expr} AS {ty})")
+    }
+
+    /// `floor`/`ceil`, keeping the argument's type (Spark returns a bigint for doubles, which
+    /// turns NaN into 0).
+    fn floor_ceil(&self, name: &str, arg: &str, _is_float: bool) -> String {
+        format!("{name}({arg})")
+    }
+
+    /// A query parameter placeholder.
+    fn parameter(&self) -> &'static str {
+        "?"
+    }
+
+    /// The type name used in `CAST`.
+    fn cast_type(&self, t: &Type) -> String {
+        match t {
+            Type::String | Type::Varchar { .. } | Type::Char { .. } => "VARCHAR".to_string(),
+            Type::Tinyint => "TINYINT".to_string(),
+            Type::Smallint => "SMALLINT".to_string(),
+            Type::Int => "INTEGER".to_string(),
+            Type::Bigint => "BIGINT".to_string(),
+            Type::Float => "REAL".to_string(),
+            Type::Double => "DOUBLE".to_string(),
+            Type::Decimal { precision, scale } => format!("DECIMAL({precision}, {scale})"),
+            Type::Boolean => "BOOLEAN".to_string(),
+            Type::Date => "DATE".to_string(),
+            Type::Timestamp => "TIMESTAMP".to_string(),
+            Type::Array { .. } | Type::Struct { .. } => "VARCHAR".to_string(),
+        }
+    }
+}
+
+/// Athena engine v3 (Trino).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Athena;
+
+impl Dialect for Athena {
+    fn name(&self) -> &'static str {
+        "athena"
+    }
+}
+
+/// DuckDB, the embedded engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DuckDb;
+
+impl Dialect for DuckDb {
+    fn name(&self) -> &'static str {
+        "duckdb"
+    }
+
+    fn regex_contains(&self, subject: &str, pattern: &str) -> String {
+        format!("regexp_matches({subject}, {})", self.string_literal(pattern))
+    }
+
+    fn is_nan(&self, expr: &str) -> String {
+        format!("isnan({expr})")
+    }
+
+    fn greatest_propagates_null(&self) -> bool {
+        false
+    }
+}
+
+/// Spark SQL, for expressions embedded in the PySpark module.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spark;
+
+impl Dialect for Spark {
+    fn name(&self) -> &'static str {
+        "spark"
+    }
+
+    fn quote_ident(&self, name: &str) -> String {
+        format!("`{}`", name.replace('`', "``"))
+    }
+
+    /// Spark SQL string literals process backslash escapes, so backslashes are doubled and
+    /// quotes escaped with a backslash.
+    fn string_literal(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+
+    fn regex_contains(&self, subject: &str, pattern: &str) -> String {
+        format!("{subject} RLIKE {}", self.string_literal(pattern))
+    }
+
+    fn is_nan(&self, expr: &str) -> String {
+        format!("isnan({expr})")
+    }
+
+    /// Spark's LIKE treats `\` as an escape character by default; doubling it keeps it literal.
+    fn like(&self, subject: &str, pattern: &str) -> String {
+        format!("{subject} LIKE {}", self.string_literal(&pattern.replace('\\', "\\\\")))
+    }
+
+    fn days_between(&self, a: &str, b: &str) -> String {
+        format!("datediff(CAST({b} AS DATE), CAST({a} AS DATE))")
+    }
+
+    fn seconds_between(&self, a: &str, b: &str) -> String {
+        format!("(unix_timestamp({b}) - unix_timestamp({a}))")
+    }
+
+    fn date_trunc(&self, unit: &str, expr: &str) -> String {
+        format!("CAST(date_trunc({}, {expr}) AS TIMESTAMP)", self.string_literal(unit))
+    }
+
+    fn greatest_propagates_null(&self) -> bool {
+        false
+    }
+
+    /// Spark's cast is already NULL on failure outside ANSI mode (Glue's default).
+    fn try_cast(&self, expr: &str, ty: &str) -> String {
+        format!("CAST({expr} AS {ty})")
+    }
+
+    fn floor_ceil(&self, name: &str, arg: &str, is_float: bool) -> String {
+        if is_float {
+            format!("(CASE WHEN isnan({arg}) THEN {arg} ELSE CAST({name}({arg}) AS DOUBLE) END)")
+        } else {
+            format!("{name}({arg})")
+        }
+    }
+
+    fn cast_type(&self, t: &Type) -> String {
+        match t {
+            Type::String | Type::Varchar { .. } | Type::Char { .. } => "STRING".to_string(),
+            Type::Int => "INT".to_string(),
+            Type::Float => "FLOAT".to_string(),
+            other => Athena.cast_type(other),
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! The queries of a suite.
+
+use dqc_ir::{Bound, Contract, KeepPolicy, Project, Rule, RuleKind};
+
+use super::dialect::Dialect;
+use super::expr::value;
+use super::predicates::{checked, violating_row};
+use super::{HistoryRule, Param, Query, QueryKind, Suite, SAMPLE_LIMIT};
+
+/// Everything a query builder needs about the table being checked.
+struct Ctx<'a> {
+    d: &'a dyn Dialect,
+    contract: &'a Contract,
+    /// `FROM` target: the table, with the partition restriction when there is one.
+    table: String,
+    /// `"p1" = CAST(? AS DATE) AND ...` when the suite is partition-restricted.
+    partition_filter: Option<String>,
+    partition_params: Vec<Param>,
+}
+
+impl Ctx<'_> {
+    fn q(&self, name: &str) -> String {
+        self.d.quote_ident(name)
+    }
+
+    /// `WHERE` clause joining the partition restriction with further conditions.
+    fn where_clause(&self, more: &[String]) -> String {
+        let mut all: Vec<String> = self.partition_filter.iter().cloned().collect();
+        all.extend(more.iter().cloned());
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("\nWHERE {}", all.join("\n  AND "))
+        }
+    }
+}
+
+pub(super) fn build(d: &dyn Dialect, project: &Project, contract: &Contract, restricted: bool) -> Suite {
+    let (partition_filter, partition_params) =
+        if restricted { partition_restriction(d, contract) } else { (None, vec![]) };
+    let ctx = Ctx { d, contract, table: d.table(&contract.table), partition_filter, partition_params };
+    let mut queries = vec![row_scan(&ctx)];
+    let mut history_rules = Vec::new();
+    for rule in &contract.rules {
+        match &rule.kind {
+            RuleKind::Unique { columns, keep } => queries.push(duplicates(&ctx, rule, columns, keep.as_ref())),
+            RuleKind::ForeignKey { columns, table, ref_columns } => {
+                let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
+                queries.push(foreign_key(&ctx, rule, columns, &d.table(parent), ref_columns));
+            }
+            RuleKind::Freshness { column, max_age_seconds } => {
+                queries.push(freshness(&ctx, rule, column, *max_age_seconds))
+            }
+            RuleKind::RowCountAnomaly { .. } => history_rules.push(HistoryRule { rule_id: rule.id.clone() }),
+            _ => {}
+        }
+    }
+    for rule in &contract.rules {
+        queries.extend(sample(&ctx, project, rule));
+    }
+    for rule in &contract.rules {
+        queries.extend(rule_count(&ctx, project, rule));
+    }
+    let rules = contract
+        .rules
+        .iter()
+        .map(|r| super::RuleInfo {
+            id: r.id.clone(),
+            kind: r.kind.type_name().to_string(),
+            severity: r.severity.as_str().to_string(),
+            stage: r.stage.as_str().to_string(),
+            violating_row: violating_row(d, contract, r),
+            description: crate::describe::rule(contract, r),
+            min_pass_percent: r.min_pass_percent.clone(),
+            anomaly: match &r.kind {
+                RuleKind::RowCountAnomaly { method, window_days } => Some(super::AnomalyInfo {
+                    percent: match method {
+                        dqc_ir::AnomalyMethod::PercentOfMean { percent } => Some(percent.clone()),
+                        dqc_ir::AnomalyMethod::StdDevs { .. } => None,
+                    },
+                    k: match method {
+                        dqc_ir::AnomalyMethod::StdDevs { k } => Some(k.clone()),
+                        dqc_ir::AnomalyMethod::PercentOfMean { .. } => None,
+                    },
+                    window_days: *window_days,
+                }),
+                _ => None,
+            },
+        })
+        .collect();
+    Suite {
+        rules,
+        table: contract.table.qualified(),
+        contract_hash: contract.hash.clone(),
+        dialect: d.name().to_string(),
+        partition_restricted: restricted,
+        queries,
+        history_rules,
+    }
+}
+
+fn partition_restriction(d: &dyn Dialect, contract: &Contract) -> (Option<String>, Vec<Param>) {
+    let mut parts = Vec::new();
+    let mut params = Vec::new();
+    for p in &contract.partitions {
+        let ty = contract.column(p).map(|c| d.cast_type(&c.ty)).unwrap_or_else(|| "VARCHAR".to_string());
+        parts.push(format!("{} = CAST({} AS {ty})", d.quote_ident(p), d.parameter()));
+        params.push(Param { name: format!("partition:{p}"), ty });
+    }
+    (Some(parts.join(" AND ")), params)
+}
+
+/// The column alias of a rule's result in the row scan.
+pub fn result_column(rule_id: &str, what: &str) -> String {
+    format!("{rule_id}__{what}")
+}
+
+/// One scan: the row count and every row-level rule's counts.
+fn row_scan(ctx: &Ctx<'_>) -> Query {
+    let d = ctx.d;
+    let mut cols = vec![format!("COUNT(*) AS {}", ctx.q("row_count"))];
+    let mut ids = Vec::new();
+    for rule in &ctx.contract.rules {
+        if let Some(cond) = violating_row(d, ctx.contract, rule) {
+            cols.push(format!("{} AS {}", d.count_if(&cond), ctx.q(&result_column(&rule.id, "violations"))));
+            if rule.filter.is_some() || rule.min_pass_percent.is_some() {
+                let checked_rows = match checked(d, rule) {
+                    Some(f) => d.count_if(&f),
+                    None => "COUNT(*)".to_string(),
+                };
+                cols.push(format!("{checked_rows} AS {}", ctx.q(&result_column(&rule.id, "checked"))));
+            }
+            ids.push(rule.id.clone());
+        } else if let RuleKind::RowCount { min, max } = &rule.kind {
+            cols.push(format!(
+                "CASE WHEN {} THEN 1 ELSE 0 END AS {}",
+                row_count_outside(d, min, max),
+                ctx.q(&result_column(&rule.id, "violations"))
+            ));
+            ids.push(rule.id.clone());
+        }
+    }
+    let sql = format!("SELECT\n  {}\nFROM {}{}", cols.join(",\n  "), ctx.table, ctx.where_clause(&[]));
+    Query {
+        name: "row_scan".to_string(),
+        kind: QueryKind::RowScan,
+        rule_ids: ids,
+        sql,
+        params: ctx.partition_params.clone(),
+    }
+}
+
+fn row_count_outside(d: &dyn Dialect, min: &Option<Bound>, max: &Option<Bound>) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = min {
+        parts.push(format!("COUNT(*) {} {}", if b.inclusive { "<" } else { "<=" }, value(d, &b.value)));
+    }
+    if let Some(b) = max {
+        parts.push(format!("COUNT(*) {} {}", if b.inclusive { ">" } else { ">=" }, value(d, &b.value)));
+    }
+    if parts.is_empty() {
+        "FALSE".to_string()
+    } else {
+        parts.join(" OR ")
+    }
+}
+
+/// Rows with a key (no part NULL) and the rule's filter.
+fn keyed_rows(ctx: &Ctx<'_>, rule: &Rule, columns: &[String]) -> Vec<String> {
+    let mut conds: Vec<String> = checked(ctx.d, rule).into_iter().collect();
+    conds.extend(columns.iter().map(|c| format!("{} IS NOT NULL", ctx.q(c))));
+    conds
+}
+
+/// Duplicate keys: how many keys repeat, how many rows they cover, and how many rows the
+/// rule flags (all of them, or all but one per key under a `keep first` policy).
+fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Query {
+    let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+    let flagged = if keep.is_some() { "COALESCE(SUM(n - 1), 0)" } else { "COALESCE(SUM(n), 0)" };
+    let sql = format!(
+        "SELECT\n  COUNT(*) AS {},\n  COALESCE(SUM(n), 0) AS {},\n  {flagged} AS {}\nFROM (\n  SELECT COUNT(*) AS n\n  FROM {}{}\n  GROUP BY {}\n  HAVING COUNT(*) > 1\n) AS duplicate_keys",
+        ctx.q("duplicate_keys"),
+        ctx.q("rows_involved"),
+        ctx.q(&result_column(&rule.id, "violations")),
+        ctx.table,
+        indent(&ctx.where_clause(&keyed_rows(ctx, rule, columns))),
+        keys.join(", ")
+    );
+    Query {
+        name: format!("duplicates__{}", rule.id),
+        kind: QueryKind::Duplicates,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params: ctx.partition_params.clone(),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.replace('\n', "\n  ")
+}
+
+/// The anti-join of a foreign key, over a child subquery (filtered and keyed) and the parent.
+fn orphans_from(
+    ctx: &Ctx<'_>,
+    rule: &Rule,
+    columns: &[String],
+    parent: &str,
+    ref_columns: &[String],
+    child_cols: &str,
+) -> String {
+    let child_keys: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
+    let parent_keys: Vec<String> = ref_columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} AS {}", ctx.q(c), ctx.q(&format!("__dqc_key_{i}"))))
+        .collect();
+    let on: Vec<String> =
+        child_keys.iter().enumerate().map(|(i, k)| format!("{k} = p.{}", ctx.q(&format!("__dqc_key_{i}")))).collect();
+    format!(
+        "FROM (\n  SELECT {child_cols}\n  FROM {}{}\n) AS c\nLEFT JOIN (\n  SELECT {}\n  FROM {parent}\n) AS p\n  ON {}\nWHERE p.{} IS NULL",
+        ctx.table,
+        indent(&ctx.where_clause(&keyed_rows(ctx, rule, columns))),
+        parent_keys.join(", "),
+        on.join(" AND "),
+        ctx.q("__dqc_key_0"),
+    )
+}
+
+fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref_columns: &[String]) -> Query {
+    let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+    let sql = format!(
+        "SELECT COUNT(*) AS {}\n{}",
+        ctx.q(&result_column(&rule.id, "violations")),
+        orphans_from(ctx, rule, columns, parent, ref_columns, &child_cols.join(", "))
+    );
+    Query {
+        name: format!("foreign_key__{}", rule.id),
+        kind: QueryKind::ForeignKey,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params: ctx.partition_params.clone(),
+    }
+}
+
+/// The newest value, its lag behind the run time (a parameter), and the verdict.
+fn freshness(ctx: &Ctx<'_>, rule: &Rule, column: &str, max_age_seconds: u64) -> Query {
+    let d = ctx.d;
+    let newest = format!("MAX(CAST({} AS TIMESTAMP))", ctx.q(column));
+    let run_time = format!("CAST({} AS TIMESTAMP)", d.parameter());
+    let lag = d.seconds_between(&newest, &run_time);
+    let conds: Vec<String> = checked(d, rule).into_iter().collect();
+    let sql = format!(
+        "SELECT\n  {newest} AS {},\n  {lag} AS {},\n  CASE WHEN {newest} IS NULL OR {lag} > {max_age_seconds} THEN 1 ELSE 0 END AS {}\nFROM {}{}",
+        ctx.q("newest"),
+        ctx.q("lag_seconds"),
+        ctx.q(&result_column(&rule.id, "violations")),
+        ctx.table,
+        ctx.where_clause(&conds),
+    );
+    // Placeholders in text order: the run time twice (the lag and the verdict), then the
+    // partition values in the WHERE clause.
+    let mut params = vec![run_param(), run_param()];
+    params.extend(ctx.partition_params.iter().cloned());
+    Query {
+        name: format!("freshness__{}", rule.id),
+        kind: QueryKind::Freshness,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params,
+    }
+}
+
+fn run_param() -> Param {
+    Param { name: "run_time".to_string(), ty: "TIMESTAMP".to_string() }
+}
+
+/// Up to [`SAMPLE_LIMIT`] failing rows (row-level rules, foreign keys) or keys (uniqueness).
+fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
+    let sql = match &rule.kind {
+        RuleKind::Unique { columns, .. } => {
+            let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+            format!(
+                "SELECT {}, COUNT(*) AS {}\nFROM {}{}\nGROUP BY {}\nHAVING COUNT(*) > 1\nORDER BY COUNT(*) DESC, {}\nLIMIT {SAMPLE_LIMIT}",
+                keys.join(", "),
+                ctx.q("rows"),
+                ctx.table,
+                ctx.where_clause(&keyed_rows(ctx, rule, columns)),
+                keys.join(", "),
+                keys.join(", ")
+            )
+        }
+        RuleKind::ForeignKey { columns, table, ref_columns } => {
+            let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
+            format!(
+                "SELECT c.*\n{}\nLIMIT {SAMPLE_LIMIT}",
+                orphans_from(ctx, rule, columns, &ctx.d.table(parent), ref_columns, "*")
+            )
+        }
+        _ => {
+            let cond = violating_row(ctx.d, ctx.contract, rule)?;
+            format!("SELECT *\nFROM {}{}\nLIMIT {SAMPLE_LIMIT}", ctx.table, ctx.where_clause(&[cond]))
+        }
+    };
+    Some(Query {
+        name: format!("sample__{}", rule.id),
+        kind: QueryKind::Sample,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params: ctx.partition_params.clone(),
+    })
+}
+
+/// One rule's violation count on its own: the `sql` of the seed's `tests` entries.
+fn rule_count(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
+    let d = ctx.d;
+    let (sql, params) = match &rule.kind {
+        RuleKind::Unique { columns, keep } => {
+            let q = duplicates(ctx, rule, columns, keep.as_ref());
+            (q.sql, q.params)
+        }
+        RuleKind::ForeignKey { columns, table, ref_columns } => {
+            let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
+            let q = foreign_key(ctx, rule, columns, &d.table(parent), ref_columns);
+            (q.sql, q.params)
+        }
+        RuleKind::Freshness { column, max_age_seconds } => {
+            let q = freshness(ctx, rule, column, *max_age_seconds);
+            (q.sql, q.params)
+        }
+        RuleKind::RowCount { min, max } => (
+            format!(
+                "SELECT CASE WHEN {} THEN 1 ELSE 0 END AS {}\nFROM {}{}",
+                row_count_outside(d, min, max),
+                ctx.q(&result_column(&rule.id, "violations")),
+                ctx.table,
+                ctx.where_clause(&[])
+            ),
+            ctx.partition_params.clone(),
+        ),
+        RuleKind::RowCountAnomaly { .. } => return None,
+        _ => {
+            let cond = violating_row(d, ctx.contract, rule)?;
+            (
+                format!(
+                    "SELECT {} AS {}\nFROM {}{}",
+                    d.count_if(&cond),
+                    ctx.q(&result_column(&rule.id, "violations")),
+                    ctx.table,
+                    ctx.where_clause(&[])
+                ),
+                ctx.partition_params.clone(),
+            )
+        }
+    };
+    Some(Query {
+        name: format!("count__{}", rule.id),
+        kind: QueryKind::RuleCount,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params,
+    })
+}

@@ -1,0 +1,125 @@
+//! SQL generation: quoting, escaping, parameters and suite shape, over real contracts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
+use dqc_compiler::codegen::sql::{self, Athena, Dialect, DuckDb, QueryKind, Spark};
+use dqc_compiler::Source;
+use dqc_tests::{case_sources, cases};
+
+fn project(text: &str) -> dqc_compiler::ir::Project {
+    let checked = dqc_compiler::check(&[Source::new("t.dqc", text)]);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    checked.project
+}
+
+const NASTY: &str = r#"contract "we""ird db"."ta-ble" {
+  partitioned by ("day")
+  columns {
+    id bigint not null,
+    "we""ird" string,
+    "day" date not null,
+    note string,
+  }
+  rules {
+    "we""ird" in ('it''s', 'back\slash')
+    note matches '^\d+\\$'
+    check note like '50\%' or note is null
+    unique id where "we""ird" != 'x'
+  }
+}
+"#;
+
+#[test]
+fn identifiers_are_quoted_and_literals_escaped_in_every_dialect() {
+    let p = project(NASTY);
+    let c = &p.contracts[0];
+    let athena = sql::render(&sql::suite(&Athena, &p, c, false));
+    assert!(athena.contains(r#"FROM "we""ird db"."ta-ble""#), "{athena}");
+    assert!(athena.contains(r#""we""ird" NOT IN ('it''s', 'back\slash')"#), "{athena}");
+    assert!(athena.contains(r#"regexp_like("note", '^\d+\\$')"#), "{athena}");
+    let spark = sql::suite(&Spark, &p, c, false);
+    let row_scan = &spark.queries[0].sql;
+    assert!(row_scan.contains(r#"`we"ird` NOT IN ('it\'s', 'back\\slash')"#), "{row_scan}");
+    assert!(row_scan.contains(r#"`note` RLIKE '^\\d+\\\\$'"#), "{row_scan}");
+    // Spark's LIKE escapes with `\`, so a literal backslash is doubled once more.
+    assert!(row_scan.contains(r#"LIKE '50\\\\%'"#), "{row_scan}");
+}
+
+/// Counts `?` outside string literals and quoted identifiers (of any of the three dialects).
+fn placeholders(sql: &str) -> usize {
+    let mut count = 0;
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('\'') if c == '\\' => {
+                chars.next();
+            }
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '\'' | '"' | '`') => quote = Some(c),
+            None if c == '?' => count += 1,
+            None => {}
+        }
+    }
+    count
+}
+
+#[test]
+fn placeholders_match_declared_parameters_everywhere() {
+    let dialects: [&dyn Dialect; 3] = [&Athena, &DuckDb, &Spark];
+    let mut checked_queries = 0;
+    for dir in cases("ok") {
+        let sources = case_sources(&dir);
+        if sources.is_empty() {
+            continue;
+        }
+        let checked = dqc_compiler::check(&sources);
+        for c in &checked.project.contracts {
+            for d in dialects {
+                for restricted in [false, true] {
+                    let suite = sql::suite(d, &checked.project, c, restricted);
+                    for q in &suite.queries {
+                        let placeholders = placeholders(&q.sql);
+                        assert_eq!(placeholders, q.params.len(), "{} {}:\n{}", dir.display(), q.name, q.sql);
+                        checked_queries += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked_queries > 500, "only {checked_queries} queries checked");
+}
+
+#[test]
+fn one_scan_counts_every_row_level_rule() {
+    let text =
+        std::fs::read_to_string(dqc_tests::root().join("examples/loans/contracts/loan_repayment_fact.dqc")).unwrap();
+    let dims = std::fs::read_to_string(dqc_tests::root().join("examples/loans/contracts/dim_loan.dqc")).unwrap();
+    let cust = std::fs::read_to_string(dqc_tests::root().join("examples/loans/contracts/dim_customer.dqc")).unwrap();
+    let checked =
+        dqc_compiler::check(&[Source::new("a.dqc", text), Source::new("b.dqc", dims), Source::new("c.dqc", cust)]);
+    let fact = checked.project.contracts.iter().find(|c| c.table.table == "loan_repayment_fact").unwrap();
+    let suite = sql::suite(&DuckDb, &checked.project, fact, false);
+    let scans: Vec<_> = suite.queries.iter().filter(|q| q.kind == QueryKind::RowScan).collect();
+    assert_eq!(scans.len(), 1);
+    let row_level: Vec<&str> = fact.rules.iter().filter(|r| r.is_row_level()).map(|r| r.id.as_str()).collect();
+    for id in &row_level {
+        assert!(scans[0].sql.contains(&format!("\"{id}__violations\"")), "{id} missing from the scan");
+    }
+    let kinds: Vec<QueryKind> = suite.checks().map(|q| q.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            QueryKind::RowScan,
+            QueryKind::ForeignKey,
+            QueryKind::ForeignKey,
+            QueryKind::Duplicates,
+            QueryKind::Freshness
+        ]
+    );
+    assert_eq!(suite.history_rules.len(), 1);
+    let partitioned = sql::suite(&DuckDb, &checked.project, fact, true);
+    assert!(partitioned.queries[0].sql.contains(r#""payment_date" = CAST(? AS DATE)"#));
+    assert_eq!(partitioned.queries[0].params[0].name, "partition:payment_date");
+}
