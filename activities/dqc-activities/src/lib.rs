@@ -8,5 +8,6 @@
 pub mod ports;
 pub mod post_load;
 pub mod profile;
+pub mod test_run;
 
 pub use ports::{ArtifactStore, Error, ErrorKind, QueryEngine, Rows};

@@ -1,1 +1,431 @@
-//! Profiling (in progress).
+//! Profiling: the row count and per-column statistics of a table, shaped as the context JSON
+//! of seed 002 section 3.1 (`table_name`, `database`, `schema`, `row_count`, `column_stats`).
+//!
+//! Queries, in order:
+//! 1. the schema from `information_schema.columns` (Athena and DuckDB both have it);
+//! 2. the row count (Parquet footers answer it without a scan);
+//! 3. **one scan** with every per-column aggregate: nulls, distinct count, min/max, mean and
+//!    standard deviation of numbers, percentiles p5/p25/p50/p75/p95, string length
+//!    min/max/mean. Above [`APPROXIMATE_ABOVE_ROWS`] rows the distinct count and percentiles
+//!    are approximate (HyperLogLog, sketch quantiles), and the output says so;
+//! 4. the top [`TOP_K`] values with counts, for columns with at most
+//!    [`TOP_VALUES_MAX_DISTINCT`] distinct values (a key column's top values all have count 1
+//!    and cost a full hash aggregate). Each branch reads one column.
+//!
+//! The SQL builders and [`shape`] are pure; [`profile`] runs them on a [`QueryEngine`].
+
+use std::collections::BTreeMap;
+
+use dqc_codegen::sql::Dialect;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::ports::{Error, Param, QueryEngine, Rows};
+
+/// Above this many rows, distinct counts and percentiles are approximate.
+pub const APPROXIMATE_ABOVE_ROWS: u64 = 1_000_000;
+/// How many top values are reported per column.
+pub const TOP_K: usize = 5;
+/// Top values are computed for columns with at most this many distinct values.
+pub const TOP_VALUES_MAX_DISTINCT: u64 = 10_000;
+/// Decimal places of means and standard deviations, so reruns give identical records.
+pub const FLOAT_DIGITS: u32 = 6;
+/// The percentiles reported, as fractions.
+pub const PERCENTILES: [(&str, &str); 5] =
+    [("p5", "0.05"), ("p25", "0.25"), ("p50", "0.5"), ("p75", "0.75"), ("p95", "0.95")];
+
+/// A column as the engine's catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemaColumn {
+    /// Column name.
+    pub name: String,
+    /// The type in contract spelling (`string`, `bigint`, `decimal(12,2)`, ...).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether the engine allows NULL.
+    pub nullable: bool,
+    /// The engine's own type name.
+    #[serde(skip)]
+    pub engine_type: String,
+}
+
+/// What statistics a column gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Integers, floats, decimals.
+    Number,
+    /// Strings.
+    Text,
+    /// Dates, times, timestamps.
+    Temporal,
+    /// Booleans.
+    Boolean,
+    /// Arrays, structs, maps: nulls only.
+    Nested,
+}
+
+/// The class of an engine type name.
+pub fn class(engine_type: &str) -> Class {
+    let t = engine_type.to_ascii_uppercase();
+    let starts = |ps: &[&str]| ps.iter().any(|p| t.starts_with(p));
+    if t.contains('[') || t.contains('<') || starts(&["STRUCT", "MAP", "UNION", "ARRAY", "ROW", "LIST"]) {
+        Class::Nested
+    } else if starts(&["TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"])
+        || starts(&["UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "NUMERIC"])
+    {
+        Class::Number
+    } else if starts(&["VARCHAR", "CHAR", "STRING", "TEXT"]) {
+        Class::Text
+    } else if starts(&["DATE", "TIME"]) {
+        Class::Temporal
+    } else if starts(&["BOOL"]) {
+        Class::Boolean
+    } else {
+        Class::Nested
+    }
+}
+
+/// An engine type in contract spelling.
+pub fn contract_type(engine_type: &str) -> String {
+    let t = engine_type.to_ascii_uppercase();
+    let named = match t.as_str() {
+        "VARCHAR" | "STRING" | "TEXT" => "string",
+        "BIGINT" | "INT8" | "LONG" => "bigint",
+        "INTEGER" | "INT" | "INT4" => "int",
+        "SMALLINT" => "smallint",
+        "TINYINT" => "tinyint",
+        "DOUBLE" | "FLOAT8" => "double",
+        "FLOAT" | "REAL" | "FLOAT4" => "float",
+        "BOOLEAN" => "boolean",
+        "DATE" => "date",
+        _ if t.starts_with("TIMESTAMP") => "timestamp",
+        _ => return engine_type.to_ascii_lowercase(),
+    };
+    named.to_string()
+}
+
+/// One of the top values of a column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopValue {
+    /// The value, as text.
+    pub value: Value,
+    /// Rows holding it.
+    pub count: u64,
+}
+
+/// The statistics of one column; absent entries do not apply to its type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ColumnStats {
+    /// NULL rows.
+    pub null_count: u64,
+    /// NULL rows as a fraction of all rows (0 for an empty table).
+    pub null_fraction: f64,
+    /// NULL rows in percent, as in the seed's context JSON.
+    pub null_pct: f64,
+    /// Distinct non-NULL values (approximate above the threshold).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct_count: Option<u64>,
+    /// Smallest value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<Value>,
+    /// Largest value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<Value>,
+    /// Mean of a number column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Value>,
+    /// Sample standard deviation of a number column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stddev: Option<Value>,
+    /// Percentiles of a number column, keyed `p5` .. `p95`.
+    #[serde(flatten)]
+    pub percentiles: BTreeMap<String, Value>,
+    /// Shortest string, in characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<Value>,
+    /// Longest string, in characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<Value>,
+    /// Mean string length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_length: Option<Value>,
+    /// The most frequent non-NULL values, most frequent first (ties by value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_values: Option<Vec<TopValue>>,
+}
+
+/// How the statistics were computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Method {
+    /// `exact`, or `approximate` above the row threshold.
+    pub distinct_count: String,
+    /// `exact` (`quantile_cont`) or `approximate` (`approx_quantile`).
+    pub percentiles: String,
+    /// The threshold.
+    pub approximate_above_rows: u64,
+    /// Top values per column.
+    pub top_k: usize,
+    /// Columns with more distinct values get no top values.
+    pub top_values_max_distinct: u64,
+}
+
+/// The profile of a table, in the shape of the seed's context JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    /// Table name.
+    pub table_name: String,
+    /// Database (schema) name.
+    pub database: String,
+    /// Columns in table order.
+    pub schema: Vec<SchemaColumn>,
+    /// Rows.
+    pub row_count: u64,
+    /// Statistics by column name.
+    pub column_stats: BTreeMap<String, ColumnStats>,
+    /// How they were computed.
+    pub profile_method: Method,
+}
+
+/// The schema query; parameters: database, table.
+pub fn schema_sql() -> String {
+    "SELECT column_name, data_type, is_nullable\nFROM information_schema.columns\nWHERE table_schema = ? AND table_name = ?\nORDER BY ordinal_position".to_string()
+}
+
+/// Reads the schema rows of [`schema_sql`].
+pub fn schema_from(rows: &Rows) -> Vec<SchemaColumn> {
+    rows.objects()
+        .into_iter()
+        .map(|o| {
+            let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let engine_type = text("data_type");
+            SchemaColumn {
+                name: text("column_name"),
+                ty: contract_type(&engine_type),
+                nullable: !text("is_nullable").eq_ignore_ascii_case("NO"),
+                engine_type,
+            }
+        })
+        .collect()
+}
+
+/// The row count query.
+pub fn row_count_sql(table: &str) -> String {
+    format!("SELECT COUNT(*) AS row_count FROM {table}")
+}
+
+fn alias(i: usize, what: &str) -> String {
+    format!("c{i}_{what}")
+}
+
+fn approximate_fn(d: &dyn Dialect) -> (&'static str, &'static str) {
+    if d.name() == "athena" {
+        ("approx_distinct", "approx_percentile")
+    } else {
+        ("approx_count_distinct", "approx_quantile")
+    }
+}
+
+/// The one-scan statistics query over `table` (already quoted).
+pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], approximate: bool) -> String {
+    let (approx_distinct, approx_quantile) = approximate_fn(d);
+    let mut cols = vec!["COUNT(*) AS row_count".to_string()];
+    for (i, c) in columns.iter().enumerate() {
+        let x = d.quote_ident(&c.name);
+        let class = class(&c.engine_type);
+        cols.push(format!("COUNT(*) - COUNT({x}) AS {}", alias(i, "nulls")));
+        if class == Class::Nested {
+            continue;
+        }
+        let distinct = if approximate { format!("{approx_distinct}({x})") } else { format!("COUNT(DISTINCT {x})") };
+        cols.push(format!("{distinct} AS {}", alias(i, "distinct")));
+        if class != Class::Boolean {
+            cols.push(format!("MIN({x}) AS {}", alias(i, "min")));
+            cols.push(format!("MAX({x}) AS {}", alias(i, "max")));
+        }
+        if class == Class::Number {
+            let v = format!("CAST({x} AS DOUBLE)");
+            // Rounded: parallel partial sums make the last bits depend on scheduling.
+            cols.push(format!("ROUND(AVG({v}), {FLOAT_DIGITS}) AS {}", alias(i, "mean")));
+            cols.push(format!("ROUND(STDDEV_SAMP({v}), {FLOAT_DIGITS}) AS {}", alias(i, "stddev")));
+            let fractions: Vec<&str> = PERCENTILES.iter().map(|(_, f)| *f).collect();
+            let quantile = if approximate || d.name() == "athena" { approx_quantile } else { "quantile_cont" };
+            let list = if d.name() == "athena" { "ARRAY" } else { "" };
+            cols.push(format!("{quantile}({v}, {list}[{}]) AS {}", fractions.join(", "), alias(i, "percentiles")));
+        }
+        if class == Class::Text {
+            let len = d.char_length(&x);
+            cols.push(format!("MIN({len}) AS {}", alias(i, "min_length")));
+            cols.push(format!("MAX({len}) AS {}", alias(i, "max_length")));
+            cols.push(format!("AVG({len}) AS {}", alias(i, "mean_length")));
+        }
+    }
+    format!("SELECT\n  {}\nFROM {table}", cols.join(",\n  "))
+}
+
+/// The top-values query for the columns at `indexes` (one branch per column, each reading
+/// one column), or `None` when there are none.
+pub fn top_values_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], indexes: &[usize]) -> Option<String> {
+    let branches: Vec<String> = indexes
+        .iter()
+        .filter_map(|&i| columns.get(i).map(|c| (i, d.quote_ident(&c.name))))
+        .map(|(i, x)| {
+            format!(
+                "SELECT * FROM (\n  SELECT {i} AS column_index, CAST({x} AS VARCHAR) AS value, COUNT(*) AS n\n  FROM {table}\n  WHERE {x} IS NOT NULL\n  GROUP BY 1, 2\n  ORDER BY n DESC, value\n  LIMIT {TOP_K}\n)"
+            )
+        })
+        .collect();
+    if branches.is_empty() {
+        return None;
+    }
+    Some(format!("{}\nORDER BY column_index, n DESC, value", branches.join("\nUNION ALL\n")))
+}
+
+fn count(v: Option<&Value>) -> u64 {
+    match v {
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)).unwrap_or(0),
+        Some(Value::String(s)) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn present(v: Option<&Value>) -> Option<Value> {
+    v.filter(|v| !v.is_null()).cloned()
+}
+
+/// Shapes the statistics row (and the top-values rows) into column statistics.
+pub fn shape(columns: &[SchemaColumn], stats: &Rows, top: &Rows) -> (u64, BTreeMap<String, ColumnStats>) {
+    let row_count = count(stats.first("row_count"));
+    let mut out = BTreeMap::new();
+    for (i, c) in columns.iter().enumerate() {
+        let get = |what: &str| stats.first(&alias(i, what));
+        let null_count = count(get("nulls"));
+        let null_fraction = if row_count == 0 { 0.0 } else { null_count as f64 / row_count as f64 };
+        let mut s = ColumnStats {
+            null_count,
+            null_fraction,
+            null_pct: (null_fraction * 1e6).round() / 1e4,
+            distinct_count: get("distinct").map(|v| count(Some(v))),
+            min: present(get("min")),
+            max: present(get("max")),
+            mean: present(get("mean")),
+            stddev: present(get("stddev")),
+            min_length: present(get("min_length")),
+            max_length: present(get("max_length")),
+            mean_length: present(get("mean_length")),
+            ..ColumnStats::default()
+        };
+        if let Some(Value::Array(ps)) = get("percentiles") {
+            for ((name, _), v) in PERCENTILES.iter().zip(ps) {
+                s.percentiles.insert((*name).to_string(), v.clone());
+            }
+        }
+        let mine: Vec<TopValue> = top
+            .objects()
+            .into_iter()
+            .filter(|o| count(o.get("column_index")) == i as u64)
+            .map(|o| TopValue { value: o.get("value").cloned().unwrap_or(Value::Null), count: count(o.get("n")) })
+            .collect();
+        if !mine.is_empty() {
+            s.top_values = Some(mine);
+        }
+        out.insert(c.name.clone(), s);
+    }
+    (row_count, out)
+}
+
+/// The columns that get top values: not nested, few enough distinct values.
+pub fn top_value_columns(columns: &[SchemaColumn], stats: &Rows) -> Vec<usize> {
+    (0..columns.len())
+        .filter(|&i| {
+            let distinct = stats.first(&alias(i, "distinct")).map(|v| count(Some(v)));
+            distinct.is_some_and(|n| n > 0 && n <= TOP_VALUES_MAX_DISTINCT)
+        })
+        .collect()
+}
+
+/// Reads a table's schema; a missing table is an error naming it.
+pub fn schema(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<Vec<SchemaColumn>, Error> {
+    let rows = engine.query(&schema_sql(), &[Param::Text(database.to_string()), Param::Text(table.to_string())])?;
+    let columns = schema_from(&rows);
+    if columns.is_empty() {
+        return Err(Error::fatal(format!("table {database}.{table} not found")));
+    }
+    Ok(columns)
+}
+
+/// Profiles `database.table`.
+pub fn profile(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<Profile, Error> {
+    let d = engine.dialect();
+    let columns = schema(engine, database, table)?;
+    let quoted = format!("{}.{}", d.quote_ident(database), d.quote_ident(table));
+    let rows = count(engine.query(&row_count_sql(&quoted), &[])?.first("row_count"));
+    let approximate = rows > APPROXIMATE_ABOVE_ROWS;
+    let stats = engine.query(&stats_sql(d, &quoted, &columns, approximate), &[])?;
+    let top = match top_values_sql(d, &quoted, &columns, &top_value_columns(&columns, &stats)) {
+        Some(sql) => engine.query(&sql, &[])?,
+        None => Rows::default(),
+    };
+    let (row_count, column_stats) = shape(&columns, &stats, &top);
+    let how = if approximate { "approximate" } else { "exact" };
+    Ok(Profile {
+        table_name: table.to_string(),
+        database: database.to_string(),
+        schema: columns,
+        row_count,
+        column_stats,
+        profile_method: Method {
+            distinct_count: how.to_string(),
+            percentiles: how.to_string(),
+            approximate_above_rows: APPROXIMATE_ABOVE_ROWS,
+            top_k: TOP_K,
+            top_values_max_distinct: TOP_VALUES_MAX_DISTINCT,
+        },
+    })
+}
+
+/// A readable rendering of a profile.
+pub fn render_text(p: &Profile) -> String {
+    let mut out = format!(
+        "{}.{}: {} row(s), {} column(s); distinct counts and percentiles {}\n",
+        p.database,
+        p.table_name,
+        p.row_count,
+        p.schema.len(),
+        p.profile_method.distinct_count
+    );
+    let show = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "-".to_string());
+    for c in &p.schema {
+        let Some(s) = p.column_stats.get(&c.name) else { continue };
+        out.push_str(&format!(
+            "\n{} {}{}\n  nulls {} ({:.2}%), distinct {}, min {}, max {}\n",
+            c.name,
+            c.ty,
+            if c.nullable { "" } else { " not null" },
+            s.null_count,
+            s.null_pct,
+            s.distinct_count.map(|n| n.to_string()).unwrap_or_else(|| "-".to_string()),
+            show(&s.min),
+            show(&s.max)
+        ));
+        if s.mean.is_some() {
+            let ps: Vec<String> = PERCENTILES
+                .iter()
+                .map(|(n, _)| format!("{n} {}", s.percentiles.get(*n).map(Value::to_string).unwrap_or_default()))
+                .collect();
+            out.push_str(&format!("  mean {}, stddev {}, {}\n", show(&s.mean), show(&s.stddev), ps.join(", ")));
+        }
+        if s.min_length.is_some() {
+            out.push_str(&format!(
+                "  length min {}, max {}, mean {}\n",
+                show(&s.min_length),
+                show(&s.max_length),
+                show(&s.mean_length)
+            ));
+        }
+        if let Some(top) = &s.top_values {
+            let vs: Vec<String> = top.iter().map(|t| format!("{} x{}", t.value, t.count)).collect();
+            out.push_str(&format!("  top {}\n", vs.join(", ")));
+        }
+    }
+    out
+}

@@ -26,6 +26,13 @@ pub fn content_hash(contract: &Contract) -> String {
     format!("sha256:{hex}")
 }
 
+/// A value's JSON without its spans: what it means, whatever its position in the source.
+pub fn meaning<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    strip(&mut v);
+    v
+}
+
 /// Removes every `span` key, recursively.
 fn strip(value: &mut serde_json::Value) {
     match value {

@@ -163,30 +163,13 @@ pub fn lint_contract(contract: &Contract, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The JSON of a value without its spans, for comparing rules as written.
-fn meaning<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    fn strip(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                m.remove("span");
-                m.values_mut().for_each(strip);
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
-    strip(&mut v);
-    v
-}
-
 /// True when two rules require the same thing of the same rows (ids and provenance aside).
 pub fn same_rule(a: &Rule, b: &Rule) -> bool {
     a.severity == b.severity
         && a.stage == b.stage
         && a.min_pass_percent == b.min_pass_percent
-        && meaning(&a.kind) == meaning(&b.kind)
-        && meaning(&a.filter) == meaning(&b.filter)
+        && dqc_ir::hash::meaning(&a.kind) == dqc_ir::hash::meaning(&b.kind)
+        && dqc_ir::hash::meaning(&a.filter) == dqc_ir::hash::meaning(&b.filter)
 }
 
 fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {

@@ -558,24 +558,8 @@ pub fn derive_id(kind: &RuleKind) -> String {
         },
         RuleKind::RowCountAnomaly { .. } => "row_count_anomaly".to_string(),
         RuleKind::Check { expr } => {
-            let canonical = serde_json::to_string(&strip_spans(expr)).unwrap_or_default();
+            let canonical = serde_json::to_string(&dqc_ir::hash::meaning(expr)).unwrap_or_default();
             format!("check_{}", dqc_ir::hash::short_hash(&canonical))
         }
     }
-}
-
-fn strip_spans(e: &dqc_ir::Expr) -> serde_json::Value {
-    let mut v = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
-    fn strip(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                m.remove("span");
-                m.values_mut().for_each(strip);
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut v);
-    v
 }

@@ -1,0 +1,193 @@
+//! The post-load test of one table with its records in the artifact store:
+//! `results/<table>/<date>.json` and `stats-history/<table>/<date>.json`.
+//!
+//! Before the run, the table's schema is compared with the contract (a missing column or an
+//! incompatible type is an error naming them), and the row counts of earlier dates are read
+//! from `stats-history/<table>/` as the history of row-count anomaly rules. Records are
+//! replaced whole, so re-running a date is idempotent; `duration_ms` is the only field that
+//! differs between two runs over the same data.
+
+use dqc_codegen::sql::Suite;
+use dqc_ir::{Contract, Type};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::ports::{ArtifactStore, Error, QueryEngine};
+use crate::post_load::{run, RunOptions, RunResult, Status};
+use crate::profile::{self, class, Class, Profile};
+
+/// What to test and when.
+#[derive(Debug, Clone)]
+pub struct TestJob<'a> {
+    /// The contract of the table.
+    pub contract: &'a Contract,
+    /// Its compiled suite (whole table).
+    pub suite: &'a Suite,
+    /// The artifact key of the table (`loan_repayment_fact`, see `dqc_codegen::file_stem`).
+    pub key: &'a str,
+    /// The date the records are filed under, `YYYY-MM-DD`.
+    pub date: &'a str,
+    /// The run time, `YYYY-MM-DD HH:MM:SS`.
+    pub run_time: &'a str,
+}
+
+/// The outcome of a test.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    /// The verdicts.
+    pub run: RunResult,
+    /// The profile recorded as stats history.
+    pub profile: Profile,
+    /// Key of the results record.
+    pub results_key: String,
+    /// Key of the stats record.
+    pub stats_key: String,
+}
+
+/// Whether a contract type and an engine type hold the same kind of values.
+fn compatible(ty: &Type, engine_type: &str) -> bool {
+    let c = class(engine_type);
+    let upper = engine_type.to_ascii_uppercase();
+    match ty {
+        Type::String | Type::Varchar { .. } | Type::Char { .. } => c == Class::Text,
+        Type::Tinyint | Type::Smallint | Type::Int | Type::Bigint | Type::Float | Type::Double => c == Class::Number,
+        Type::Decimal { .. } => c == Class::Number,
+        Type::Boolean => c == Class::Boolean,
+        Type::Date => upper == "DATE",
+        Type::Timestamp => upper.starts_with("TIMESTAMP") || upper == "DATE",
+        _ => c == Class::Nested,
+    }
+}
+
+/// Compares the table's columns with the contract's; every disagreement in one error.
+pub fn check_schema(contract: &Contract, columns: &[profile::SchemaColumn]) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    for c in &contract.columns {
+        match columns.iter().find(|s| s.name.eq_ignore_ascii_case(&c.name)) {
+            None => problems.push(format!("column `{}` is missing", c.name)),
+            Some(s) if !compatible(&c.ty, &s.engine_type) => problems
+                .push(format!("column `{}` is {} in the data, the contract declares {}", c.name, s.engine_type, c.ty)),
+            Some(_) => {}
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<String> = columns.iter().map(|s| format!("{} {}", s.name, s.engine_type)).collect();
+    Err(Error::fatal(format!(
+        "the data of {} disagrees with its contract: {} (columns found: {})",
+        contract.table.qualified(),
+        problems.join("; "),
+        found.join(", ")
+    )))
+}
+
+/// Row counts of the dates before `date`, oldest first, from `stats-history/<key>/`.
+pub fn row_count_history(store: &dyn ArtifactStore, key: &str, date: &str) -> Result<Vec<u64>, Error> {
+    let prefix = format!("stats-history/{key}/");
+    let mut out = Vec::new();
+    for k in store.list(&prefix)? {
+        let Some(day) = k.strip_prefix(&prefix).and_then(|n| n.strip_suffix(".json")) else { continue };
+        if day.contains('/') || day >= date {
+            continue;
+        }
+        let Some(bytes) = store.get(&k)? else { continue };
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::fatal(format!("{k}: {e}")))?;
+        if let Some(n) = v.get("row_count").and_then(Value::as_u64) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// The results record: the run, each rule with the SQL of its query, and the run's context.
+pub fn results_record(run: &RunResult, suite: &Suite, job: &TestJob<'_>) -> Value {
+    let rules: Vec<Value> = run
+        .rules
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+            let sql = suite.queries.iter().find(|q| q.name == r.query).map(|q| q.sql.clone());
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("sql".into(), sql.map(Value::String).unwrap_or(Value::Null));
+            }
+            v
+        })
+        .collect();
+    let count = |s: Status| run.rules.iter().filter(|r| r.status == s).count();
+    json!({
+        "table": run.table,
+        "date": job.date,
+        "run_time": job.run_time,
+        "contract_hash": run.contract_hash,
+        "row_count": run.row_count,
+        "passed": run.passed,
+        "summary": {
+            "pass": count(Status::Pass),
+            "warn": count(Status::Warn),
+            "fail": count(Status::Fail),
+            "not_evaluated": count(Status::NotEvaluated),
+        },
+        "rules": rules,
+    })
+}
+
+fn pretty<T: Serialize>(v: &T) -> Result<Vec<u8>, Error> {
+    let mut text = serde_json::to_string_pretty(v).map_err(|e| Error::fatal(e.to_string()))?;
+    text.push('\n');
+    Ok(text.into_bytes())
+}
+
+/// Checks the schema, profiles the table, runs the suite and files both records.
+pub fn test_table(
+    engine: &dyn QueryEngine,
+    store: &dyn ArtifactStore,
+    job: &TestJob<'_>,
+) -> Result<TestOutcome, Error> {
+    let database = job.contract.table.database.clone().unwrap_or_default();
+    let table = job.contract.table.table.clone();
+    let columns = profile::schema(engine, &database, &table)?;
+    check_schema(job.contract, &columns)?;
+    let history = row_count_history(store, job.key, job.date)?;
+    let options =
+        RunOptions { run_time: job.run_time.to_string(), row_count_history: history, ..RunOptions::default() };
+    let run = run(engine, job.suite, &options)?;
+    let profile = profile::profile(engine, &database, &table)?;
+    let results_key = format!("results/{}/{}.json", job.key, job.date);
+    let stats_key = format!("stats-history/{}/{}.json", job.key, job.date);
+    store.put(&results_key, &pretty(&results_record(&run, job.suite, job))?)?;
+    let stats = json!({
+        "table": run.table,
+        "date": job.date,
+        "run_time": job.run_time,
+        "contract_hash": run.contract_hash,
+        "row_count": profile.row_count,
+        "profile": profile,
+    });
+    store.put(&stats_key, &pretty(&stats)?)?;
+    Ok(TestOutcome { run, profile, results_key, stats_key })
+}
+
+/// A readable summary table of a run: rule, status, violations, severity.
+pub fn render_summary(run: &RunResult) -> String {
+    let width = run.rules.iter().map(|r| r.rule_id.len()).max().unwrap_or(4).max(4);
+    let mut out = format!("{}: {} row(s)\n", run.table, run.row_count);
+    out.push_str(&format!("  {:<width$}  {:<13}  {:>10}  severity\n", "rule", "status", "violations"));
+    for r in &run.rules {
+        let status = match r.status {
+            Status::Pass => "pass",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::NotEvaluated => "not evaluated",
+        };
+        out.push_str(&format!("  {:<width$}  {:<13}  {:>10}  {}\n", r.rule_id, status, r.violations, r.severity));
+    }
+    let failed = run.rules.iter().filter(|r| r.status == Status::Fail).count();
+    let warned = run.rules.iter().filter(|r| r.status == Status::Warn).count();
+    out.push_str(&format!(
+        "  {}: {failed} failed, {warned} warned, {} rule(s)\n",
+        if run.passed { "PASSED" } else { "FAILED" },
+        run.rules.len()
+    ));
+    out
+}
