@@ -42,9 +42,6 @@ class Case:
     thresholds: dict = field(default_factory=dict)
     partition: Partition | None = None
     history_rules: tuple = ()
-    #: Why the Spark comparison is expected to fail today (an engine disagreement in the
-    #: generated SQL); None when Spark must agree with DuckDB.
-    spark_disagreement: str | None = None
 
 
 def T(hour, minute=0, second=0):
@@ -441,9 +438,8 @@ CASES = {
         },
         spark_flagged={"ab_in_unique": {1, 5}},
     ),
-    # Edge cases engines read differently (see contracts/engine_disagreements.dqc). The generator
-    # resolves division and remainder by zero, substr below 1, ceil/floor of NaN and casts to
-    # integers; the cases with `spark_disagreement` remain known limits, counted as DuckDB does.
+    # Edge cases engines read differently by themselves (see contracts/engine_disagreements.dqc);
+    # the generated code gives each one meaning on every engine.
     "d_division": Case(
         table="fx.d_division",
         columns=("id", "amount", "qty"),
@@ -462,8 +458,8 @@ CASES = {
         table="fx.d_upper",
         columns=("id", "name"),
         rows=[(1, "stra\u00dfe"), (2, "abc")],
-        expected={"not_null_id": 0, "upper_keeps_length": 0},  # DuckDB maps the sharp s to one code point
-        spark_disagreement="upper('stra\u00dfe') is 'STRASSE' (7 code points) on Spark, 6 on DuckDB",
+        # upper changes ASCII letters only, so the sharp s stays one code point everywhere.
+        expected={"not_null_id": 0, "upper_keeps_length": 0},
     ),
     "d_ceil": Case(
         table="fx.d_ceil",
@@ -476,9 +472,24 @@ CASES = {
         table="fx.d_round_cast",
         columns=("id", "amount"),
         rows=[(1, 1.005), (2, 2.7)],
-        # round: DuckDB gives 1.0 at row 1. cast: 2.7 rounds to 3 everywhere (row 2).
+        # round: the double 1.005 is 1.00499..., so round(amount, 2) is 1.0 (row 1; Spark's own
+        # round would give 1.01). cast: 2.7 rounds to 3 (row 2).
         expected={"not_null_id": 0, "round_half": 1, "cast_int": 1},
-        spark_disagreement="round(1.005, 2) is 1.01 on Spark and 1.0 on DuckDB (the double is 1.00499...)",
+    ),
+    "d_round_more": Case(
+        table="fx.d_round_more",
+        columns=("id", "amount", "d"),
+        rows=[(1, 2.5, 1), (2, -2.5, 1), (3, 0.125, 2), (4, NAN, 0), (5, 1e300, 0)],
+        expected={
+            "not_null_id": 0,
+            # round(0.125) is 0 (row 3); NaN satisfies no comparison (row 4); 1e300 is unchanged (row 5).
+            "half_away": 3,
+            # 2.5, -2.5 and 0.125 round to 0 at tens; NaN and 1e300 do not (rows 4, 5).
+            "tens": 2,
+            # round(0.125, 2) is 0.13 (12.5 is exact, so the half goes up; row 3). round keeps
+            # NaN, and inside a check NaN = NaN holds on DuckDB and Spark.
+            "computed_digits": 1,
+        },
     ),
     "d_regex": Case(
         table="fx.d_regex",
@@ -494,9 +505,5 @@ CASES = {
             "dollar_newline": 1,  # RE2: $ does not match before a final \n
             "vertical_tab": 0,  # RE2: \s excludes \v, so \S matches it
         },
-        spark_disagreement=(
-            "Java regex differs from RE2 on (?i) beyond ASCII, "
-            ". before \\r, $ before a final \\n, and \\s on \\v"
-        ),
     ),
 }

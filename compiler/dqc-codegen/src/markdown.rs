@@ -15,7 +15,8 @@ use dqc_ir::{Contract, Expr, ExprKind, Operand, Project, Rule, RuleKind};
 
 use crate::describe;
 use crate::mermaid::{self, foreign_keys, same_table};
-use crate::sql::{self, Athena, Query, QueryKind, Suite};
+use crate::sql::{Query, QueryKind, Suite};
+use dqc_seed::printer::expr_text;
 
 /// The document of one contract, ending with a newline. `suite` is its Athena post-load suite.
 pub fn document(project: &Project, contract: &Contract, suite: &Suite) -> String {
@@ -234,11 +235,11 @@ fn rules(out: &mut String, contract: &Contract) {
     for r in &contract.rules {
         let mut statement = text(&describe::rule(contract, r));
         if let RuleKind::Check { expr } = &r.kind {
-            statement.push_str(&format!(": {}", code(&sql::expr::expr(&Athena, expr))));
+            statement.push_str(&format!(": {}", code(&expr_text(expr))));
         }
         let stage = format!("{}{}", code(r.stage.as_str()), if r.stage_inferred { " (inferred)" } else { "" });
         let kind = format!("{}{}", code(r.kind.type_name()), if r.implicit { " (from the column)" } else { "" });
-        let filter = r.filter.as_ref().map(|f| code(&sql::expr::expr(&Athena, f))).unwrap_or_default();
+        let filter = r.filter.as_ref().map(|f| code(&expr_text(f))).unwrap_or_default();
         let because = r.because.as_deref().map(text).unwrap_or_default();
         out.push_str(&row(&[code(&r.id), kind, stage, r.severity.as_str().to_string(), statement, because, filter]));
     }

@@ -21,7 +21,7 @@
 use dqc_ir::{Contract, Project, Rule, RuleKind, Severity, Stage, TableRef};
 
 use crate::describe;
-use crate::sql::{self, Athena};
+use dqc_seed::printer::expr_text;
 
 /// Class definitions, one per node role and rule severity.
 const CLASS_DEFS: &[(&str, &str)] = &[
@@ -287,7 +287,7 @@ impl Writer {
         let id = format!("rule{index}");
         let mut lines = vec![r.id.clone(), format!("{} · {}", r.severity.as_str(), describe::rule(contract, r))];
         if let RuleKind::Check { expr } = &r.kind {
-            lines.push(sql::expr::expr(&Athena, expr));
+            lines.push(expr_text(expr));
         }
         self.line(3, &format!("{id}{}", label(&lines)));
     }

@@ -165,12 +165,12 @@ fn fact_diagram_shows_fks_keys_stages_and_severities() {
     assert!(d.contains("subgraph stage_post_load__foreign_key[\"foreign_key\"]"), "{d}");
     assert!(d.contains("stage_pre_load -->|"), "{d}");
     assert!(d.contains("tbl0 -->|\"verify after load\"| stage_post_load"), "{d}");
-    // Rules: 2 implicit not-null, 2 FKs, `soft` (warn), the check (with its SQL).
+    // Rules: 2 implicit not-null, 2 FKs, `soft` (warn), the check (with its expression).
     assert!(d.contains("rule4[\"soft<br/>warn #183; amount must be at most 100\"]"), "{d}");
     assert!(d.contains("class rule0,rule1,rule2,rule3,rule5 error\n"), "{d}");
     assert!(d.contains("class rule4 warn\n"), "{d}");
     assert!(d.contains("classDef error ") && d.contains("classDef warn "), "{d}");
-    assert!(d.contains("<br/>#40;#quot;amount#quot; #gt; 0#41;\"]"), "{d}");
+    assert!(d.contains("<br/>amount #gt; 0\"]"), "{d}");
     assert_labels_safe(&d);
     assert_ids_generated(&d);
 }
@@ -265,8 +265,9 @@ fn document_has_summary_columns_rules_queries_diagram_and_hash() {
         ),
         "{md}"
     );
-    assert!(md.contains("(where the rule's filter holds): `(\"amount\" > 0)`"), "{md}");
-    assert!(md.contains("| `(\"day\" > DATE '2024-01-01')` |"), "{md}");
+    // Expressions are shown as written in the contract language.
+    assert!(md.contains("(where the rule's filter holds): `amount > 0`"), "{md}");
+    assert!(md.contains("| `day > date '2024-01-01'` |"), "{md}");
     assert!(md.contains("| references | `db.dim_loan` | `loan_id` | `loan_id` |"), "{md}");
     assert!(md.contains(&format!("```mermaid\n{}```\n", diagram(&p, c))), "{md}");
     let scan = md.find("#### `row_scan`\n\n```sql\nSELECT");

@@ -160,8 +160,10 @@ impl Dialect for Spark {
         format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
     }
 
+    /// Java reads a few portable constructs differently from RE2; the pattern is rewritten
+    /// to RE2's meaning first (see [`super::java_regex`]).
     fn regex_contains(&self, subject: &str, pattern: &str) -> String {
-        format!("{subject} RLIKE {}", self.string_literal(pattern))
+        format!("{subject} RLIKE {}", self.string_literal(&super::java_regex::to_java(pattern)))
     }
 
     fn is_nan(&self, expr: &str) -> String {

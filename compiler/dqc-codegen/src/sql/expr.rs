@@ -108,7 +108,11 @@ pub fn cmp(c: CmpOp) -> &'static str {
 fn cast(d: &dyn Dialect, operand: &Expr, to: &Type) -> String {
     let inner = expr(d, operand);
     let fractional = operand.ty.as_ref().is_some_and(|t| t.is_numeric() && !t.is_integer());
-    let inner = if to.is_integer() && fractional { format!("round({inner})") } else { inner };
+    let inner = match operand.ty.as_ref() {
+        Some(Type::Float | Type::Double) if to.is_integer() => round_double(d, &inner, Digits::Fixed(0)),
+        _ if to.is_integer() && fractional => format!("round({inner})"),
+        _ => inner,
+    };
     d.try_cast(&inner, &d.cast_type(to))
 }
 
@@ -128,10 +132,17 @@ fn call(d: &dyn Dialect, f: Function, args: &[Expr]) -> String {
             let rest: Vec<String> = a.iter().skip(1).cloned().collect();
             format!("(CASE WHEN {} >= 1 THEN substr({}, {}) END)", arg(1), arg(0), rest.join(", "))
         }
-        Function::Floor | Function::Ceil => {
-            let is_float =
-                args.first().and_then(|x| x.ty.as_ref()).is_some_and(|t| matches!(t, Type::Float | Type::Double));
-            d.floor_ceil(f.name(), &arg(0), is_float)
+        Function::Floor | Function::Ceil => d.floor_ceil(f.name(), &arg(0), is_floating(args.first())),
+        // Case mapping of ASCII letters only: engines map other letters differently
+        // (`upper('ß')` is 'SS' on Spark, 'ẞ' on DuckDB and 'ß' on Trino).
+        Function::Upper => format!("translate({}, {}, {})", arg(0), d.string_literal(LOWER), d.string_literal(UPPER)),
+        Function::Lower => format!("translate({}, {}, {})", arg(0), d.string_literal(UPPER), d.string_literal(LOWER)),
+        Function::Round if is_floating(args.first()) => {
+            let digits = match args.get(1) {
+                None => Digits::Fixed(0),
+                Some(e) => integer_literal(e).map_or_else(|| Digits::Computed(expr(d, e)), Digits::Fixed),
+            };
+            round_double(d, &arg(0), digits)
         }
         Function::Greatest | Function::Least if !d.greatest_propagates_null() => {
             // Trino's meaning: NULL when any argument is NULL.
@@ -140,4 +151,49 @@ fn call(d: &dyn Dialect, f: Function, args: &[Expr]) -> String {
         }
         _ => format!("{}({})", f.name(), a.join(", ")),
     }
+}
+
+const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// Below this magnitude a double can have a fractional part (2^52).
+const FRACTIONAL_LIMIT: &str = "4503599627370496E0";
+
+fn is_floating(e: Option<&Expr>) -> bool {
+    e.and_then(|x| x.ty.as_ref()).is_some_and(|t| matches!(t, Type::Float | Type::Double))
+}
+
+/// An integer literal, possibly negated.
+fn integer_literal(e: &Expr) -> Option<i32> {
+    match &e.kind {
+        ExprKind::Literal { value: Value::Number(n) } => n.parse().ok(),
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => integer_literal(operand).map(|n| -n),
+        _ => None,
+    }
+}
+
+/// The number of decimal places a double is rounded to.
+enum Digits {
+    Fixed(i32),
+    Computed(String),
+}
+
+/// `round` of a double with one meaning everywhere: the double scaled by a power of ten
+/// (one IEEE multiplication or division, exact for the power itself) is rounded half away
+/// from zero, then scaled back. NaN, infinities and doubles too large to have a fraction are
+/// returned unchanged. Engines' own `round` differs at halves: Spark rounds the shortest
+/// decimal representation (`round(1.005, 2)` = 1.01), DuckDB and Trino the binary value (1.0).
+fn round_double(d: &dyn Dialect, x: &str, digits: Digits) -> String {
+    let (scale, unscale) = match digits {
+        Digits::Fixed(0) => (String::new(), String::new()),
+        Digits::Fixed(n) if n > 0 => (format!(" * 1E{n}"), format!(" / 1E{n}")),
+        Digits::Fixed(n) => (format!(" / 1E{}", n.unsigned_abs()), format!(" * 1E{}", n.unsigned_abs())),
+        Digits::Computed(n) => (format!(" * power(10E0, {n})"), format!(" / power(10E0, {n})")),
+    };
+    let scaled = format!("(abs({x}){scale})");
+    format!(
+        "(CASE WHEN {nan} OR {scaled} >= {FRACTIONAL_LIMIT} THEN {x} \
+         ELSE sign({x}) * (floor({scaled}) + CASE WHEN {scaled} - floor({scaled}) >= 0.5E0 THEN 1 ELSE 0 END){unscale} END)",
+        nan = d.is_nan(x),
+    )
 }

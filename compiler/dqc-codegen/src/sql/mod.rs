@@ -14,6 +14,7 @@
 
 pub mod dialect;
 pub mod expr;
+mod java_regex;
 pub mod predicates;
 mod queries;
 

@@ -71,7 +71,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "NOT COALESCE((lower(`email`) = `email`), TRUE)",
+        "violating_row": "NOT COALESCE((translate(`email`, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = `email`), TRUE)",
     },
     {
         "rule_id": "check_d19aeefe",
@@ -84,7 +84,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "NOT COALESCE(((upper(trim(`code`)) = `code`) AND (ltrim(`code`) = rtrim(`code`))), TRUE)",
+        "violating_row": "NOT COALESCE(((translate(trim(`code`), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = `code`) AND (ltrim(`code`) = rtrim(`code`))), TRUE)",
     },
     {
         "rule_id": "check_0c40e856",
@@ -110,7 +110,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "NOT COALESCE((abs((round(`amount`, 2) - `amount`)) < 0.01), TRUE)",
+        "violating_row": "NOT COALESCE((abs(((CASE WHEN isnan(`amount`) OR (abs(`amount`) * 1E2) >= 4503599627370496E0 THEN `amount` ELSE sign(`amount`) * (floor((abs(`amount`) * 1E2)) + CASE WHEN (abs(`amount`) * 1E2) - floor((abs(`amount`) * 1E2)) >= 0.5E0 THEN 1 ELSE 0 END) / 1E2 END) - `amount`)) < 0.01), TRUE)",
     },
     {
         "rule_id": "check_0b49a985",

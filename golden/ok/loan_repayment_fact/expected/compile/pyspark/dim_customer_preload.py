@@ -73,7 +73,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`email` IS NOT NULL AND NOT `email` RLIKE '^[^@]+@[^@]+$'",
+        "violating_row": "`email` IS NOT NULL AND NOT `email` RLIKE '^[^@]+@[^@]+\\\\z'",
     },
 )
 

@@ -71,7 +71,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`iso` IS NOT NULL AND NOT `iso` RLIKE '^[A-Z]{3}$'",
+        "violating_row": "`iso` IS NOT NULL AND NOT `iso` RLIKE '^[A-Z]{3}\\\\z'",
     },
     {
         "rule_id": "regex_ifsc",
@@ -84,7 +84,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`ifsc` IS NOT NULL AND NOT `ifsc` RLIKE '^[A-Z]{4}0[A-Z0-9]{6}$'",
+        "violating_row": "`ifsc` IS NOT NULL AND NOT `ifsc` RLIKE '^[A-Z]{4}0[A-Z0-9]{6}\\\\z'",
     },
     {
         "rule_id": "regex_pan",
@@ -97,7 +97,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`pan` IS NOT NULL AND NOT `pan` RLIKE '(?i)^[a-z]{5}[0-9]{4}[a-z]$'",
+        "violating_row": "`pan` IS NOT NULL AND NOT `pan` RLIKE '(?iu)^[a-z]{5}[0-9]{4}[a-z]\\\\z'",
     },
     {
         "rule_id": "regex_sku",
@@ -110,7 +110,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`sku` IS NOT NULL AND NOT `sku` RLIKE '^(?:SKU|ITM)-\\\\d+(?:-[A-Z]+)*$'",
+        "violating_row": "`sku` IS NOT NULL AND NOT `sku` RLIKE '^(?:SKU|ITM)-\\\\d+(?:-[A-Z]+)*\\\\z'",
     },
     {
         "rule_id": "regex_email",
@@ -123,7 +123,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`email` IS NOT NULL AND NOT `email` RLIKE '^[\\\\w.+-]+@[\\\\w-]+(\\\\.[\\\\w-]+)+$'",
+        "violating_row": "`email` IS NOT NULL AND NOT `email` RLIKE '^[\\\\w.+-]+@[\\\\w-]+(\\\\.[\\\\w-]+)+\\\\z'",
     },
     {
         "rule_id": "regex_free",

@@ -97,7 +97,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "`email` IS NOT NULL AND NOT `email` RLIKE '^[^@ ]+@[^@ ]+\\\\.[a-z]{2,}$'",
+        "violating_row": "`email` IS NOT NULL AND NOT `email` RLIKE '^[^@ ]+@[^@ ]+\\\\.[a-z]{2,}\\\\z'",
     },
     {
         "rule_id": "allowed_values_country",

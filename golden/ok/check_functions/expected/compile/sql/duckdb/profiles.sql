@@ -7,10 +7,10 @@
 SELECT
   COUNT(*) AS "row_count",
   count_if("id" IS NULL) AS "not_null_id__violations",
-  count_if(NOT COALESCE((lower("email") = "email"), TRUE)) AS "check_78ee33c8__violations",
-  count_if(NOT COALESCE(((upper(trim("code")) = "code") AND (ltrim("code") = rtrim("code"))), TRUE)) AS "check_d19aeefe__violations",
+  count_if(NOT COALESCE((translate("email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "email"), TRUE)) AS "check_78ee33c8__violations",
+  count_if(NOT COALESCE(((translate(trim("code"), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = "code") AND (ltrim("code") = rtrim("code"))), TRUE)) AS "check_d19aeefe__violations",
   count_if(NOT COALESCE((length((CASE WHEN 1 >= 1 THEN substr("code", 1, 3) END)) <= 3), TRUE)) AS "check_0c40e856__violations",
-  count_if(NOT COALESCE((abs((round("amount", 2) - "amount")) < 0.01), TRUE)) AS "check_e43db537__violations",
+  count_if(NOT COALESCE((abs(((CASE WHEN isnan("amount") OR (abs("amount") * 1E2) >= 4503599627370496E0 THEN "amount" ELSE sign("amount") * (floor((abs("amount") * 1E2)) + CASE WHEN (abs("amount") * 1E2) - floor((abs("amount") * 1E2)) >= 0.5E0 THEN 1 ELSE 0 END) / 1E2 END) - "amount")) < 0.01), TRUE)) AS "check_e43db537__violations",
   count_if(NOT COALESCE((floor("amount") <= ceil("amount")), TRUE)) AS "check_0b49a985__violations",
   count_if(NOT COALESCE((coalesce(nullif("code", ''), 'NONE') <> 'BAD'), TRUE)) AS "check_c233603c__violations",
   count_if(NOT COALESCE(((CASE WHEN "balance" IS NULL OR 0 IS NULL THEN NULL ELSE greatest("balance", 0) END) >= (CASE WHEN "balance" IS NULL OR 0 IS NULL THEN NULL ELSE least("balance", 0) END)), TRUE)) AS "check_3a6e3711__violations",
@@ -32,14 +32,14 @@ LIMIT 20;
 -- rules: check_78ee33c8
 SELECT *
 FROM "crm"."profiles"
-WHERE NOT COALESCE((lower("email") = "email"), TRUE)
+WHERE NOT COALESCE((translate("email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "email"), TRUE)
 LIMIT 20;
 
 -- sample__check_d19aeefe (Sample)
 -- rules: check_d19aeefe
 SELECT *
 FROM "crm"."profiles"
-WHERE NOT COALESCE(((upper(trim("code")) = "code") AND (ltrim("code") = rtrim("code"))), TRUE)
+WHERE NOT COALESCE(((translate(trim("code"), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = "code") AND (ltrim("code") = rtrim("code"))), TRUE)
 LIMIT 20;
 
 -- sample__check_0c40e856 (Sample)
@@ -53,7 +53,7 @@ LIMIT 20;
 -- rules: check_e43db537
 SELECT *
 FROM "crm"."profiles"
-WHERE NOT COALESCE((abs((round("amount", 2) - "amount")) < 0.01), TRUE)
+WHERE NOT COALESCE((abs(((CASE WHEN isnan("amount") OR (abs("amount") * 1E2) >= 4503599627370496E0 THEN "amount" ELSE sign("amount") * (floor((abs("amount") * 1E2)) + CASE WHEN (abs("amount") * 1E2) - floor((abs("amount") * 1E2)) >= 0.5E0 THEN 1 ELSE 0 END) / 1E2 END) - "amount")) < 0.01), TRUE)
 LIMIT 20;
 
 -- sample__check_0b49a985 (Sample)
@@ -119,12 +119,12 @@ FROM "crm"."profiles";
 
 -- count__check_78ee33c8 (RuleCount)
 -- rules: check_78ee33c8
-SELECT count_if(NOT COALESCE((lower("email") = "email"), TRUE)) AS "check_78ee33c8__violations"
+SELECT count_if(NOT COALESCE((translate("email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "email"), TRUE)) AS "check_78ee33c8__violations"
 FROM "crm"."profiles";
 
 -- count__check_d19aeefe (RuleCount)
 -- rules: check_d19aeefe
-SELECT count_if(NOT COALESCE(((upper(trim("code")) = "code") AND (ltrim("code") = rtrim("code"))), TRUE)) AS "check_d19aeefe__violations"
+SELECT count_if(NOT COALESCE(((translate(trim("code"), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = "code") AND (ltrim("code") = rtrim("code"))), TRUE)) AS "check_d19aeefe__violations"
 FROM "crm"."profiles";
 
 -- count__check_0c40e856 (RuleCount)
@@ -134,7 +134,7 @@ FROM "crm"."profiles";
 
 -- count__check_e43db537 (RuleCount)
 -- rules: check_e43db537
-SELECT count_if(NOT COALESCE((abs((round("amount", 2) - "amount")) < 0.01), TRUE)) AS "check_e43db537__violations"
+SELECT count_if(NOT COALESCE((abs(((CASE WHEN isnan("amount") OR (abs("amount") * 1E2) >= 4503599627370496E0 THEN "amount" ELSE sign("amount") * (floor((abs("amount") * 1E2)) + CASE WHEN (abs("amount") * 1E2) - floor((abs("amount") * 1E2)) >= 0.5E0 THEN 1 ELSE 0 END) / 1E2 END) - "amount")) < 0.01), TRUE)) AS "check_e43db537__violations"
 FROM "crm"."profiles";
 
 -- count__check_0b49a985 (RuleCount)
