@@ -161,7 +161,7 @@ impl Dialect for Spark {
     }
 
     /// Java reads a few portable constructs differently from RE2; the pattern is rewritten
-    /// to RE2's meaning first (see [`super::java_regex`]).
+    /// to RE2's meaning first (`sql/java_regex.rs`).
     fn regex_contains(&self, subject: &str, pattern: &str) -> String {
         format!("{subject} RLIKE {}", self.string_literal(&super::java_regex::to_java(pattern)))
     }
