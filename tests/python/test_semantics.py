@@ -10,10 +10,6 @@ from harness import load_module, quote, run_suite, same_value, spark_schema, sql
 ISSUE_FIELDS = ["rule_id", "rule_name", "severity", "stage", "error_reason"]
 
 
-def spark_params():
-    return [pytest.param(name, id=name) for name in CASES]
-
-
 def applied(rule: dict) -> bool:
     """Whether the pre-load module applies an IR rule."""
     kinds = {"not_null", "allowed_values", "range", "compare", "regex", "check", "unique", "foreign_key"}
@@ -110,7 +106,7 @@ def spark_runs(fixtures, spark):
     return run
 
 
-@pytest.mark.parametrize("name", spark_params())
+@pytest.mark.parametrize("name", list(CASES))
 def test_spark_flags_the_rows_duckdb_flags(name, fixtures, duck, spark_runs):
     case = CASES[name]
     suite = fixtures.suites[case.table]

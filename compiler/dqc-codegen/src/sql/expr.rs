@@ -167,7 +167,7 @@ fn is_floating(e: Option<&Expr>) -> bool {
 fn integer_literal(e: &Expr) -> Option<i32> {
     match &e.kind {
         ExprKind::Literal { value: Value::Number(n) } => n.parse().ok(),
-        ExprKind::Unary { op: UnaryOp::Neg, operand } => integer_literal(operand).map(|n| -n),
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => integer_literal(operand).and_then(i32::checked_neg),
         _ => None,
     }
 }
