@@ -206,3 +206,57 @@ fn compile_refuses_contracts_with_errors() {
     assert!(text(&out.stderr).contains("not compiled: 3 errors"), "{}", text(&out.stderr));
     assert!(tree(&dir).is_empty());
 }
+
+#[test]
+fn demo_runs_the_whole_cycle_and_checks_every_documented_defect() {
+    let dir = scratch("demo");
+    let out = dqc(&["demo", "--rows", "3000", "--out", "demo"], &dir);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("every injected defect was caught with its documented count"), "{stdout}");
+    assert!(stderr.contains("invariant holds"), "{stderr}");
+    for step in ["1/6 generate", "2/6 profile", "3/6 compile", "4/6 pre-load split", "6/6 post-load test"] {
+        assert!(stderr.contains(step), "{step}: {stderr}");
+    }
+    let demo = dir.join("demo");
+    for path in [
+        "lake/_defects.json",
+        "profile.loan_repayment_fact.json",
+        "staging/raw_payments/raw_payments.parquet",
+        "artifacts/quarantine/raw_payments/raw_payments.parquet",
+        "artifacts/quarantine/raw_payments/raw_payments.rejected_lines.parquet",
+        "artifacts/sql/duckdb/loan_repayment_fact.sql",
+        "artifacts/results/loan_repayment_fact/2024-01-20.json",
+        "artifacts/stats-history/loan_repayment_fact/2024-01-20.json",
+        "metadata/table#analytics_db.loan_repayment_fact/run#2024-01-20.json",
+        "metadata/table#analytics_db.loan_repayment_fact/contract#current.json",
+    ] {
+        assert!(demo.join(path).is_file(), "{path} is written");
+    }
+    // Post-load failures are the documented defects, so the run's verdict is in the summary.
+    assert!(stdout.contains("analytics_db.loan_repayment_fact: 3003 row(s)"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn local_commands_name_what_is_wrong() {
+    let dir = scratch("local-errors");
+    let out = dqc(&["profile", "analytics_db.fact", "--lake", "no-such-lake"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no-such-lake"), "{}", text(&out.stderr));
+    let out = dqc(&["profile", "fact", "--lake", "."], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("must be written database.table"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn demo_refuses_a_folder_it_did_not_write() {
+    let dir = scratch("demo-refuse");
+    std::fs::write(dir.join("precious.txt"), "keep me").unwrap();
+    let out = dqc(&["demo", "--rows", "100", "--out", "."], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("was not written by `dqc demo`"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("precious.txt")).unwrap(), "keep me");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,4 +10,4 @@ pub mod post_load;
 pub mod profile;
 pub mod test_run;
 
-pub use ports::{ArtifactStore, Error, ErrorKind, QueryEngine, Rows};
+pub use ports::{ArtifactStore, Catalog, CatalogTable, Error, ErrorKind, MetadataStore, QueryEngine, Rows};

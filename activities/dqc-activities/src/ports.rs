@@ -104,3 +104,37 @@ pub trait ArtifactStore {
     /// Returns false when it already existed.
     fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<bool, Error>;
 }
+
+/// A table as a catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogTable {
+    /// Database.
+    pub database: String,
+    /// Table.
+    pub table: String,
+    /// Data columns, then partition columns, in catalog order.
+    pub columns: Vec<crate::profile::SchemaColumn>,
+    /// The partition columns' names.
+    pub partition_keys: Vec<String>,
+    /// Where the data lives (`s3://...` or a local folder), when the catalog says.
+    pub location: Option<String>,
+}
+
+/// Reads table definitions: Glue Data Catalog on AWS, a lake folder locally.
+pub trait Catalog {
+    /// Every table, as `database.table`, sorted.
+    fn tables(&self) -> Result<Vec<String>, Error>;
+    /// One table's definition, or `None` when the catalog does not have it.
+    fn table(&self, database: &str, table: &str) -> Result<Option<CatalogTable>, Error>;
+}
+
+/// Small records addressed by a partition key and a sort key (a DynamoDB table on AWS): which
+/// contract version is current, what each run found.
+pub trait MetadataStore {
+    /// Writes an item, replacing the one with the same keys; readers never see a partial item.
+    fn put(&self, pk: &str, sk: &str, item: &serde_json::Value) -> Result<(), Error>;
+    /// Reads an item, or `None` when there is none.
+    fn get(&self, pk: &str, sk: &str) -> Result<Option<serde_json::Value>, Error>;
+    /// The items of a partition whose sort key starts with `sk_prefix`, sorted by sort key.
+    fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<(String, serde_json::Value)>, Error>;
+}

@@ -1,5 +1,5 @@
 //! Profiling: the row count and per-column statistics of a table, shaped as the context JSON
-//! of seed 002 section 3.1 (`table_name`, `database`, `schema`, `row_count`, `column_stats`).
+//! that contract drafting reads (`table_name`, `database`, `schema`, `row_count`, `column_stats`).
 //!
 //! Queries, in order:
 //! 1. the schema from `information_schema.columns` (Athena and DuckDB both have it);
@@ -68,7 +68,7 @@ pub enum Class {
 pub fn class(engine_type: &str) -> Class {
     let t = engine_type.to_ascii_uppercase();
     let starts = |ps: &[&str]| ps.iter().any(|p| t.starts_with(p));
-    if t.contains('[') || t.contains('<') || starts(&["STRUCT", "MAP", "UNION", "ARRAY", "ROW", "LIST"]) {
+    if t.contains('[') || t.contains('<') || starts(&["STRUCT", "MAP", "UNION", "ARRAY", "ROW", "LIST", "INTERVAL"]) {
         Class::Nested
     } else if starts(&["TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"])
         || starts(&["UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "NUMERIC"])

@@ -12,7 +12,7 @@ use dqc_ir::{Contract, Type};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::ports::{ArtifactStore, Error, QueryEngine};
+use crate::ports::{ArtifactStore, Catalog, Error, MetadataStore, QueryEngine};
 use crate::post_load::{run, RunOptions, RunResult, Status};
 use crate::profile::{self, class, Class, Profile};
 
@@ -138,16 +138,42 @@ fn pretty<T: Serialize>(v: &T) -> Result<Vec<u8>, Error> {
     Ok(text.into_bytes())
 }
 
-/// Checks the schema, profiles the table, runs the suite and files both records.
-pub fn test_table(
-    engine: &dyn QueryEngine,
-    store: &dyn ArtifactStore,
-    job: &TestJob<'_>,
-) -> Result<TestOutcome, Error> {
+/// The ports a test runs against.
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    /// Where the table's definition comes from.
+    pub catalog: &'a dyn Catalog,
+    /// Runs the suite and the profile.
+    pub engine: &'a dyn QueryEngine,
+    /// Receives the results and stats records.
+    pub store: &'a dyn ArtifactStore,
+    /// Receives the run's index item.
+    pub metadata: &'a dyn MetadataStore,
+}
+
+impl std::fmt::Debug for Ports<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+/// The partition key of a table's items in the metadata store.
+pub fn table_pk(qualified: &str) -> String {
+    format!("table#{qualified}")
+}
+
+/// Checks the catalog's schema against the contract, runs the suite, profiles the table, files
+/// both records, and indexes the run in the metadata store (`table#<db.table>`, `run#<date>`).
+pub fn test_table(ports: &Ports<'_>, job: &TestJob<'_>) -> Result<TestOutcome, Error> {
+    let (engine, store) = (ports.engine, ports.store);
     let database = job.contract.table.database.clone().unwrap_or_default();
     let table = job.contract.table.table.clone();
-    let columns = profile::schema(engine, &database, &table)?;
-    check_schema(job.contract, &columns)?;
+    let qualified = job.contract.table.qualified();
+    let definition = ports
+        .catalog
+        .table(&database, &table)?
+        .ok_or_else(|| Error::fatal(format!("table {qualified} is not in the catalog")))?;
+    check_schema(job.contract, &definition.columns)?;
     let history = row_count_history(store, job.key, job.date)?;
     let options =
         RunOptions { run_time: job.run_time.to_string(), row_count_history: history, ..RunOptions::default() };
@@ -165,6 +191,20 @@ pub fn test_table(
         "profile": profile,
     });
     store.put(&stats_key, &pretty(&stats)?)?;
+    let count = |s: Status| run.rules.iter().filter(|r| r.status == s).count();
+    let item = json!({
+        "table": qualified,
+        "date": job.date,
+        "run_time": job.run_time,
+        "contract_hash": run.contract_hash,
+        "passed": run.passed,
+        "row_count": run.row_count,
+        "failed": count(Status::Fail),
+        "warned": count(Status::Warn),
+        "results_key": results_key,
+        "stats_key": stats_key,
+    });
+    ports.metadata.put(&table_pk(&qualified), &format!("run#{}", job.date), &item)?;
     Ok(TestOutcome { run, profile, results_key, stats_key })
 }
 

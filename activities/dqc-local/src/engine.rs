@@ -1,0 +1,161 @@
+//! DuckDB as the query engine.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use dqc_activities::ports::Param;
+use dqc_activities::{Error, QueryEngine, Rows};
+use dqc_codegen::sql::{Dialect, DuckDb};
+use duckdb::Connection;
+
+use crate::lake::{LakeTable, TableFormat};
+use crate::value::to_json;
+
+/// An in-process DuckDB database.
+pub struct DuckEngine {
+    conn: Connection,
+    /// Lake tables that could not be registered, by `database.table`, with the reason.
+    unreadable: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for DuckEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DuckEngine")
+    }
+}
+
+fn engine_error(e: duckdb::Error) -> Error {
+    Error::fatal(format!("duckdb: {e}"))
+}
+
+/// A path as a DuckDB string literal.
+pub fn path_literal(p: &str) -> String {
+    DuckDb.string_literal(p)
+}
+
+impl DuckEngine {
+    /// An empty in-memory database.
+    pub fn in_memory() -> Result<Self, Error> {
+        Ok(DuckEngine { conn: Connection::open_in_memory().map_err(engine_error)?, unreadable: BTreeMap::new() })
+    }
+
+    /// Runs statements that return nothing.
+    pub fn execute(&self, sql: &str) -> Result<(), Error> {
+        self.conn.execute_batch(sql).map_err(engine_error)
+    }
+
+    /// Registers lake tables as views `"<database>"."<table>"` over their files. A table whose
+    /// files cannot be read is left out and remembered (see [`DuckEngine::unreadable`]).
+    pub fn register(&mut self, tables: &[LakeTable]) -> Result<(), Error> {
+        for t in tables {
+            let reader = match t.format {
+                TableFormat::Parquet => {
+                    format!("read_parquet({}, hive_partitioning = {})", path_literal(&t.glob()), t.hive_partitioned)
+                }
+                TableFormat::Csv => format!(
+                    "read_csv({}, header = true, hive_partitioning = {})",
+                    path_literal(&t.glob()),
+                    t.hive_partitioned
+                ),
+            };
+            let registered = self.execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {db};\nCREATE OR REPLACE VIEW {db}.{tbl} AS SELECT * FROM {reader};",
+                db = DuckDb.quote_ident(&t.database),
+                tbl = DuckDb.quote_ident(&t.table),
+            ));
+            if let Err(e) = registered {
+                self.unreadable.insert(format!("{}.{}", t.database, t.table), e.message);
+            }
+        }
+        Ok(())
+    }
+
+    /// Why a lake table could not be registered, if it could not.
+    pub fn unreadable(&self, qualified: &str) -> Option<&str> {
+        self.unreadable.get(qualified).map(String::as_str)
+    }
+
+    /// Runs a query whose first column is text and hands each value to `f`, streaming.
+    pub fn for_each_text(&self, sql: &str, mut f: impl FnMut(&str) -> Result<(), Error>) -> Result<(), Error> {
+        let mut stmt = self.conn.prepare(sql).map_err(engine_error)?;
+        let mut rows = stmt.query([]).map_err(engine_error)?;
+        while let Some(row) = rows.next().map_err(engine_error)? {
+            let text: Option<String> = row.get(0).map_err(engine_error)?;
+            f(text.as_deref().unwrap_or(""))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `work` while a thread reports DuckDB's query progress on standard error as
+    /// `label: NN%`, every half second (polled every 100 ms). Silent when standard error is not a terminal.
+    pub fn with_progress<T>(&self, label: &str, work: impl FnOnce(&Self) -> T) -> T {
+        if !std::io::stderr().is_terminal() || self.conn.set_query_progress_tracking(true).is_err() {
+            return work(self);
+        }
+        let handle = self.conn.progress_handle();
+        let done = AtomicBool::new(false);
+        let stop = &done;
+        let out = std::thread::scope(|s| {
+            s.spawn(move || {
+                let (mut shown, mut ticks) = (false, 0u32);
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    ticks += 1;
+                    if stop.load(Ordering::Relaxed) || ticks % 5 != 0 {
+                        continue;
+                    }
+                    if let Some(pct) = handle.query_progress().percentage() {
+                        eprint!("\r{label}: {:>3.0}%", pct.clamp(0.0, 100.0));
+                        let _ = std::io::stderr().flush();
+                        shown = true;
+                    }
+                }
+                if shown {
+                    eprint!("\r{}\r", " ".repeat(label.len() + 6));
+                }
+            });
+            let out = work(self);
+            done.store(true, Ordering::Relaxed);
+            out
+        });
+        let _ = self.conn.set_query_progress_tracking(false);
+        out
+    }
+
+    /// Opens an in-memory database with every table of `lake` registered.
+    pub fn over_lake(lake: &Path) -> Result<Self, Error> {
+        let mut engine = Self::in_memory()?;
+        engine.register(&crate::lake::discover(lake)?)?;
+        Ok(engine)
+    }
+}
+
+impl QueryEngine for DuckEngine {
+    fn dialect(&self) -> &dyn Dialect {
+        &DuckDb
+    }
+
+    fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
+        let mut stmt = self.conn.prepare(sql).map_err(engine_error)?;
+        let values: Vec<String> = params.iter().map(|Param::Text(t)| t.clone()).collect();
+        let mut rows = stmt.query(duckdb::params_from_iter(values.iter())).map_err(engine_error)?;
+        let mut out = Vec::new();
+        let mut width = 0;
+        while let Some(row) = rows.next().map_err(engine_error)? {
+            if width == 0 {
+                width = row.as_ref().column_count();
+            }
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(to_json(row.get::<_, duckdb::types::Value>(i).map_err(engine_error)?));
+            }
+            out.push(values);
+        }
+        drop(rows);
+        let columns = stmt.column_names();
+        Ok(Rows { columns, rows: out })
+    }
+}

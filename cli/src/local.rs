@@ -1,0 +1,427 @@
+//! Commands over a local lake folder (`<lake>/<database>/<table>/`): `example`, `profile`,
+//! `test`, and `demo`, the whole check cycle on the example lake.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use dqc_activities::post_load::Status;
+use dqc_activities::test_run::{render_summary, table_pk, test_table, Ports, TestJob, TestOutcome};
+use dqc_activities::{ArtifactStore, MetadataStore};
+use dqc_compiler::ir::{Contract, Project};
+use dqc_compiler::{Checked, Source, Target};
+use dqc_local::{DuckEngine, ExampleOptions, FolderMetadata, FolderStore, LakeCatalog};
+
+use crate::{eprint_diagnostics, files, Fatal};
+
+/// Example data sets.
+#[derive(Debug, Subcommand)]
+pub enum ExampleCommand {
+    /// The loans lake: dim_customer, dim_loan, loan_repayment_fact (Parquet, partitioned by
+    /// payment_date) and raw_payments (CSV landing zone), with documented defects.
+    ///
+    /// Deterministic: the same --rows and --seed give byte-identical files. The exact defect
+    /// counts are written to `<out>/_defects.json` (see examples/loans/README.md).
+    Loans(ExampleLoansArgs),
+}
+
+/// Arguments of `dqc example loans`.
+#[derive(Debug, Args)]
+pub struct ExampleLoansArgs {
+    /// Base rows of the fact table.
+    #[arg(long, default_value_t = 200_000)]
+    rows: u64,
+    /// The lake folder to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed of the pseudo-random values.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// Arguments of `dqc profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The table, `database.table`.
+    table: String,
+    /// The lake folder.
+    #[arg(long)]
+    lake: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ProfileFormat::Text)]
+    format: ProfileFormat,
+}
+
+/// Output formats of `dqc profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileFormat {
+    /// Readable text.
+    Text,
+    /// The profile context JSON (`schema`, `row_count`, `column_stats`, ...).
+    Json,
+}
+
+/// Arguments of `dqc test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The table, `database.table`.
+    table: String,
+    /// The lake folder.
+    #[arg(long)]
+    lake: PathBuf,
+    /// The contracts (a directory or files), checked as one project.
+    #[arg(long)]
+    contracts: PathBuf,
+    /// The artifact folder (`results/`, `stats-history/`, `contracts/`, ...).
+    #[arg(long)]
+    artifacts: PathBuf,
+    /// The metadata folder, the local stand-in for the metadata table: each run is indexed
+    /// there (`table#<db.table>/run#<date>.json`) with the current contract version
+    /// [default: `<artifacts>/_metadata`].
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    /// The date the results are filed under [default: the run time's date].
+    #[arg(long)]
+    date: Option<String>,
+    /// The run time freshness is measured against, 'YYYY-MM-DD HH:MM:SS' UTC [default: now].
+    #[arg(long)]
+    run_time: Option<String>,
+}
+
+/// Arguments of `dqc demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Base rows of the example fact table.
+    #[arg(long, default_value_t = 200_000)]
+    rows: u64,
+    /// Where the lake and the artifacts go. A folder an earlier demo wrote is replaced; any
+    /// other non-empty folder is refused.
+    #[arg(long, default_value = "out/demo")]
+    out: PathBuf,
+}
+
+fn fatal(e: dqc_activities::Error) -> Fatal {
+    Fatal(e.message)
+}
+
+/// `dqc example loans`.
+pub fn example(cmd: ExampleCommand) -> Result<ExitCode, Fatal> {
+    let ExampleCommand::Loans(a) = cmd;
+    let lake = dqc_local::generate_example(&a.out, ExampleOptions { rows: a.rows, seed: a.seed }).map_err(fatal)?;
+    eprintln!(
+        "wrote the loans lake to {} ({} fact rows, {} loans, {} customers, {} raw lines); defects in {}",
+        a.out.display(),
+        lake.fact_rows,
+        lake.loans,
+        lake.customers,
+        lake.raw_lines,
+        a.out.join("_defects.json").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn split_table(name: &str) -> Result<(&str, &str), Fatal> {
+    name.split_once('.')
+        .filter(|(d, t)| !d.is_empty() && !t.is_empty())
+        .ok_or_else(|| Fatal(format!("table `{name}` must be written database.table")))
+}
+
+/// Opens the lake and makes sure `database.table` is in it and readable.
+fn open_lake(lake: &Path, table: &str) -> Result<DuckEngine, Fatal> {
+    let engine = DuckEngine::over_lake(lake).map_err(fatal)?;
+    if let Some(why) = engine.unreadable(table) {
+        return Err(Fatal(format!("table {table} in {} cannot be read: {why}", lake.display())));
+    }
+    let tables = dqc_local::discover(lake).map_err(fatal)?;
+    let names: Vec<String> = tables.iter().map(|t| format!("{}.{}", t.database, t.table)).collect();
+    if !names.iter().any(|n| n == table) {
+        let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+        return Err(Fatal(format!("table {table} not found in lake {} (tables: {known})", lake.display())));
+    }
+    Ok(engine)
+}
+
+/// `dqc profile`.
+pub fn profile(a: ProfileArgs) -> Result<ExitCode, Fatal> {
+    let (database, table) = split_table(&a.table)?;
+    let engine = open_lake(&a.lake, &a.table)?;
+    let p =
+        engine.with_progress("profiling", |e| dqc_activities::profile::profile(e, database, table)).map_err(fatal)?;
+    match a.format {
+        ProfileFormat::Json => println!("{}", serde_json::to_string_pretty(&p)?),
+        ProfileFormat::Text => print!("{}", dqc_activities::profile::render_text(&p)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The current UTC time as `YYYY-MM-DD HH:MM:SS`.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = i64::try_from(secs).unwrap_or(0);
+    let rest = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        dqc_local::date_from_days(secs.div_euclid(86_400)),
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+}
+
+fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 8 && b.iter().enumerate().all(|(i, c)| if i == 2 || i == 5 { *c == b':' } else { c.is_ascii_digit() })
+}
+
+/// The run time and the date, validated.
+fn when(date: Option<String>, run_time: Option<String>) -> Result<(String, String), Fatal> {
+    let run_time = run_time.unwrap_or_else(now_utc);
+    let ok = run_time.split_once(' ').is_some_and(|(d, t)| is_date(d) && is_time(t));
+    if !ok {
+        return Err(Fatal(format!("--run-time `{run_time}` must be 'YYYY-MM-DD HH:MM:SS'")));
+    }
+    let date = date.unwrap_or_else(|| run_time.chars().take(10).collect());
+    if !is_date(&date) {
+        return Err(Fatal(format!("--date `{date}` must be YYYY-MM-DD")));
+    }
+    Ok((run_time, date))
+}
+
+/// Checks a project, printing diagnostics; `None` when it has errors.
+fn check_project(sources: &[Source], color: bool) -> Option<Checked> {
+    let checked = dqc_compiler::check(sources);
+    eprint_diagnostics(&checked.diagnostics, sources, color);
+    (!checked.has_errors()).then_some(checked)
+}
+
+fn find<'p>(project: &'p Project, table: &str) -> Result<&'p Contract, Fatal> {
+    project.contracts.iter().find(|c| c.table.qualified() == table).ok_or_else(|| {
+        let known: Vec<String> = project.contracts.iter().map(|c| c.table.qualified()).collect();
+        Fatal(format!("no contract for {table} (contracts: {})", known.join(", ")))
+    })
+}
+
+/// The local adapters: the lake's catalog and engine, the artifact and metadata folders.
+struct Local<'a> {
+    lake: &'a Path,
+    engine: &'a DuckEngine,
+    store: &'a FolderStore,
+    metadata: &'a FolderMetadata,
+}
+
+/// Writes the compiled artifacts of `contracts` into the store: everything `dqc compile`
+/// writes for them, and each contract version under `contracts/<table>/<hash>.json`, once;
+/// the metadata item `contract#current` of each table names its current version.
+fn publish(local: &Local<'_>, project: &Project, only: Option<&Contract>) -> Result<usize, Fatal> {
+    let store = local.store;
+    let outputs = dqc_compiler::compile(project, Target::ALL);
+    let mut written = 0;
+    for c in &project.contracts {
+        if only.is_some_and(|o| o.table != c.table) {
+            continue;
+        }
+        let stem = dqc_compiler::codegen::file_stem(project, c);
+        for f in outputs.iter().filter(|f| owned_by(&f.path, &stem)) {
+            store.put(&f.path, f.contents.as_bytes()).map_err(fatal)?;
+            written += 1;
+        }
+        let latest = format!("contracts/{stem}.json");
+        if let Some(f) = outputs.iter().find(|f| f.path == latest) {
+            let hash = c.hash.trim_start_matches("sha256:");
+            let version = format!("contracts/{stem}/{hash}.json");
+            store.put_if_absent(&version, f.contents.as_bytes()).map_err(fatal)?;
+            let current = serde_json::json!({ "contract_hash": c.hash, "key": version });
+            local.metadata.put(&table_pk(&c.table.qualified()), "contract#current", &current).map_err(fatal)?;
+        }
+    }
+    if only.is_none() {
+        if let Some(ir) = outputs.iter().find(|f| f.path == "ir.json") {
+            store.put(&ir.path, ir.contents.as_bytes()).map_err(fatal)?;
+        }
+    }
+    Ok(written)
+}
+
+/// Whether a compiled file belongs to the contract with file stem `stem`.
+fn owned_by(path: &str, stem: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_prefix(stem).is_some_and(|rest| rest.starts_with('.') || rest.starts_with("_preload."))
+}
+
+/// Runs the post-load test of one contract and prints its summary.
+fn run_test(
+    local: &Local<'_>,
+    project: &Project,
+    contract: &Contract,
+    date: &str,
+    run_time: &str,
+) -> Result<TestOutcome, Fatal> {
+    let suite = dqc_compiler::codegen::sql::suite(&dqc_compiler::codegen::sql::DuckDb, project, contract, false);
+    let key = dqc_compiler::codegen::file_stem(project, contract);
+    let job = TestJob { contract, suite: &suite, key: &key, date, run_time };
+    let label = format!("testing {}", contract.table.qualified());
+    let catalog = LakeCatalog::new(local.lake, local.engine);
+    let ports = Ports { catalog: &catalog, engine: local.engine, store: local.store, metadata: local.metadata };
+    local.engine.with_progress(&label, |_| test_table(&ports, &job)).map_err(fatal)
+}
+
+/// `dqc test`.
+pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
+    let (run_time, date) = when(a.date, a.run_time)?;
+    split_table(&a.table)?;
+    let sources = files::load(std::slice::from_ref(&a.contracts))?;
+    let Some(checked) = check_project(&sources, color) else {
+        eprintln!("not tested: the contracts have errors");
+        return Ok(ExitCode::from(1));
+    };
+    let contract = find(&checked.project, &a.table)?;
+    let engine = open_lake(&a.lake, &a.table)?;
+    let store = FolderStore::new(&a.artifacts);
+    let metadata = FolderMetadata::new(a.metadata.unwrap_or_else(|| a.artifacts.join("_metadata")));
+    let local = Local { lake: &a.lake, engine: &engine, store: &store, metadata: &metadata };
+    publish(&local, &checked.project, Some(contract))?;
+    let outcome = run_test(&local, &checked.project, contract, &date, &run_time)?;
+    print!("{}", render_summary(&outcome.run));
+    eprintln!(
+        "wrote {} and {}",
+        a.artifacts.join(&outcome.results_key).display(),
+        a.artifacts.join(&outcome.stats_key).display()
+    );
+    Ok(if outcome.run.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The example contracts, built in so the demo runs from any directory.
+const EXAMPLE_CONTRACTS: [(&str, &str); 4] = [
+    ("dim_customer.dqc", include_str!("../../examples/loans/contracts/dim_customer.dqc")),
+    ("dim_loan.dqc", include_str!("../../examples/loans/contracts/dim_loan.dqc")),
+    ("loan_repayment_fact.dqc", include_str!("../../examples/loans/contracts/loan_repayment_fact.dqc")),
+    ("raw_payments.dqc", include_str!("../../examples/loans/contracts/raw_payments.dqc")),
+];
+
+/// The file that marks a folder as written by `dqc demo`.
+const DEMO_MARKER: &str = ".dqc-demo";
+
+/// Empties `out` for a new demo run: only when it is empty or an earlier demo wrote it.
+fn fresh_demo_folder(out: &Path) -> Result<(), Fatal> {
+    let entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries.count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(Fatal(format!("cannot read {}: {e}", out.display()))),
+    };
+    if entries > 0 {
+        if !out.join(DEMO_MARKER).is_file() {
+            return Err(Fatal(format!(
+                "{} is not empty and was not written by `dqc demo`; pass an empty or new folder with --out",
+                out.display()
+            )));
+        }
+        std::fs::remove_dir_all(out).map_err(|e| Fatal(format!("cannot clear {}: {e}", out.display())))?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| Fatal(format!("cannot create {}: {e}", out.display())))?;
+    std::fs::write(out.join(DEMO_MARKER), "written by `dqc demo`; the next demo run replaces this folder\n")
+        .map_err(|e| Fatal(format!("cannot write in {}: {e}", out.display())))
+}
+
+/// `dqc demo`: generate, profile, compile, pre-load split, load, post-load test, report.
+pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
+    let started = std::time::Instant::now();
+    fresh_demo_folder(&a.out)?;
+    let (lake_dir, artifacts, contracts_dir) = (a.out.join("lake"), a.out.join("artifacts"), a.out.join("contracts"));
+    eprintln!("1/6 generate: the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
+    let lake = dqc_local::generate_example(&lake_dir, ExampleOptions { rows: a.rows, seed: 42 }).map_err(fatal)?;
+    let engine = DuckEngine::over_lake(&lake_dir).map_err(fatal)?;
+
+    eprintln!("2/6 profile: analytics_db.loan_repayment_fact");
+    let p = engine
+        .with_progress("profiling", |e| dqc_activities::profile::profile(e, "analytics_db", "loan_repayment_fact"))
+        .map_err(fatal)?;
+    let profile_path = a.out.join("profile.loan_repayment_fact.json");
+    files::write_atomic(&profile_path, &format!("{}\n", serde_json::to_string_pretty(&p)?))?;
+    eprintln!("    {} rows profiled; context JSON in {}", p.row_count, profile_path.display());
+
+    eprintln!("3/6 compile: the example contracts into {}", artifacts.display());
+    let mut sources = Vec::new();
+    for (name, text) in EXAMPLE_CONTRACTS {
+        let path = contracts_dir.join(name);
+        files::write_atomic(&path, text)?;
+        sources.push(Source::new(path.display().to_string(), text));
+    }
+    let Some(checked) = check_project(&sources, color) else { return Ok(ExitCode::from(1)) };
+    let store = FolderStore::new(&artifacts);
+    let metadata = FolderMetadata::new(a.out.join("metadata"));
+    let local = Local { lake: &lake_dir, engine: &engine, store: &store, metadata: &metadata };
+    let written = publish(&local, &checked.project, None)?;
+    eprintln!("    {} contract(s), {written} file(s)", checked.project.contracts.len());
+
+    // Pre-load step: split the landing-zone CSV of raw_payments into valid and quarantined rows.
+    eprintln!("4/6 pre-load split: raw_db.raw_payments");
+    let raw = find(&checked.project, "raw_db.raw_payments")?;
+    let mut options = dqc_local::PreloadOptions::new(
+        &checked.project,
+        raw,
+        vec![lake_dir.join("raw_db/raw_payments/payments.csv")],
+        a.out.join("staging/raw_payments"),
+        artifacts.join("quarantine/raw_payments"),
+    );
+    options.lake = Some(lake_dir.clone());
+    options.artifacts = Some(artifacts.clone());
+    options.run_id = Some(lake.as_of.chars().take(10).collect());
+    let split = dqc_local::preload(&options).map_err(|e| Fatal(format!("pre-load split failed: {}", e.message)))?;
+    eprintln!(
+        "    {} in: {} valid, {} quarantined, {} unreadable lines; invariant {}",
+        split.rows_in,
+        split.rows_valid,
+        split.rows_quarantined,
+        split.rows_rejected,
+        if split.invariant_holds { "holds" } else { "BROKEN" }
+    );
+    let mut mismatches = lake.preload_mismatches(&split);
+
+    eprintln!("5/6 load: the curated tables are the generated Parquet tables of the lake");
+    let date: String = lake.as_of.chars().take(10).collect();
+    eprintln!("6/6 post-load test at {} (the example lake's as-of time)", lake.as_of);
+    for contract in checked.project.contracts.iter().filter(|c| c.table.database.as_deref() == Some("analytics_db")) {
+        let outcome = run_test(&local, &checked.project, contract, &date, &lake.as_of)?;
+        println!();
+        print!("{}", render_summary(&outcome.run));
+        for d in lake.defects.iter().filter(|d| d.table == outcome.run.table) {
+            let got = outcome.run.rules.iter().find(|r| r.rule_id == d.rule_id).map(|r| r.violations);
+            if got != Some(d.count) {
+                mismatches.push(format!("{} {}: documented {}, reported {got:?}", d.table, d.rule_id, d.count));
+            }
+        }
+        let unexpected = outcome.run.rules.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn));
+        for r in unexpected {
+            if !lake.defects.iter().any(|d| d.table == outcome.run.table && d.rule_id == r.rule_id) {
+                mismatches.push(format!("{} {}: flagged but not an injected defect", outcome.run.table, r.rule_id));
+            }
+        }
+    }
+    println!("\nreport ({:.1} s)", started.elapsed().as_secs_f64());
+    println!("  lake:        {} (defects and their counts in _defects.json)", lake_dir.display());
+    println!("  profile:     {}", profile_path.display());
+    println!(
+        "  artifacts:   {} (contracts/, tests/, docs/, sql/, pyspark/, results/, stats-history/)",
+        artifacts.display()
+    );
+    println!("  staging:     {} (valid pre-load rows)", a.out.join("staging").display());
+    println!("  metadata:    {} (current contract versions, one item per run)", a.out.join("metadata").display());
+    println!(
+        "  quarantine:  {} (quarantined rows with reasons, unreadable lines)",
+        artifacts.join("quarantine").display()
+    );
+    if mismatches.is_empty() {
+        println!("  every injected defect was caught with its documented count");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for m in &mismatches {
+            println!("  MISMATCH {m}");
+        }
+        Ok(ExitCode::from(1))
+    }
+}

@@ -1,0 +1,136 @@
+//! `dqc preload`: the pre-load split of input files by a contract's pre-load rules.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use dqc_compiler::diagnostics::FileId;
+use dqc_compiler::Source;
+
+use crate::{files, Fatal};
+
+/// Arguments of `dqc preload`.
+#[derive(Debug, Args)]
+pub struct PreloadArgs {
+    /// The contract file of the table the inputs belong to.
+    #[arg(long)]
+    contract: PathBuf,
+    /// Directories of further contracts (the tables foreign keys reference); repeatable.
+    #[arg(long)]
+    contracts: Vec<PathBuf>,
+    /// The table, when the contract file defines several (`database.table` or `table`).
+    #[arg(long)]
+    table: Option<String>,
+    /// Input files: CSV with a header line (`.csv`) or Parquet (`.parquet`).
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// Output folder for the valid rows (`<table>.parquet`).
+    #[arg(long)]
+    valid: PathBuf,
+    /// Output folder for the quarantined rows (`<table>.parquet`) and the malformed CSV lines
+    /// (`<table>.rejected_lines.parquet`).
+    #[arg(long)]
+    quarantine: PathBuf,
+    /// A lake folder (`<lake>/<database>/<table>/`) with the tables foreign keys reference;
+    /// without it, pre-load foreign keys are skipped and reported.
+    #[arg(long)]
+    lake: Option<PathBuf>,
+    /// An artifact folder: writes `quarantine/<table>/<run id>/metrics.json` there.
+    #[arg(long)]
+    artifacts: Option<PathBuf>,
+    /// The run id in the metrics path [default: today's UTC date].
+    #[arg(long)]
+    run_id: Option<String>,
+    /// DuckDB's memory limit; larger inputs spill to a temporary folder.
+    #[arg(long, default_value = "1GB")]
+    memory_limit: String,
+    /// DuckDB's worker threads.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Output format of the counts.
+    #[arg(long, value_enum, default_value_t = PreloadFormat::Text)]
+    format: PreloadFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PreloadFormat {
+    /// A readable summary.
+    Text,
+    /// The report as JSON (the metrics file's contents).
+    Json,
+}
+
+fn same_file(a: &Path, b: &str) -> bool {
+    let b = Path::new(b);
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Runs the split. Exit codes: 0 when every input row is accounted for (quarantined rows are
+/// a normal outcome), 1 when the contracts have errors or the invariant does not hold, 2 for
+/// usage and IO errors (missing inputs, columns that disagree with the contract).
+pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
+    if !args.contract.is_file() {
+        return Err(Fatal(format!("contract file not found: {}", args.contract.display())));
+    }
+    let mut paths = vec![args.contract.clone()];
+    paths.extend(args.contracts.iter().cloned());
+    let sources: Vec<Source> = files::load(&paths)?;
+    let checked = dqc_compiler::check(&sources);
+    crate::eprint_diagnostics(&checked.diagnostics, &sources, color);
+    if checked.has_errors() {
+        eprintln!("not split: the contracts have errors");
+        return Ok(ExitCode::from(1));
+    }
+    let file =
+        sources.iter().position(|s| same_file(&args.contract, &s.name)).and_then(|i| u32::try_from(i).ok()).map(FileId);
+    let defined: Vec<&dqc_compiler::ir::Contract> = checked
+        .project
+        .contracts
+        .iter()
+        .filter(|c| c.span.as_ref().is_some_and(|s| Some(s.file) == file))
+        .filter(|c| {
+            args.table
+                .as_ref()
+                .is_none_or(|t| t.eq_ignore_ascii_case(&c.table.qualified()) || t.eq_ignore_ascii_case(&c.table.table))
+        })
+        .collect();
+    let contract = match defined.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(Fatal(format!(
+                "{} defines no contract{}",
+                args.contract.display(),
+                args.table.as_ref().map(|t| format!(" for {t}")).unwrap_or_default()
+            )))
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|c| c.table.qualified()).collect();
+            return Err(Fatal(format!(
+                "{} defines several contracts ({}); pick one with --table",
+                args.contract.display(),
+                names.join(", ")
+            )));
+        }
+    };
+    let mut options =
+        dqc_local::PreloadOptions::new(&checked.project, contract, args.input, args.valid, args.quarantine);
+    options.lake = args.lake;
+    options.artifacts = args.artifacts;
+    options.run_id = args.run_id;
+    options.memory_limit = args.memory_limit;
+    options.threads = args.threads;
+    let report = dqc_local::preload(&options).map_err(|e| Fatal(e.message))?;
+    match args.format {
+        PreloadFormat::Text => print!("{}", report.render_text()),
+        PreloadFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    if report.invariant_holds {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: the rows written do not add up to the rows read");
+        Ok(ExitCode::from(1))
+    }
+}
