@@ -21,13 +21,9 @@ pub(crate) struct BenchArgs {
     phase: Option<String>,
 }
 
-fn phase_extra(phase: &str, dir: &std::path::Path) -> Result<String, dqc_activities::Error> {
-    crate::bench_extra::run(phase, dir)
-}
-
 pub(crate) fn bench(args: BenchArgs) -> Result<ExitCode, Fatal> {
     if let Some(phase) = &args.phase {
-        let result = bench::run_phase(&args.dir, phase, &phase_extra).map_err(|e| Fatal(e.to_string()))?;
+        let result = bench::run_phase(&args.dir, phase).map_err(|e| Fatal(e.to_string()))?;
         println!("{}", serde_json::to_string(&result)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -4,7 +4,6 @@
 //! with errors (or files that `fmt --check` would change), 2 usage or IO errors.
 
 mod bench;
-mod bench_extra;
 pub mod files;
 mod local;
 mod preload;

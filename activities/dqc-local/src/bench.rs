@@ -12,9 +12,11 @@ use std::time::Instant;
 use dqc_activities::post_load::{run, RunOptions};
 use dqc_activities::{Error, QueryEngine};
 use dqc_codegen::sql::{suite, DuckDb};
+use dqc_ir::{Contract, Project};
 use serde::Serialize;
 
 use crate::engine::{path_literal, DuckEngine};
+use crate::PreloadOptions;
 
 /// The benchmark contract (20 rules).
 pub const CONTRACT: &str = include_str!("../bench/loan_fact_bench.dqc");
@@ -181,13 +183,8 @@ fn first_value(e: &DuckEngine, sql: &str) -> Result<String, Error> {
     Ok(rows.rows.first().and_then(|r| r.first()).map(|v| v.to_string()).unwrap_or_default())
 }
 
-/// Runs one phase in this process. `extra` runs the phases that belong to other modules
-/// (pre-load split, profile); it returns a checksum.
-pub fn run_phase(
-    dir: &Path,
-    phase: &str,
-    extra: &dyn Fn(&str, &Path) -> Result<String, Error>,
-) -> Result<PhaseResult, Error> {
+/// Runs one phase in this process.
+pub fn run_phase(dir: &Path, phase: &str) -> Result<PhaseResult, Error> {
     let e = engine(dir)?;
     let started = Instant::now();
     let checksum = match phase {
@@ -222,19 +219,31 @@ pub fn run_phase(
             sums.join(",")
         }
         "suite" => {
-            let checked = dqc_compiler_check(CONTRACT)?;
-            let contract = checked
-                .contracts
-                .iter()
-                .find(|c| c.table.table == "loan_fact")
-                .ok_or_else(|| Error::fatal("benchmark contract has no loan_fact"))?;
-            let s = suite(&DuckDb, &checked, contract, false);
+            let project = checked_contract()?;
+            let s = suite(&DuckDb, &project, fact_contract(&project)?, false);
             let result =
                 run(&e, &s, &RunOptions { run_time: "2024-06-01 00:00:00".to_string(), ..RunOptions::default() })?;
             let violations: u64 = result.rules.iter().map(|r| r.violations).sum();
             format!("{} rows, {violations} violations", result.row_count)
         }
-        other => extra(other, dir)?,
+        "preload" => {
+            let project = checked_contract()?;
+            let mut options = PreloadOptions::new(
+                &project,
+                fact_contract(&project)?,
+                vec![fact(dir)],
+                dir.join("valid"),
+                dir.join("quarantine"),
+            );
+            options.lake = Some(dir.join("lake"));
+            let report = crate::preload(&options)?;
+            format!("{} in, {} valid, {} quarantined", report.rows_in, report.rows_valid, report.rows_quarantined)
+        }
+        "profile" => {
+            let p = dqc_activities::profile::profile(&e, "bench", "loan_fact")?;
+            format!("{} rows, {} columns", p.row_count, p.column_stats.len())
+        }
+        other => return Err(Error::fatal(format!("unknown benchmark phase `{other}`"))),
     };
     Ok(PhaseResult {
         phase: phase.to_string(),
@@ -245,12 +254,20 @@ pub fn run_phase(
 }
 
 /// Checks the benchmark contract into an IR project (the contract is part of the binary).
-fn dqc_compiler_check(text: &str) -> Result<dqc_compiler::ir::Project, Error> {
-    let checked = dqc_compiler::check(&[dqc_compiler::Source::new("loan_fact_bench.dqc", text)]);
+fn checked_contract() -> Result<Project, Error> {
+    let checked = dqc_compiler::check(&[dqc_compiler::Source::new("loan_fact_bench.dqc", CONTRACT)]);
     if checked.has_errors() {
         return Err(Error::fatal("the benchmark contract does not check"));
     }
     Ok(checked.project)
+}
+
+fn fact_contract(project: &Project) -> Result<&Contract, Error> {
+    project
+        .contracts
+        .iter()
+        .find(|c| c.table.table == "loan_fact")
+        .ok_or_else(|| Error::fatal("benchmark contract has no loan_fact"))
 }
 
 /// The report: every phase with its ratio to the reference it is judged against.

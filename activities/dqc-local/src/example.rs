@@ -141,7 +141,16 @@ impl ExampleLake {
             raw("malformed:too_many_fields", 990, "line with 8 fields"),
             raw("cast:emi_amount", 991, "emi_amount 'abc' (not a number)"),
             raw("cast:payment_date", 992, "payment_date '2024-02-30' (not a date)"),
-            raw("not_null_emi_amount", 993, "empty emi_amount (within the 99% threshold)"),
+            // A value that does not cast is NULL to the rules, as in a Glue job that reads the
+            // file with the contract's schema; its row is quarantined for the cast either way.
+            raw("not_null_payment_date", 992, "payment_date that does not cast (NULL to the rules)"),
+            Defect {
+                table: "raw_db.raw_payments".into(),
+                rule_id: "not_null_emi_amount".into(),
+                description: "empty emi_amount, and emi_amount that does not cast (within the 99% threshold)".into(),
+                formula: "count(N, 1000, 993) + count(N, 1000, 991)".into(),
+                count: slot_count(n, 1000, 993) + slot_count(n, 1000, 991),
+            },
             raw("min_emi_amount", 994, "negative emi_amount"),
             raw("allowed_values_payment_status", 995, "payment_status 'UNKNOWN'"),
             Defect {
