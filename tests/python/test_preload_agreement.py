@@ -51,15 +51,22 @@ def test_local_split_and_pyspark_splitter_agree(dqc_bin, spark, tmp_path):
     run(dqc_bin, ["compile", str(contracts), "--target", "pyspark", "--out", str(compiled), "--color", "never"])
     module = load_module(compiled / "pyspark" / "raw_payments_preload.py", "raw_payments_preload_agreement")
 
+    from pyspark.sql import functions as F
+
     local_valid = spark.read.parquet(str(tmp_path / "valid" / "raw_payments.parquet"))
-    local_quarantined = spark.read.parquet(str(tmp_path / "quarantine" / "raw_payments.parquet"))
+    # Quarantined rows keep the values as read (text, so `abc` stays visible); typed the way a
+    # Glue job's schema'd read types them, a value that does not cast is NULL.
+    types = {field.name: field.dataType for field in local_valid.schema.fields}
     columns = [c for c in local_valid.columns if not c.startswith("_dq_")]
+    local_quarantined = spark.read.parquet(str(tmp_path / "quarantine" / "raw_payments.parquet")).select(
+        *[F.col(c).cast(types[c]).alias(c) for c in columns], "_dq_errors", "_dq_warnings", "_dq_contract_hash"
+    )
     accepted = local_valid.select(*columns).unionByName(local_quarantined.select(*columns))
     assert accepted.count() == report["rows_valid"] + report["rows_quarantined"]
 
     valid, quarantined, metrics = module.split(accepted)
 
-    # Keyed by (payment_id, the whole row): the landing zone delivers some payments twice.
+    # Keyed by the whole row (a payment delivered twice is two equal rows with equal verdicts).
     def key(row):
         return tuple(row[c] for c in columns)
 
