@@ -7,7 +7,10 @@
 //! 3. **one scan** with every per-column aggregate: nulls, distinct count, min/max, mean and
 //!    standard deviation of numbers, percentiles p5/p25/p50/p75/p95, string length
 //!    min/max/mean. Above [`APPROXIMATE_ABOVE_ROWS`] rows the distinct count and percentiles
-//!    are approximate (HyperLogLog, sketch quantiles), and the output says so;
+//!    are approximate, and the output says so: distinct counts by HyperLogLog, percentiles on
+//!    DuckDB as exact percentiles of a sample of about [`PERCENTILE_SAMPLE_ROWS`] rows chosen
+//!    by a hash of the whole row (deterministic: DuckDB's sketch quantiles differ from run to
+//!    run under several threads), on Athena by `approx_percentile`;
 //! 4. the top [`TOP_K`] values with counts, for columns with at most
 //!    [`TOP_VALUES_MAX_DISTINCT`] distinct values (a key column's top values all have count 1
 //!    and cost a full hash aggregate). Each branch reads one column.
@@ -24,6 +27,8 @@ use crate::ports::{Error, Param, QueryEngine, Rows};
 
 /// Above this many rows, distinct counts and percentiles are approximate.
 pub const APPROXIMATE_ABOVE_ROWS: u64 = 1_000_000;
+/// About how many rows the percentiles of a large table are computed from.
+pub const PERCENTILE_SAMPLE_ROWS: u64 = 200_000;
 /// How many top values are reported per column.
 pub const TOP_K: usize = 5;
 /// Top values are computed for columns with at most this many distinct values.
@@ -159,7 +164,8 @@ pub struct ColumnStats {
 pub struct Method {
     /// `exact`, or `approximate` above the row threshold.
     pub distinct_count: String,
-    /// `exact` (`quantile_cont`) or `approximate` (`approx_quantile`).
+    /// `exact`, or `approximate` above the row threshold (a hash sample of the rows on DuckDB,
+    /// `approx_percentile` on Athena).
     pub percentiles: String,
     /// The threshold.
     pub approximate_above_rows: u64,
@@ -217,17 +223,23 @@ fn alias(i: usize, what: &str) -> String {
     format!("c{i}_{what}")
 }
 
-fn approximate_fn(d: &dyn Dialect) -> (&'static str, &'static str) {
+/// The percentile aggregate of `v` at `fractions` for a table of `rows` rows.
+fn percentiles(d: &dyn Dialect, v: &str, fractions: &str, rows: u64) -> String {
     if d.name() == "athena" {
-        ("approx_distinct", "approx_percentile")
-    } else {
-        ("approx_count_distinct", "approx_quantile")
+        return format!("approx_percentile({v}, ARRAY[{fractions}])");
     }
+    if rows <= APPROXIMATE_ABOVE_ROWS {
+        return format!("quantile_cont({v}, [{fractions}])");
+    }
+    let every = (rows / PERCENTILE_SAMPLE_ROWS).max(2);
+    format!("quantile_cont({v}, [{fractions}]) FILTER (WHERE hash(*COLUMNS(*)) % {every} = 0)")
 }
 
-/// The one-scan statistics query over `table` (already quoted).
-pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], approximate: bool) -> String {
-    let (approx_distinct, approx_quantile) = approximate_fn(d);
+/// The one-scan statistics query over `table` (already quoted), a table of `rows` rows:
+/// distinct counts and percentiles are approximate above [`APPROXIMATE_ABOVE_ROWS`].
+pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], rows: u64) -> String {
+    let approximate = rows > APPROXIMATE_ABOVE_ROWS;
+    let approx_distinct = if d.name() == "athena" { "approx_distinct" } else { "approx_count_distinct" };
     let mut cols = vec!["COUNT(*) AS row_count".to_string()];
     for (i, c) in columns.iter().enumerate() {
         let x = d.quote_ident(&c.name);
@@ -248,9 +260,8 @@ pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], approxi
             cols.push(format!("ROUND(AVG({v}), {FLOAT_DIGITS}) AS {}", alias(i, "mean")));
             cols.push(format!("ROUND(STDDEV_SAMP({v}), {FLOAT_DIGITS}) AS {}", alias(i, "stddev")));
             let fractions: Vec<&str> = PERCENTILES.iter().map(|(_, f)| *f).collect();
-            let quantile = if approximate || d.name() == "athena" { approx_quantile } else { "quantile_cont" };
-            let list = if d.name() == "athena" { "ARRAY" } else { "" };
-            cols.push(format!("{quantile}({v}, {list}[{}]) AS {}", fractions.join(", "), alias(i, "percentiles")));
+            let p = percentiles(d, &v, &fractions.join(", "), rows);
+            cols.push(format!("{p} AS {}", alias(i, "percentiles")));
         }
         if class == Class::Text {
             let len = d.char_length(&x);
@@ -360,7 +371,7 @@ pub fn profile(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<
     let quoted = format!("{}.{}", d.quote_ident(database), d.quote_ident(table));
     let rows = count(engine.query(&row_count_sql(&quoted), &[])?.first("row_count"));
     let approximate = rows > APPROXIMATE_ABOVE_ROWS;
-    let stats = engine.query(&stats_sql(d, &quoted, &columns, approximate), &[])?;
+    let stats = engine.query(&stats_sql(d, &quoted, &columns, rows), &[])?;
     let top = match top_values_sql(d, &quoted, &columns, &top_value_columns(&columns, &stats)) {
         Some(sql) => engine.query(&sql, &[])?,
         None => Rows::default(),

@@ -27,6 +27,18 @@ impl std::fmt::Debug for DuckEngine {
     }
 }
 
+/// Runs `f`, the execution of `sql`; with `DQC_TRACE_SQL` set in the environment, prints the
+/// statement and its wall time on standard error.
+pub(crate) fn traced<T>(sql: &str, f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("DQC_TRACE_SQL").is_none() {
+        return f();
+    }
+    let started = std::time::Instant::now();
+    let out = f();
+    eprintln!("-- {:.3} s\n{}\n", started.elapsed().as_secs_f64(), sql.trim());
+    out
+}
+
 fn engine_error(e: duckdb::Error) -> Error {
     Error::fatal(format!("duckdb: {e}"))
 }
@@ -44,7 +56,7 @@ impl DuckEngine {
 
     /// Runs statements that return nothing.
     pub fn execute(&self, sql: &str) -> Result<(), Error> {
-        self.conn.execute_batch(sql).map_err(engine_error)
+        traced(sql, || self.conn.execute_batch(sql)).map_err(engine_error)
     }
 
     /// Registers lake tables as views `"<database>"."<table>"` over their files. A table whose
@@ -139,6 +151,12 @@ impl QueryEngine for DuckEngine {
     }
 
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
+        traced(sql, || self.query_now(sql, params))
+    }
+}
+
+impl DuckEngine {
+    fn query_now(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
         let mut stmt = self.conn.prepare(sql).map_err(engine_error)?;
         let values: Vec<String> = params.iter().map(|Param::Text(t)| t.clone()).collect();
         let mut rows = stmt.query(duckdb::params_from_iter(values.iter())).map_err(engine_error)?;

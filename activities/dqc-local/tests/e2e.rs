@@ -429,3 +429,37 @@ fn the_catalog_reads_the_files_or_a_saved_get_table_response() {
     assert!(err.message.contains("describes analytics_db.dim_customer, not analytics_db.dim_loan"), "{}", err.message);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn large_profiles_are_approximate_and_the_same_on_every_run() {
+    // Above a million rows the percentiles come from a hash sample of the rows: close to the
+    // exact ones, and the same record on every run (DuckDB's sketch quantiles are not).
+    let dir = scratch("large-profile");
+    let table = dir.join("lake/db/big");
+    std::fs::create_dir_all(&table).unwrap();
+    DuckEngine::in_memory()
+        .unwrap()
+        .execute(&format!(
+            "COPY (SELECT i AS id, (hash(i) % 100000) / 100.0 AS amount, 'S' || CAST(i % 7 AS VARCHAR) AS status \
+             FROM range(1200000) t(i)) TO {} (FORMAT parquet, ROW_GROUP_SIZE 100000)",
+            path_literal(&table.join("data.parquet").to_string_lossy())
+        ))
+        .unwrap();
+    let engine = DuckEngine::over_lake(&dir.join("lake")).unwrap();
+    let first = profile(&engine, "db", "big").unwrap();
+    let again = profile(&engine, "db", "big").unwrap();
+    assert_eq!(serde_json::to_value(&first).unwrap(), serde_json::to_value(&again).unwrap());
+    assert_eq!(first.profile_method.percentiles, "approximate");
+    let exact = engine
+        .query("SELECT quantile_cont(amount, [0.05, 0.5, 0.95]) AS q FROM db.big", &[])
+        .unwrap()
+        .rows[0][0]
+        .clone();
+    let stats = &first.column_stats["amount"];
+    for (i, p) in ["p5", "p50", "p95"].iter().enumerate() {
+        let (got, want) = (stats.percentiles[*p].as_f64().unwrap(), exact[i].as_f64().unwrap());
+        assert!((got - want).abs() <= 10.0, "{p}: {got} against exact {want} (values span 0..1000)");
+    }
+    assert_eq!(first.row_count, 1_200_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}

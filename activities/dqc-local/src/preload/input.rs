@@ -139,12 +139,12 @@ fn match_columns(path: &Path, contract: &Contract, found: &[String]) -> Result<V
 }
 
 fn exec(conn: &Connection, sql: &str, what: &str) -> Result<(), Error> {
-    conn.execute_batch(sql).map_err(|e| Error::fatal(format!("{what}: {e}")))
+    crate::engine::traced(sql, || conn.execute_batch(sql)).map_err(|e| Error::fatal(format!("{what}: {e}")))
 }
 
 /// The `SELECT` list placing a file's columns under their raw names.
-fn raw_select(file_index: usize, spelled: &[String]) -> String {
-    let mut cols = vec![format!("{file_index} AS __dq_file"), "row_number() OVER () AS __dq_row".to_string()];
+fn raw_select(file_index: usize, position: &str, spelled: &[String]) -> String {
+    let mut cols = vec![format!("{file_index} AS __dq_file"), format!("{position} AS __dq_row")];
     cols.extend(spelled.iter().enumerate().map(|(i, s)| format!("{} AS {}", q(s), q(&raw_column(i)))));
     cols.join(", ")
 }
@@ -190,7 +190,7 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
                 }
                 let read = format!(
                     "INSERT INTO {RAW} SELECT {} FROM {};",
-                    raw_select(i, &spelled),
+                    raw_select(i, "row_number() OVER ()", &spelled),
                     csv_reader(path, &header, i)
                 );
                 exec(conn, &read, &format!("cannot read CSV file {}", path.display()))?;
@@ -205,8 +205,8 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
                 let found = parquet_columns(conn, path)?;
                 let spelled = match_columns(path, contract, &found)?;
                 parquet_selects.push(format!(
-                    "SELECT {} FROM read_parquet({})",
-                    raw_select(i, &spelled),
+                    "SELECT {} FROM read_parquet({}, file_row_number = true)",
+                    raw_select(i, "file_row_number", &spelled),
                     lit(&path.display().to_string())
                 ));
             }
@@ -218,9 +218,16 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
             for s in &parquet_selects {
                 exec(conn, &format!("INSERT INTO {RAW} BY NAME {s};"), "cannot read Parquet input")?;
             }
+        } else if let [only] = parquet_selects.as_slice() {
+            // One Parquet file is read where it lies, by each scan of the split, in file order.
+            exec(conn, &format!("CREATE OR REPLACE VIEW {RAW} AS {only};"), "cannot read Parquet input")?;
         } else {
             let union = parquet_selects.join("\nUNION ALL BY NAME\n");
-            exec(conn, &format!("CREATE OR REPLACE TABLE {RAW} AS {union};"), "cannot read Parquet input")?;
+            exec(
+                conn,
+                &format!("CREATE OR REPLACE TABLE {RAW} AS {union}\nORDER BY __dq_file, __dq_row;"),
+                "cannot read Parquet input",
+            )?;
         }
     }
     let count = |sql: &str| -> Result<u64, Error> {

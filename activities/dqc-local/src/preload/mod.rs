@@ -2,9 +2,12 @@
 //! and writes the valid rows and the quarantined rows as Parquet, with the reason columns of
 //! the generated PySpark splitter (`_dq_errors`, `_dq_warnings`, `_dq_contract_hash`).
 //!
-//! DuckDB does the work and streams: inputs are loaded into an in-memory database that spills
-//! to a temporary folder under `memory_limit`, and every output is a `COPY (SELECT ...) TO`.
-//! No row passes through Rust.
+//! DuckDB does the work and streams, and no row passes through Rust: a single Parquet input is
+//! read where it lies; CSV (and several inputs) are loaded into an in-memory database that
+//! spills to a temporary folder under `memory_limit`. Row-level flags are a view, so the counts
+//! and each output are one streaming scan; uniqueness and foreign keys are computed once into
+//! a table. Every output is a `COPY (SELECT ...) TO`, in input order, so the same input gives
+//! byte-identical outputs.
 //!
 //! - Every input row lands in exactly one output: valid, quarantined, or (CSV lines the reader
 //!   cannot split into the header's columns) rejected lines. The split checks that the rows
@@ -30,6 +33,7 @@ use dqc_codegen::sql::DuckDb;
 use dqc_ir::{Contract, Project, RuleKind, Severity, Stage};
 use duckdb::Connection;
 
+use crate::engine::traced;
 use crate::lake::{LakeTable, TableFormat};
 use crate::FolderStore;
 use plan::{lit, Applied, Check};
@@ -193,8 +197,8 @@ fn copy(conn: &Connection, select: &str, path: &Path) -> Result<u64, Error> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out.parquet");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let what = format!("cannot write {}", path.display());
-    conn.execute_batch(&format!("COPY (\n{select}\n) TO {} (FORMAT parquet);", lit(&tmp.display().to_string())))
-        .map_err(duck(&what))?;
+    let sql = format!("COPY (\n{select}\n) TO {} (FORMAT parquet);", lit(&tmp.display().to_string()));
+    traced(&sql, || conn.execute_batch(&sql)).map_err(duck(&what))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::fatal(format!("{what}: {e}")))?;
     // The rows actually written, read back from the file's metadata.
     let n: i64 = conn
@@ -242,7 +246,8 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
     ))
     .map_err(duck("cannot configure DuckDB"))?;
     let (rows_read, rows_rejected) = input::load(&conn, contract, &o.inputs)?;
-    conn.execute_batch(&plan::flagged(contract, &applied)).map_err(duck("cannot apply the pre-load rules"))?;
+    let flagged = plan::flagged(contract, &applied);
+    traced(&flagged, || conn.execute_batch(&flagged)).map_err(duck("cannot apply the pre-load rules"))?;
     let (counts_sql, width) = plan::counts(contract, &applied);
     let counts: Vec<u64> = conn
         .query_row(&counts_sql, [], |row| {

@@ -162,8 +162,13 @@ pub(super) fn flagged(contract: &Contract, applied: &[Applied<'_>]) -> String {
     }
     let flag_list = if flags.is_empty() { String::new() } else { format!(",\n  {}", flags.join(",\n  ")) };
     let quarantine = if quarantine.is_empty() { "FALSE".to_string() } else { quarantine.join(" OR ") };
+    // Row-level flags are a view: each output is one streaming scan of the input, in input
+    // order. Windows (uniqueness) and joins (foreign keys) do not keep the order, so their
+    // flags are computed once into a table sorted back into input order.
+    let set_based = applied.iter().any(|a| !matches!(a.check, Check::Row { .. }));
+    let (kind, order) = if set_based { ("TABLE", "\nORDER BY __dq_file, __dq_row") } else { ("VIEW", "") };
     format!(
-        "CREATE OR REPLACE TABLE {FLAGGED} AS\nSELECT *, ({quarantine}) AS __dq_quarantine FROM (\nSELECT t.*{flag_list}\nFROM (\n  SELECT {}\n  FROM {RAW}\n) AS t{joins}\n)",
+        "CREATE OR REPLACE {kind} {FLAGGED} AS\nSELECT *, ({quarantine}) AS __dq_quarantine FROM (\nSELECT t.*{flag_list}\nFROM (\n  SELECT {}\n  FROM {RAW}\n) AS t{joins}\n){order}",
         typed.join(", ")
     )
 }
@@ -225,22 +230,24 @@ fn warnings(applied: &[Applied<'_>]) -> String {
     issue_list(&items)
 }
 
-/// Valid rows: the typed columns and `_dq_warnings`, in input order.
+/// Valid rows: the typed columns and `_dq_warnings`, in input order (the flagged relation's
+/// order, which DuckDB keeps through a filter and a projection).
 pub(super) fn valid(contract: &Contract, applied: &[Applied<'_>]) -> String {
     let cols: Vec<String> = contract.columns.iter().map(|c| q(&c.name)).collect();
     format!(
-        "SELECT {}, {} AS \"_dq_warnings\"\nFROM {FLAGGED}\nWHERE NOT __dq_quarantine\nORDER BY __dq_file, __dq_row",
+        "SELECT {}, {} AS \"_dq_warnings\"\nFROM {FLAGGED}\nWHERE NOT __dq_quarantine",
         cols.join(", "),
         warnings(applied)
     )
 }
 
-/// Quarantined rows: the columns as read, `_dq_errors`, `_dq_warnings`, `_dq_contract_hash`.
+/// Quarantined rows: the columns as read, `_dq_errors`, `_dq_warnings`, `_dq_contract_hash`,
+/// in input order.
 pub(super) fn quarantined(contract: &Contract, applied: &[Applied<'_>]) -> String {
     let cols: Vec<String> =
         contract.columns.iter().enumerate().map(|(i, c)| format!("{} AS {}", q(&raw_column(i)), q(&c.name))).collect();
     format!(
-        "SELECT {}, {} AS \"_dq_errors\", {} AS \"_dq_warnings\", {} AS \"_dq_contract_hash\"\nFROM {FLAGGED}\nWHERE __dq_quarantine\nORDER BY __dq_file, __dq_row",
+        "SELECT {}, {} AS \"_dq_errors\", {} AS \"_dq_warnings\", {} AS \"_dq_contract_hash\"\nFROM {FLAGGED}\nWHERE __dq_quarantine",
         cols.join(", "),
         errors(contract, applied),
         warnings(applied),
