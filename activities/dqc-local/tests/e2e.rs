@@ -450,11 +450,9 @@ fn large_profiles_are_approximate_and_the_same_on_every_run() {
     let again = profile(&engine, "db", "big").unwrap();
     assert_eq!(serde_json::to_value(&first).unwrap(), serde_json::to_value(&again).unwrap());
     assert_eq!(first.profile_method.percentiles, "approximate");
-    let exact = engine
-        .query("SELECT quantile_cont(amount, [0.05, 0.5, 0.95]) AS q FROM db.big", &[])
-        .unwrap()
-        .rows[0][0]
-        .clone();
+    let exact = engine.query("SELECT quantile_cont(amount, [0.05, 0.5, 0.95]) AS q FROM db.big", &[]).unwrap().rows[0]
+        [0]
+    .clone();
     let stats = &first.column_stats["amount"];
     for (i, p) in ["p5", "p50", "p95"].iter().enumerate() {
         let (got, want) = (stats.percentiles[*p].as_f64().unwrap(), exact[i].as_f64().unwrap());

@@ -58,14 +58,14 @@ pub struct PreloadOptions<'a> {
     pub artifacts: Option<PathBuf>,
     /// The run id in the metrics path; today's UTC date when absent.
     pub run_id: Option<String>,
-    /// DuckDB's memory limit, such as `1GB`.
+    /// DuckDB's memory limit, such as `512MB`; the process peaks at about 1.5 times it.
     pub memory_limit: String,
     /// DuckDB's worker threads.
     pub threads: u32,
 }
 
 impl<'a> PreloadOptions<'a> {
-    /// Options with defaults: no lake, no artifacts, a 1 GB memory limit, 2 threads.
+    /// Options with defaults: no lake, no artifacts, a 512 MB memory limit, 2 threads.
     pub fn new(
         project: &'a Project,
         contract: &'a Contract,
@@ -82,7 +82,7 @@ impl<'a> PreloadOptions<'a> {
             lake: None,
             artifacts: None,
             run_id: None,
-            memory_limit: "1GB".to_string(),
+            memory_limit: "512MB".to_string(),
             threads: 2,
         }
     }
