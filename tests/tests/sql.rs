@@ -101,25 +101,33 @@ fn one_scan_counts_every_row_level_rule() {
     let checked =
         dqc_compiler::check(&[Source::new("a.dqc", text), Source::new("b.dqc", dims), Source::new("c.dqc", cust)]);
     let fact = checked.project.contracts.iter().find(|c| c.table.table == "loan_repayment_fact").unwrap();
-    let suite = sql::suite(&DuckDb, &checked.project, fact, false);
+    let row_level: Vec<&str> = fact.rules.iter().filter(|r| r.is_row_level()).map(|r| r.id.as_str()).collect();
+    let set_based = [QueryKind::ForeignKey, QueryKind::ForeignKey, QueryKind::Duplicates, QueryKind::Freshness];
+
+    // Athena: one scan counts every row-level rule.
+    let suite = sql::suite(&Athena, &checked.project, fact, false);
     let scans: Vec<_> = suite.queries.iter().filter(|q| q.kind == QueryKind::RowScan).collect();
     assert_eq!(scans.len(), 1);
-    let row_level: Vec<&str> = fact.rules.iter().filter(|r| r.is_row_level()).map(|r| r.id.as_str()).collect();
     for id in &row_level {
         assert!(scans[0].sql.contains(&format!("\"{id}__violations\"")), "{id} missing from the scan");
     }
     let kinds: Vec<QueryKind> = suite.checks().map(|q| q.kind).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            QueryKind::RowScan,
-            QueryKind::ForeignKey,
-            QueryKind::ForeignKey,
-            QueryKind::Duplicates,
-            QueryKind::Freshness
-        ]
-    );
+    assert_eq!(kinds, [&[QueryKind::RowScan][..], &set_based].concat());
     assert_eq!(suite.history_rules.len(), 1);
+
+    // DuckDB: the row scan counts rows, and each row-level rule is a query of its own.
+    let suite = sql::suite(&DuckDb, &checked.project, fact, false);
+    let kinds: Vec<QueryKind> = suite.checks().map(|q| q.kind).collect();
+    let rules = vec![QueryKind::RowRule; row_level.len()];
+    assert_eq!(kinds, [&[QueryKind::RowScan][..], &rules, &set_based].concat());
+    for (id, q) in row_level.iter().zip(suite.checks().filter(|q| q.kind == QueryKind::RowRule)) {
+        assert_eq!(q.rule_ids, [id.to_string()]);
+        assert!(q.sql.starts_with(&format!("SELECT COUNT(*) AS \"{id}__violations\"\nFROM ")), "{}", q.sql);
+        assert!(q.sql.contains("\nWHERE ("), "{}", q.sql);
+    }
+    for id in &row_level {
+        assert!(!suite.queries[0].sql.contains(&format!("\"{id}__violations\"")), "{id} is counted twice");
+    }
     let partitioned = sql::suite(&DuckDb, &checked.project, fact, true);
     assert!(partitioned.queries[0].sql.contains(r#""payment_date" = CAST(? AS DATE)"#));
     assert_eq!(partitioned.queries[0].params[0].name, "partition:payment_date");

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use dqc_activities::post_load::{run, RunOptions, Status};
 use dqc_activities::{Error, QueryEngine, Rows};
-use dqc_compiler::codegen::sql::{self, Dialect, DuckDb, Suite};
+use dqc_compiler::codegen::sql::{self, Athena, Dialect, DuckDb, Suite};
 use dqc_compiler::Source;
 
 struct Scripted {
@@ -34,7 +34,7 @@ fn rows(cols: &[&str], values: &[i64]) -> Rows {
     }
 }
 
-fn suite() -> Suite {
+fn suite_on(d: &dyn Dialect) -> Suite {
     let text = "contract db.t {
       columns { id bigint not null, email string, amount double }
       rules {
@@ -46,31 +46,61 @@ fn suite() -> Suite {
     }";
     let checked = dqc_compiler::check(&[Source::new("t.dqc", text)]);
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    sql::suite(&DuckDb, &checked.project, &checked.project.contracts[0], false)
+    sql::suite(d, &checked.project, &checked.project.contracts[0], false)
+}
+
+fn suite() -> Suite {
+    suite_on(&DuckDb)
+}
+
+/// The row-level answers: one fused row scan (Athena), or the row count and a query per rule
+/// (DuckDB), with the same figures.
+fn row_answers(fused: bool) -> Vec<(&'static str, Rows)> {
+    if fused {
+        return vec![(
+            "row_scan",
+            rows(
+                &[
+                    "row_count",
+                    "not_null_id__violations",
+                    "not_null_email__violations",
+                    "not_null_email__checked",
+                    "min_amount__violations",
+                ],
+                &[100, 0, 8, 100, 3],
+            ),
+        )];
+    }
+    vec![
+        ("row_scan", rows(&["row_count"], &[100])),
+        ("row__not_null_id", rows(&["not_null_id__violations"], &[0])),
+        ("row__not_null_email", rows(&["not_null_email__violations", "not_null_email__checked"], &[8, 100])),
+        ("row__min_amount", rows(&["min_amount__violations"], &[3])),
+    ]
 }
 
 #[test]
 fn thresholds_severities_and_history_decide_the_verdicts() {
-    let suite = suite();
+    for (d, fused) in [(&Athena as &dyn Dialect, true), (&DuckDb, false)] {
+        verdicts(&suite_on(d), row_answers(fused));
+    }
+}
+
+fn verdicts(suite: &Suite, row_answers: Vec<(&'static str, Rows)>) {
+    let suite = suite.clone();
     let engine = Scripted {
-        answers: vec![
-            (
-                "row_scan",
-                rows(
-                    &[
-                        "row_count",
-                        "not_null_id__violations",
-                        "not_null_email__violations",
-                        "not_null_email__checked",
-                        "min_amount__violations",
-                    ],
-                    &[100, 0, 8, 100, 3],
+        answers: [
+            row_answers,
+            vec![
+                (
+                    "duplicates__unique_id",
+                    rows(&["duplicate_keys", "rows_involved", "unique_id__violations"], &[2, 5, 5]),
                 ),
-            ),
-            ("duplicates__unique_id", rows(&["duplicate_keys", "rows_involved", "unique_id__violations"], &[2, 5, 5])),
-            ("sample__min_amount", rows(&["id", "amount"], &[7, -1])),
-            ("sample__unique_id", rows(&["id", "rows"], &[1, 3])),
-        ],
+                ("sample__min_amount", rows(&["id", "amount"], &[7, -1])),
+                ("sample__unique_id", rows(&["id", "rows"], &[1, 3])),
+            ],
+        ]
+        .concat(),
         suite: suite.clone(),
         asked: RefCell::new(vec![]),
     };

@@ -277,6 +277,7 @@ fn relations(out: &mut String, project: &Project, contract: &Contract) {
 fn kind_name(k: QueryKind) -> &'static str {
     match k {
         QueryKind::RowScan => "row scan",
+        QueryKind::RowRule => "row rule",
         QueryKind::Duplicates => "duplicates",
         QueryKind::ForeignKey => "foreign key",
         QueryKind::Freshness => "freshness",

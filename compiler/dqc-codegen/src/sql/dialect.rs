@@ -74,6 +74,15 @@ pub trait Dialect: std::fmt::Debug {
         true
     }
 
+    /// Whether the suite counts every row-level rule in one scan (`count_if` per rule), or
+    /// each rule in a query of its own with the violating condition in `WHERE`. One scan is
+    /// what Athena bills least for; DuckDB over local Parquet pushes a lone predicate into
+    /// the reader and skips row groups by their statistics, which measured about twice as
+    /// fast as the fused scan (see the benchmark in the README).
+    fn fuses_row_rules(&self) -> bool {
+        true
+    }
+
     /// A cast that yields NULL instead of failing when the value does not convert.
     fn try_cast(&self, expr: &str, ty: &str) -> String {
         format!("TRY_CAST({expr} AS {ty})")
@@ -137,6 +146,10 @@ impl Dialect for DuckDb {
     }
 
     fn greatest_propagates_null(&self) -> bool {
+        false
+    }
+
+    fn fuses_row_rules(&self) -> bool {
         false
     }
 }

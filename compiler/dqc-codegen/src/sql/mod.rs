@@ -30,8 +30,11 @@ pub const SAMPLE_LIMIT: u32 = 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueryKind {
-    /// The single scan with per-rule violation counts.
+    /// The single scan with the row count and, where the dialect fuses them, per-rule
+    /// violation counts of the row-level rules.
     RowScan,
+    /// One row-level rule's violations, where the dialect does not fuse them into the row scan.
+    RowRule,
     /// Duplicate keys of a uniqueness rule.
     Duplicates,
     /// Orphan rows of a foreign key.

@@ -40,6 +40,9 @@ pub(super) fn build(d: &dyn Dialect, project: &Project, contract: &Contract, res
         if restricted { partition_restriction(d, contract) } else { (None, vec![]) };
     let ctx = Ctx { d, contract, table: d.table(&contract.table), partition_filter, partition_params };
     let mut queries = vec![row_scan(&ctx)];
+    if !d.fuses_row_rules() {
+        queries.extend(contract.rules.iter().filter_map(|r| row_rule(&ctx, r)));
+    }
     let mut history_rules = Vec::new();
     for rule in &contract.rules {
         match &rule.kind {
@@ -115,13 +118,15 @@ pub fn result_column(rule_id: &str, what: &str) -> String {
     format!("{rule_id}__{what}")
 }
 
-/// One scan: the row count and every row-level rule's counts.
+/// One scan: the row count, row-count bounds, and (where the dialect fuses them) every
+/// row-level rule's counts.
 fn row_scan(ctx: &Ctx<'_>) -> Query {
     let d = ctx.d;
     let mut cols = vec![format!("COUNT(*) AS {}", ctx.q("row_count"))];
     let mut ids = Vec::new();
     for rule in &ctx.contract.rules {
-        if let Some(cond) = violating_row(d, ctx.contract, rule) {
+        let fused = if d.fuses_row_rules() { violating_row(d, ctx.contract, rule) } else { None };
+        if let Some(cond) = fused {
             cols.push(format!("{} AS {}", d.count_if(&cond), ctx.q(&result_column(&rule.id, "violations"))));
             if rule.filter.is_some() || rule.min_pass_percent.is_some() {
                 let checked_rows = match checked(d, rule) {
@@ -148,6 +153,36 @@ fn row_scan(ctx: &Ctx<'_>) -> Query {
         sql,
         params: ctx.partition_params.clone(),
     }
+}
+
+/// One row-level rule on its own: the violating condition (with the rule's filter) in `WHERE`,
+/// where the engine can push it into the scan. Rules with a filter or a threshold also count
+/// the rows they check: the filtered rows, or every row.
+fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
+    let d = ctx.d;
+    let cond = violating_row(d, ctx.contract, rule)?;
+    let violations = ctx.q(&result_column(&rule.id, "violations"));
+    let sql = if rule.filter.is_some() || rule.min_pass_percent.is_some() {
+        let checked_rows: Vec<String> = checked(d, rule).into_iter().collect();
+        // COALESCE: DuckDB's count_if over no rows (nothing passes the filter) is NULL.
+        format!(
+            "SELECT\n  COALESCE({}, 0) AS {violations},\n  COUNT(*) AS {}\nFROM {}{}",
+            d.count_if(&cond),
+            ctx.q(&result_column(&rule.id, "checked")),
+            ctx.table,
+            ctx.where_clause(&checked_rows)
+        )
+    } else {
+        // Parenthesized: the partition restriction may precede it.
+        format!("SELECT COUNT(*) AS {violations}\nFROM {}{}", ctx.table, ctx.where_clause(&[format!("({cond})")]))
+    };
+    Some(Query {
+        name: format!("row__{}", rule.id),
+        kind: QueryKind::RowRule,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params: ctx.partition_params.clone(),
+    })
 }
 
 fn row_count_outside(d: &dyn Dialect, min: &Option<Bound>, max: &Option<Bound>) -> String {
