@@ -287,7 +287,10 @@ pub fn report(results: &[PhaseResult], rows: u64) -> String {
             }
             "profile" => format!("{:.2}x the bare scan (target <= 3x)", r.seconds / bare),
             "row_rules_apart" => {
-                format!("{:.2}x the fused row scan (one query per rule; the suite fuses)", r.seconds / row_scan)
+                format!(
+                    "{:.2}x the fused row scan (one query per rule, the DuckDB suite's shape)",
+                    r.seconds / row_scan
+                )
             }
             "fk_not_exists" => {
                 format!("{:.2}x the LEFT JOIN anti-join (the suite's shape)", r.seconds / get("fk_left_join"))
