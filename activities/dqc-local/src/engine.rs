@@ -143,19 +143,8 @@ impl DuckEngine {
         engine.register(&crate::lake::discover(lake)?)?;
         Ok(engine)
     }
-}
 
-impl QueryEngine for DuckEngine {
-    fn dialect(&self) -> &dyn Dialect {
-        &DuckDb
-    }
-
-    fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
-        traced(sql, || self.query_now(sql, params))
-    }
-}
-
-impl DuckEngine {
+    /// Runs a query and collects its rows as JSON values.
     fn query_now(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
         let mut stmt = self.conn.prepare(sql).map_err(engine_error)?;
         let values: Vec<String> = params.iter().map(|Param::Text(t)| t.clone()).collect();
@@ -175,5 +164,15 @@ impl DuckEngine {
         drop(rows);
         let columns = stmt.column_names();
         Ok(Rows { columns, rows: out })
+    }
+}
+
+impl QueryEngine for DuckEngine {
+    fn dialect(&self) -> &dyn Dialect {
+        &DuckDb
+    }
+
+    fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
+        traced(sql, || self.query_now(sql, params))
     }
 }
