@@ -215,7 +215,7 @@ fn demo_runs_the_whole_cycle_and_checks_every_documented_defect() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("every injected defect was caught with its documented count"), "{stdout}");
     assert!(stderr.contains("invariant holds"), "{stderr}");
-    for step in ["1/6 generate", "2/6 profile", "3/6 compile", "4/6 pre-load split", "6/6 post-load test"] {
+    for step in ["1/6 generate", "2/6 profile", "3/6 compile", "4/6 pre-load split", "5/6 load", "6/6 post-load test"] {
         assert!(stderr.contains(step), "{step}: {stderr}");
     }
     let demo = dir.join("demo");
@@ -235,6 +235,18 @@ fn demo_runs_the_whole_cycle_and_checks_every_documented_defect() {
     }
     // Post-load failures are the documented defects, so the run's verdict is in the summary.
     assert!(stdout.contains("analytics_db.loan_repayment_fact: 3003 row(s)"), "{stdout}");
+    // The loaded landing zone is the split's valid rows, partitioned by ingest date, and it
+    // passes its contract post-load.
+    let metrics = std::fs::read(demo.join("artifacts/quarantine/raw_payments/2024-01-20/metrics.json")).unwrap();
+    let valid = serde_json::from_slice::<serde_json::Value>(&metrics).unwrap()["rows_valid"].as_u64().unwrap();
+    assert!(stderr.contains(&format!("    {valid} rows, partitioned by ingest_date")), "{stderr}");
+    let loaded_table = demo.join("loaded/raw_db/raw_payments");
+    let partitions = std::fs::read_dir(&loaded_table).unwrap().flatten().map(|e| e.file_name()).collect::<Vec<_>>();
+    assert!(partitions.iter().all(|p| p.to_string_lossy().starts_with("ingest_date=")), "{partitions:?}");
+    assert!(partitions.len() > 1, "{partitions:?}");
+    let summary = format!("raw_db.raw_payments: {valid} row(s)");
+    let loaded_run = stdout.split(&summary).nth(1).unwrap_or_else(|| panic!("{summary} in {stdout}"));
+    assert!(loaded_run.contains("PASSED: 0 failed"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -7,13 +7,15 @@
 //! - [`FolderStore`]: a local folder with the layout of the artifact bucket; atomic writes.
 //! - [`FolderMetadata`]: a local folder standing in for the metadata table (one JSON file per item).
 //! - [`example`]: the seeded example loans lake with documented defects.
-//! - [`preload()`]: the pre-load split of input files into valid and quarantined Parquet.
+//! - [`preload()`]: the pre-load split of input files into valid and quarantined Parquet, and
+//!   [`load_valid`]: its valid rows into a lake folder.
 
 pub mod bench;
 mod catalog;
 mod engine;
 pub mod example;
 mod lake;
+mod load;
 mod metadata;
 pub mod preload;
 mod store;
@@ -23,6 +25,7 @@ pub use catalog::LakeCatalog;
 pub use engine::{path_literal, DuckEngine};
 pub use example::{generate as generate_example, ExampleLake, ExampleOptions};
 pub use lake::{discover, LakeTable, TableFormat};
+pub use load::load_valid;
 pub use metadata::FolderMetadata;
 pub use preload::{preload, PreloadOptions, PreloadReport};
 pub use store::FolderStore;

@@ -408,3 +408,27 @@ fn splits_are_byte_identical_and_in_input_order() {
 fn row_level_contract(project: &Project) -> &Contract {
     project.contracts.iter().find(|c| c.table.table == "payments_rows").unwrap()
 }
+
+#[test]
+fn valid_rows_load_into_the_lake_and_a_reload_replaces_them() {
+    let dir = Dir::new("load");
+    let project = project();
+    let report = split(&dir, &project, vec![csv_fixture(&dir)], true);
+    let lake = dir.0.join("loaded");
+    let contract = payments(&project);
+    for _ in 0..2 {
+        let loaded = dqc_local::load_valid(&report.outputs.valid, &lake, contract).unwrap();
+        assert_eq!(loaded, report.rows_valid);
+    }
+    let table = lake.join("raw_db").join("payments");
+    let files: Vec<_> = std::fs::read_dir(&table).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(files, ["data.parquet"], "one file, no leftovers of the first load");
+    let file = path_sql(&table.join("data.parquet"));
+    assert_eq!(query(&format!("SELECT count(*) AS n FROM read_parquet({file})"))[0]["n"], json!(report.rows_valid));
+    let columns: Vec<Value> = query(&format!("DESCRIBE SELECT * FROM read_parquet({file})"))
+        .iter()
+        .map(|r| r["column_name"].clone())
+        .collect();
+    let declared: Vec<Value> = contract.columns.iter().map(|c| json!(c.name)).collect();
+    assert_eq!(columns, declared, "the contract's columns, without the split's _dq_warnings");
+}
