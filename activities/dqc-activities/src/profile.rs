@@ -13,7 +13,7 @@
 //!    run under several threads), on Athena by `approx_percentile`;
 //! 4. the top [`TOP_K`] values with counts, for columns with at most
 //!    [`TOP_VALUES_MAX_DISTINCT`] distinct values (a key column's top values all have count 1
-//!    and cost a full hash aggregate). Each branch reads one column.
+//!    and cost a full hash aggregate), in one more scan grouping by each column apart.
 //!
 //! The SQL builders and [`shape`] are pure; [`profile`] runs them on a [`QueryEngine`].
 
@@ -273,22 +273,27 @@ pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], rows: u
     format!("SELECT\n  {}\nFROM {table}", cols.join(",\n  "))
 }
 
-/// The top-values query for the columns at `indexes` (one branch per column, each reading
-/// one column), or `None` when there are none.
+/// The top-values query for the columns at `indexes`, or `None` when there are none: one scan
+/// grouping by each column apart (`GROUPING SETS`), then the [`TOP_K`] most frequent non-NULL
+/// values of each, ties broken by value.
 pub fn top_values_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], indexes: &[usize]) -> Option<String> {
-    let branches: Vec<String> = indexes
-        .iter()
-        .filter_map(|&i| columns.get(i).map(|c| (i, d.quote_ident(&c.name))))
-        .map(|(i, x)| {
-            format!(
-                "SELECT * FROM (\n  SELECT {i} AS column_index, CAST({x} AS VARCHAR) AS value, COUNT(*) AS n\n  FROM {table}\n  WHERE {x} IS NOT NULL\n  GROUP BY 1, 2\n  ORDER BY n DESC, value\n  LIMIT {TOP_K}\n)"
-            )
-        })
-        .collect();
-    if branches.is_empty() {
+    let picked: Vec<(usize, String)> =
+        indexes.iter().filter_map(|&i| columns.get(i).map(|c| (i, d.quote_ident(&c.name)))).collect();
+    if picked.is_empty() {
         return None;
     }
-    Some(format!("{}\nORDER BY column_index, n DESC, value", branches.join("\nUNION ALL\n")))
+    let text = |i: usize| format!("__dqc_v{i}");
+    let values: Vec<String> = picked.iter().map(|(i, x)| format!("CAST({x} AS VARCHAR) AS {}", text(*i))).collect();
+    let which: Vec<String> = picked.iter().map(|(i, _)| format!("WHEN GROUPING({}) = 0 THEN {i}", text(*i))).collect();
+    let value: Vec<String> = picked.iter().map(|(i, _)| text(*i)).collect();
+    let sets: Vec<String> = picked.iter().map(|(i, _)| format!("({})", text(*i))).collect();
+    Some(format!(
+        "SELECT column_index, value, n FROM (\n  SELECT column_index, value, n,\n    row_number() OVER (PARTITION BY column_index ORDER BY n DESC, value) AS rank\n  FROM (\n    SELECT CASE {} END AS column_index, COALESCE({}) AS value, COUNT(*) AS n\n    FROM (SELECT {} FROM {table})\n    GROUP BY GROUPING SETS ({})\n  )\n  WHERE value IS NOT NULL\n)\nWHERE rank <= {TOP_K}\nORDER BY column_index, n DESC, value",
+        which.join(" "),
+        value.join(", "),
+        values.join(", "),
+        sets.join(", ")
+    ))
 }
 
 fn count(v: Option<&Value>) -> u64 {
