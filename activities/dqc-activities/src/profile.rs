@@ -223,16 +223,45 @@ fn alias(i: usize, what: &str) -> String {
     format!("c{i}_{what}")
 }
 
+/// The row filter of the percentile sample of a table of `rows` rows, when percentiles are
+/// sampled (DuckDB above [`APPROXIMATE_ABOVE_ROWS`]).
+fn percentile_sample(d: &dyn Dialect, rows: u64) -> Option<String> {
+    (d.name() != "athena" && rows > APPROXIMATE_ABOVE_ROWS)
+        .then(|| format!("hash(*COLUMNS(*)) % {} = 0", (rows / PERCENTILE_SAMPLE_ROWS).max(2)))
+}
+
 /// The percentile aggregate of `v` at `fractions` for a table of `rows` rows.
 fn percentiles(d: &dyn Dialect, v: &str, fractions: &str, rows: u64) -> String {
     if d.name() == "athena" {
         return format!("approx_percentile({v}, ARRAY[{fractions}])");
     }
-    if rows <= APPROXIMATE_ABOVE_ROWS {
-        return format!("quantile_cont({v}, [{fractions}])");
+    match percentile_sample(d, rows) {
+        Some(sample) => format!("quantile_cont({v}, [{fractions}]) FILTER (WHERE {sample})"),
+        None => format!("quantile_cont({v}, [{fractions}])"),
     }
-    let every = (rows / PERCENTILE_SAMPLE_ROWS).max(2);
-    format!("quantile_cont({v}, [{fractions}]) FILTER (WHERE hash(*COLUMNS(*)) % {every} = 0)")
+}
+
+/// Whether the hash sample holds about the expected share of the rows (within 5%; a fair
+/// sample of 200,000 is within 0.5% far beyond any doubt). Rows repeated whole share a hash and
+/// land in the sample together or not at all, which shows as a sample far off its size.
+fn sample_is_fair(rows: u64, sampled: u64) -> bool {
+    let expected = rows as f64 / (rows / PERCENTILE_SAMPLE_ROWS).max(2) as f64;
+    (sampled as f64 - expected).abs() <= expected * 0.05
+}
+
+/// Exact percentiles of the number columns: the fallback when the hash sample is not fair.
+pub fn exact_percentiles_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn]) -> Option<String> {
+    let fractions: Vec<&str> = PERCENTILES.iter().map(|(_, f)| *f).collect();
+    let cols: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| class(&c.engine_type) == Class::Number)
+        .map(|(i, c)| {
+            let v = format!("CAST({} AS DOUBLE)", d.quote_ident(&c.name));
+            format!("quantile_cont({v}, [{}]) AS {}", fractions.join(", "), alias(i, "percentiles"))
+        })
+        .collect();
+    (!cols.is_empty()).then(|| format!("SELECT\n  {}\nFROM {table}", cols.join(",\n  ")))
 }
 
 /// The one-scan statistics query over `table` (already quoted), a table of `rows` rows:
@@ -241,6 +270,9 @@ pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], rows: u
     let approximate = rows > APPROXIMATE_ABOVE_ROWS;
     let approx_distinct = if d.name() == "athena" { "approx_distinct" } else { "approx_count_distinct" };
     let mut cols = vec!["COUNT(*) AS row_count".to_string()];
+    if let Some(sample) = percentile_sample(d, rows) {
+        cols.push(format!("COUNT(*) FILTER (WHERE {sample}) AS percentile_sample_rows"));
+    }
     for (i, c) in columns.iter().enumerate() {
         let x = d.quote_ident(&c.name);
         let class = class(&c.engine_type);
@@ -285,12 +317,13 @@ pub fn top_values_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], in
     let text = |i: usize| format!("__dqc_v{i}");
     let values: Vec<String> = picked.iter().map(|(i, x)| format!("CAST({x} AS VARCHAR) AS {}", text(*i))).collect();
     let which: Vec<String> = picked.iter().map(|(i, _)| format!("WHEN GROUPING({}) = 0 THEN {i}", text(*i))).collect();
-    let value: Vec<String> = picked.iter().map(|(i, _)| text(*i)).collect();
+    let value: Vec<String> =
+        picked.iter().map(|(i, _)| format!("WHEN GROUPING({v}) = 0 THEN {v}", v = text(*i))).collect();
     let sets: Vec<String> = picked.iter().map(|(i, _)| format!("({})", text(*i))).collect();
     Some(format!(
-        "SELECT column_index, value, n FROM (\n  SELECT column_index, value, n,\n    row_number() OVER (PARTITION BY column_index ORDER BY n DESC, value) AS rank\n  FROM (\n    SELECT CASE {} END AS column_index, COALESCE({}) AS value, COUNT(*) AS n\n    FROM (SELECT {} FROM {table})\n    GROUP BY GROUPING SETS ({})\n  )\n  WHERE value IS NOT NULL\n)\nWHERE rank <= {TOP_K}\nORDER BY column_index, n DESC, value",
+        "SELECT column_index, value, n FROM (\n  SELECT column_index, value, n,\n    row_number() OVER (PARTITION BY column_index ORDER BY n DESC, value) AS rank\n  FROM (\n    SELECT CASE {} END AS column_index, CASE {} END AS value, COUNT(*) AS n\n    FROM (SELECT {} FROM {table})\n    GROUP BY GROUPING SETS ({})\n  )\n  WHERE value IS NOT NULL\n)\nWHERE rank <= {TOP_K}\nORDER BY column_index, n DESC, value",
         which.join(" "),
-        value.join(", "),
+        value.join(" "),
         values.join(", "),
         sets.join(", ")
     ))
@@ -376,7 +409,23 @@ pub fn profile(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<
     let quoted = format!("{}.{}", d.quote_ident(database), d.quote_ident(table));
     let rows = count(engine.query(&row_count_sql(&quoted), &[])?.first("row_count"));
     let approximate = rows > APPROXIMATE_ABOVE_ROWS;
-    let stats = engine.query(&stats_sql(d, &quoted, &columns, rows), &[])?;
+    let mut stats = engine.query(&stats_sql(d, &quoted, &columns, rows), &[])?;
+    let sampled = count(stats.first("percentile_sample_rows"));
+    let mut percentiles_how = if approximate { "approximate" } else { "exact" };
+    if stats.first("percentile_sample_rows").is_some() && !sample_is_fair(rows, sampled) {
+        if let Some(sql) = exact_percentiles_sql(d, &quoted, &columns) {
+            let exact = engine.query(&sql, &[])?;
+            for (j, name) in exact.columns.iter().enumerate() {
+                let value = exact.rows.first().and_then(|r| r.get(j)).cloned().unwrap_or(Value::Null);
+                if let Some(k) = stats.columns.iter().position(|c| c == name) {
+                    if let Some(cell) = stats.rows.first_mut().and_then(|row| row.get_mut(k)) {
+                        *cell = value;
+                    }
+                }
+            }
+            percentiles_how = "exact";
+        }
+    }
     let top = match top_values_sql(d, &quoted, &columns, &top_value_columns(&columns, &stats)) {
         Some(sql) => engine.query(&sql, &[])?,
         None => Rows::default(),
@@ -391,7 +440,7 @@ pub fn profile(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<
         column_stats,
         profile_method: Method {
             distinct_count: how.to_string(),
-            percentiles: how.to_string(),
+            percentiles: percentiles_how.to_string(),
             approximate_above_rows: APPROXIMATE_ABOVE_ROWS,
             top_k: TOP_K,
             top_values_max_distinct: TOP_VALUES_MAX_DISTINCT,

@@ -59,10 +59,12 @@ pub fn discover(lake: &Path) -> Result<Vec<LakeTable>, Error> {
         std::fs::read_dir(p).map_err(|e| Error::fatal(format!("cannot read lake folder {}: {e}", p.display())))
     };
     let mut tables = Vec::new();
-    let mut dbs: Vec<PathBuf> = read(lake)?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    // Hidden folders (`.name`) are work in progress, such as a table being loaded.
+    let visible = |p: &PathBuf| p.is_dir() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    let mut dbs: Vec<PathBuf> = read(lake)?.flatten().map(|e| e.path()).filter(visible).collect();
     dbs.sort();
     for db in dbs {
-        let mut tbls: Vec<PathBuf> = read(&db)?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        let mut tbls: Vec<PathBuf> = read(&db)?.flatten().map(|e| e.path()).filter(visible).collect();
         tbls.sort();
         for t in tbls {
             let mut all = Vec::new();

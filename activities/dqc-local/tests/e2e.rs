@@ -470,5 +470,23 @@ fn large_profiles_are_approximate_and_the_same_on_every_run() {
         assert!((got - want).abs() <= 10.0, "{p}: {got} against exact {want} (values span 0..1000)");
     }
     assert_eq!(first.row_count, 1_200_000);
+
+    // Rows repeated whole share a hash, so a table of three distinct rows samples none or all
+    // of each: its percentiles are computed exactly instead.
+    let few = dir.join("lake/db/few");
+    std::fs::create_dir_all(&few).unwrap();
+    DuckEngine::in_memory()
+        .unwrap()
+        .execute(&format!(
+            "COPY (SELECT CAST(i % 3 AS DOUBLE) AS x FROM range(1200000) t(i)) TO {} (FORMAT parquet)",
+            path_literal(&few.join("data.parquet").to_string_lossy())
+        ))
+        .unwrap();
+    let engine = DuckEngine::over_lake(&dir.join("lake")).unwrap();
+    let p = profile(&engine, "db", "few").unwrap();
+    assert_eq!(p.profile_method.percentiles, "exact");
+    let x = &p.column_stats["x"];
+    let got: Vec<f64> = ["p5", "p50", "p95"].iter().map(|k| x.percentiles[*k].as_f64().unwrap()).collect();
+    assert_eq!(got, [0.0, 1.0, 2.0]);
     let _ = std::fs::remove_dir_all(&dir);
 }

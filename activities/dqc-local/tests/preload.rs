@@ -432,3 +432,23 @@ fn valid_rows_load_into_the_lake_and_a_reload_replaces_them() {
     let declared: Vec<Value> = contract.columns.iter().map(|c| json!(c.name)).collect();
     assert_eq!(columns, declared, "the contract's columns, without the split's _dq_warnings");
 }
+
+#[test]
+fn an_output_that_would_replace_an_input_is_refused() {
+    let dir = Dir::new("overwrite");
+    let project = project();
+    let input = dir.0.join("payments.parquet");
+    DuckEngine::in_memory()
+        .unwrap()
+        .execute(&format!(
+            "COPY (SELECT 'a' AS id, 't' AS txn_ref, 'L1' AS loan_id, 1.0 AS amount, 'OK' AS status, 'n' AS note, \
+             1 AS version) TO {} (FORMAT parquet)",
+            path_sql(&input)
+        ))
+        .unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let o = PreloadOptions::new(&project, payments(&project), vec![input.clone()], &dir.0, dir.0.join("q"));
+    let err = preload(&o).unwrap_err();
+    assert!(err.message.contains("is one of the inputs"), "{}", err.message);
+    assert_eq!(std::fs::read(&input).unwrap(), before, "the input is untouched");
+}

@@ -218,6 +218,12 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
             for s in &parquet_selects {
                 exec(conn, &format!("INSERT INTO {RAW} BY NAME {s};"), "cannot read Parquet input")?;
             }
+            // Back in input order (file, then position), which the outputs keep.
+            exec(
+                conn,
+                &format!("CREATE OR REPLACE TABLE {RAW} AS SELECT * FROM {RAW} ORDER BY __dq_file, __dq_row;"),
+                "cannot order the inputs",
+            )?;
         } else if let [only] = parquet_selects.as_slice() {
             // One Parquet file is read where it lies, by each scan of the split, in file order.
             exec(conn, &format!("CREATE OR REPLACE VIEW {RAW} AS {only};"), "cannot read Parquet input")?;

@@ -209,6 +209,25 @@ fn copy(conn: &Connection, select: &str, path: &Path) -> Result<u64, Error> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// Fails when an output would replace one of the inputs (a single Parquet input is read again
+/// by each output's scan, so it must stay where it is until the split is done).
+fn refuse_overwriting_inputs(inputs: &[PathBuf], outputs: &Outputs) -> Result<(), Error> {
+    let canonical = |p: &Path| -> Option<PathBuf> {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    };
+    let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
+    for out in [&outputs.valid, &outputs.quarantined, &outputs.rejected_lines] {
+        if canonical(out).is_some_and(|c| inputs.contains(&c)) {
+            return Err(Error::fatal(format!(
+                "output {} is one of the inputs: choose other --valid/--quarantine folders",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn reserved(contract: &Contract) -> Result<(), Error> {
     let clashes: Vec<&str> = contract
         .columns
@@ -261,6 +280,7 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
         rejected_lines: o.quarantine_dir.join(format!("{stem}.rejected_lines.parquet")),
         metrics: None,
     };
+    refuse_overwriting_inputs(&o.inputs, &outputs)?;
     let valid = copy(&conn, &plan::valid(contract, &applied), &outputs.valid)?;
     let quarantined = copy(&conn, &plan::quarantined(contract, &applied), &outputs.quarantined)?;
     let rejected = copy(&conn, &plan::rejected(contract), &outputs.rejected_lines)?;
