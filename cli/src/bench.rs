@@ -24,29 +24,29 @@ pub(crate) struct BenchArgs {
 pub(crate) fn bench(args: BenchArgs) -> Result<ExitCode, Fatal> {
     if let Some(phase) = &args.phase {
         let result = bench::run_phase(&args.dir, phase).map_err(|e| Fatal(e.to_string()))?;
-        println!("{}", serde_json::to_string(&result)?);
+        outln!("{}", serde_json::to_string(&result)?);
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("generating {} rows in {} ...", args.rows, args.dir.display());
+    errln!("generating {} rows in {} ...", args.rows, args.dir.display());
     let _ = std::fs::remove_dir_all(&args.dir);
     bench::generate(&args.dir, args.rows).map_err(|e| Fatal(e.to_string()))?;
     let exe = std::env::current_exe()?;
     let mut results: Vec<PhaseResult> = Vec::new();
     for phase in bench::PHASES {
-        eprintln!("running {phase} ...");
+        errln!("running {phase} ...");
         let out = Command::new(&exe)
             .args(["bench", "--dir"])
             .arg(&args.dir)
             .args(["--rows", &args.rows.to_string(), "--phase", phase])
             .output()?;
         if !out.status.success() {
-            eprintln!("  {phase} not measured: {}", String::from_utf8_lossy(&out.stderr).trim());
+            errln!("  {phase} not measured: {}", String::from_utf8_lossy(&out.stderr).trim());
             continue;
         }
         let r: PhaseResult = serde_json::from_slice(&out.stdout)?;
-        eprintln!("  {:.2} s, {:.0} MiB peak ({})", r.seconds, r.peak_rss_mib, r.checksum);
+        errln!("  {:.2} s, {:.0} MiB peak ({})", r.seconds, r.peak_rss_mib, r.checksum);
         results.push(r);
     }
-    print!("{}", bench::report(&results, args.rows));
+    out!("{}", bench::report(&results, args.rows));
     Ok(ExitCode::SUCCESS)
 }

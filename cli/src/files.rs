@@ -72,11 +72,32 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
     files
         .into_iter()
         .map(|f| {
-            let text = std::fs::read_to_string(&f).map_err(|e| Fatal(format!("cannot read {}: {e}", f.display())))?;
+            let text = read_text(&f)?;
             let name = f.strip_prefix("./").unwrap_or(&f).display().to_string();
             Ok(Source::new(name, text))
         })
         .collect()
+}
+
+/// Reads a text file, or says where it stops being UTF-8 (line, column and byte offset).
+pub fn read_text(path: &Path) -> Result<String, Fatal> {
+    let bytes = std::fs::read(path).map_err(|e| Fatal(format!("cannot read {}: {e}", path.display())))?;
+    utf8(bytes, &path.display().to_string())
+}
+
+/// Text from bytes, or an error naming where the first invalid UTF-8 byte is.
+pub fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, Fatal> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = std::str::from_utf8(bytes.get(..at).unwrap_or_default()).unwrap_or_default();
+        let (line, col) = crate::render::line_col(before, at);
+        let shown: Vec<String> = bytes.iter().skip(at).take(4).map(|b| format!("{b:#04x}")).collect();
+        Fatal(format!(
+            "{name}:{line}:{col}: not UTF-8 text: invalid byte(s) {} at byte offset {at}; contracts and JSON must be UTF-8",
+            shown.join(" ")
+        ))
+    })
 }
 
 /// Writes through a temporary file in the same directory and renames it into place, so a

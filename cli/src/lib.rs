@@ -3,6 +3,25 @@
 //! All IO of the compiler happens here. Exit codes: 0 clean (warnings allowed), 1 diagnostics
 //! with errors (or files that `fmt --check` would change), 2 usage or IO errors.
 
+/// `println!` that ends the process quietly when stdout is a closed pipe (`dqc ... | head -1`).
+macro_rules! outln {
+    () => { $crate::write_or_exit(&mut std::io::stdout().lock(), format_args!("\n"), false) };
+    ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stdout().lock(), format_args!("{}\n", format_args!($($t)*)), false) };
+}
+/// `print!` that ends the process quietly when stdout is a closed pipe.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stdout().lock(), format_args!($($t)*), false) };
+}
+/// `eprintln!` that ends the process quietly when stderr is a closed pipe (`dqc ... 2>&1 | head -1`).
+macro_rules! errln {
+    () => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!("\n"), true) };
+    ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!("{}\n", format_args!($($t)*)), true) };
+}
+/// `eprint!` that ends the process quietly when stderr is a closed pipe.
+macro_rules! err {
+    ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!($($t)*), true) };
+}
+
 mod bench;
 pub mod files;
 mod local;
@@ -273,8 +292,29 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Fatal(message)) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Exit status when the reader of our output went away: what a process killed by SIGPIPE reports
+/// (128 + 13), as `yes | head -1` does, so `set -o pipefail` scripts see the truncation.
+const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Writes to stdout or stderr. A closed pipe ends the process at once and quietly (everything
+/// dqc writes to files is atomic, so nothing is left half-written); any other write error on
+/// stdout is reported on stderr with exit 2, as an IO error.
+#[doc(hidden)]
+pub fn write_or_exit(w: &mut impl Write, args: std::fmt::Arguments<'_>, is_stderr: bool) {
+    let result = w.write_fmt(args).and_then(|()| w.flush());
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(BROKEN_PIPE_EXIT),
+        Err(_) if is_stderr => {}
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write the output: {e}");
+            std::process::exit(2);
         }
     }
 }
@@ -328,19 +368,20 @@ fn check(args: CheckArgs, color: bool) -> Result<ExitCode, Fatal> {
         all.extend(checked.diagnostics);
     }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&json_items)?),
-        Format::Human => eprintln!("checked {contracts} contract(s) in {files} file(s): {}", render::summary(&all)),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&json_items)?),
+        Format::Human => errln!("checked {contracts} contract(s) in {files} file(s): {}", render::summary(&all)),
     }
     Ok(exit(all.iter().any(Diagnostic::is_error)))
 }
 
 fn fmt(args: FmtArgs, color: bool) -> Result<ExitCode, Fatal> {
     if args.paths.len() == 1 && args.paths.first().is_some_and(|p| p.as_os_str() == "-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        let text = files::utf8(bytes, "<stdin>")?;
         return match dqc_compiler::format(&text) {
             Ok(out) => {
-                print!("{out}");
+                out!("{out}");
                 Ok(ExitCode::SUCCESS)
             }
             Err(d) => {
@@ -361,24 +402,24 @@ fn fmt(args: FmtArgs, color: bool) -> Result<ExitCode, Fatal> {
             Ok(out) if out != source.text => {
                 unformatted += 1;
                 if args.check {
-                    println!("would reformat {}", source.name);
+                    outln!("would reformat {}", source.name);
                 } else {
                     files::write_atomic(std::path::Path::new(&source.name), &out)?;
-                    println!("formatted {}", source.name);
+                    outln!("formatted {}", source.name);
                 }
             }
             Ok(_) => {}
         }
     }
     if args.check && unformatted > 0 {
-        eprintln!("{unformatted} file(s) would be reformatted; run `dqc fmt` to fix");
+        errln!("{unformatted} file(s) would be reformatted; run `dqc fmt` to fix");
     }
     Ok(exit(failed || (args.check && unformatted > 0)))
 }
 
 fn ir(args: IrArgs, color: bool) -> Result<ExitCode, Fatal> {
     if args.schema {
-        println!("{}", serde_json::to_string_pretty(&dqc_compiler::ir_json_schema())?);
+        outln!("{}", serde_json::to_string_pretty(&dqc_compiler::ir_json_schema())?);
         return Ok(ExitCode::SUCCESS);
     }
     let checked = load_and_check(&args.paths, color)?;
@@ -386,10 +427,10 @@ fn ir(args: IrArgs, color: bool) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::from(1));
     }
     match checked.as_slice() {
-        [one] => print!("{}", dqc_compiler::ir_json(&one.project)),
+        [one] => out!("{}", dqc_compiler::ir_json(&one.project)),
         many => {
             let projects: Vec<&dqc_compiler::ir::Project> = many.iter().map(|c| &c.project).collect();
-            println!("{}", serde_json::to_string_pretty(&projects)?);
+            outln!("{}", serde_json::to_string_pretty(&projects)?);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -397,13 +438,11 @@ fn ir(args: IrArgs, color: bool) -> Result<ExitCode, Fatal> {
 
 fn import(args: ImportArgs, color: bool) -> Result<ExitCode, Fatal> {
     let (name, text) = if args.input.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        ("<stdin>".to_string(), text)
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        ("<stdin>".to_string(), files::utf8(bytes, "<stdin>")?)
     } else {
-        let text = std::fs::read_to_string(&args.input)
-            .map_err(|e| Fatal(format!("cannot read {}: {e}", args.input.display())))?;
-        (args.input.display().to_string(), text)
+        (args.input.display().to_string(), files::read_text(&args.input)?)
     };
     let json_source = Source::new(name.clone(), text);
     let (contract, diagnostics) = dqc_compiler::import_seed(&json_source.text, dqc_compiler::diagnostics::FileId(0));
@@ -418,7 +457,7 @@ fn import(args: ImportArgs, color: bool) -> Result<ExitCode, Fatal> {
     errors |= checked.has_errors();
     match args.out {
         Some(path) => files::write_atomic(&path, &contract)?,
-        None => print!("{contract}"),
+        None => out!("{contract}"),
     }
     Ok(exit(errors))
 }
@@ -439,7 +478,7 @@ fn export_json(args: ExportJsonArgs, color: bool) -> Result<ExitCode, Fatal> {
     text.push('\n');
     match args.out {
         Some(path) => files::write_atomic(&path, &text)?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -447,7 +486,7 @@ fn export_json(args: ExportJsonArgs, color: bool) -> Result<ExitCode, Fatal> {
 fn explain(args: ExplainArgs) -> Result<ExitCode, Fatal> {
     if args.list {
         for code in Code::ALL {
-            println!("{code}  {}", code.title());
+            outln!("{code}  {}", code.title());
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -456,7 +495,7 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, Fatal> {
         return Err(Fatal(format!("unknown code `{text}`; `dqc explain --list` shows every code")));
     };
     let kind = if code.severity() == dqc_compiler::diagnostics::Severity::Error { "error" } else { "warning" };
-    println!("{code} ({kind}): {}\n\n{}", code.title(), code.explanation());
+    outln!("{code} ({kind}): {}\n\n{}", code.title(), code.explanation());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -464,12 +503,12 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     let mut jobs = Vec::new();
     let mut failed = false;
     for path in &args.scripts {
-        let text = std::fs::read_to_string(path).map_err(|e| Fatal(format!("cannot read {}: {e}", path.display())))?;
+        let text = files::read_text(path)?;
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("job");
         match dqc_etl::analyze(name, &text) {
             Ok(job) => jobs.push(job),
             Err(e) => {
-                eprintln!("error: {}:{}:{}: {}", path.display(), e.line, e.column, e.message);
+                errln!("error: {}:{}:{}: {}", path.display(), e.line, e.column, e.message);
                 failed = true;
             }
         }
@@ -479,9 +518,9 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode, Fatal> {
         AnalyzeFormat::Json => dqc_etl::render_json(&jobs),
         AnalyzeFormat::Mermaid => dqc_etl::render_mermaid(&dqc_etl::build_graph(&jobs)),
     };
-    print!("{out}");
+    out!("{out}");
     if !out.ends_with('\n') {
-        println!();
+        outln!();
     }
     Ok(exit(failed))
 }
@@ -492,7 +531,7 @@ fn compile(args: CompileArgs, color: bool) -> Result<ExitCode, Fatal> {
     let checked = check_sources(&sources)?;
     eprint_diagnostics(&checked.diagnostics, &sources, color);
     if checked.has_errors() {
-        eprintln!("not compiled: {}", render::summary(&checked.diagnostics));
+        errln!("not compiled: {}", render::summary(&checked.diagnostics));
         return Ok(ExitCode::from(1));
     }
     let mut targets: Vec<Target> = Vec::new();
@@ -514,7 +553,7 @@ fn compile(args: CompileArgs, color: bool) -> Result<ExitCode, Fatal> {
     for f in &outputs {
         files::write_atomic(&args.out.join(&f.path), &f.contents)?;
     }
-    eprintln!(
+    errln!(
         "compiled {} contract(s) into {} file(s) in {}",
         checked.project.contracts.len(),
         outputs.len(),

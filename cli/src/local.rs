@@ -108,7 +108,7 @@ fn fatal(e: dqc_activities::Error) -> Fatal {
 pub fn example(cmd: ExampleCommand) -> Result<ExitCode, Fatal> {
     let ExampleCommand::Loans(a) = cmd;
     let lake = dqc_local::generate_example(&a.out, ExampleOptions { rows: a.rows, seed: a.seed }).map_err(fatal)?;
-    eprintln!(
+    errln!(
         "wrote the loans lake to {} ({} fact rows, {} loans, {} customers, {} raw lines); defects in {}",
         a.out.display(),
         lake.fact_rows,
@@ -148,8 +148,8 @@ pub fn profile(a: ProfileArgs) -> Result<ExitCode, Fatal> {
     let p =
         engine.with_progress("profiling", |e| dqc_activities::profile::profile(e, database, table)).map_err(fatal)?;
     match a.format {
-        ProfileFormat::Json => println!("{}", serde_json::to_string_pretty(&p)?),
-        ProfileFormat::Text => print!("{}", dqc_activities::profile::render_text(&p)),
+        ProfileFormat::Json => outln!("{}", serde_json::to_string_pretty(&p)?),
+        ProfileFormat::Text => out!("{}", dqc_activities::profile::render_text(&p)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -276,7 +276,7 @@ pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
     split_table(&a.table)?;
     let sources = files::load(std::slice::from_ref(&a.contracts))?;
     let Some(checked) = check_project(&sources, color) else {
-        eprintln!("not tested: the contracts have errors");
+        errln!("not tested: the contracts have errors");
         return Ok(ExitCode::from(1));
     };
     let contract = find(&checked.project, &a.table)?;
@@ -286,8 +286,8 @@ pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
     let local = Local { lake: &a.lake, engine: &engine, store: &store, metadata: &metadata };
     publish(&local, &checked.project, Some(contract))?;
     let outcome = run_test(&local, &checked.project, contract, &date, &run_time)?;
-    print!("{}", render_summary(&outcome.run));
-    eprintln!(
+    out!("{}", render_summary(&outcome.run));
+    errln!(
         "wrote {} and {}",
         a.artifacts.join(&outcome.results_key).display(),
         a.artifacts.join(&outcome.stats_key).display()
@@ -332,19 +332,19 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let started = std::time::Instant::now();
     fresh_demo_folder(&a.out)?;
     let (lake_dir, artifacts, contracts_dir) = (a.out.join("lake"), a.out.join("artifacts"), a.out.join("contracts"));
-    eprintln!("1/6 generate: the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
+    errln!("1/6 generate: the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
     let lake = dqc_local::generate_example(&lake_dir, ExampleOptions { rows: a.rows, seed: 42 }).map_err(fatal)?;
     let engine = DuckEngine::over_lake(&lake_dir).map_err(fatal)?;
 
-    eprintln!("2/6 profile: analytics_db.loan_repayment_fact");
+    errln!("2/6 profile: analytics_db.loan_repayment_fact");
     let p = engine
         .with_progress("profiling", |e| dqc_activities::profile::profile(e, "analytics_db", "loan_repayment_fact"))
         .map_err(fatal)?;
     let profile_path = a.out.join("profile.loan_repayment_fact.json");
     files::write_atomic(&profile_path, &format!("{}\n", serde_json::to_string_pretty(&p)?))?;
-    eprintln!("    {} rows profiled; context JSON in {}", p.row_count, profile_path.display());
+    errln!("    {} rows profiled; context JSON in {}", p.row_count, profile_path.display());
 
-    eprintln!("3/6 compile: the example contracts into {}", artifacts.display());
+    errln!("3/6 compile: the example contracts into {}", artifacts.display());
     let mut sources = Vec::new();
     for (name, text) in EXAMPLE_CONTRACTS {
         let path = contracts_dir.join(name);
@@ -356,10 +356,10 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let metadata = FolderMetadata::new(a.out.join("metadata"));
     let local = Local { lake: &lake_dir, engine: &engine, store: &store, metadata: &metadata };
     let written = publish(&local, &checked.project, None)?;
-    eprintln!("    {} contract(s), {written} file(s)", checked.project.contracts.len());
+    errln!("    {} contract(s), {written} file(s)", checked.project.contracts.len());
 
     // Pre-load step: split the landing-zone CSV of raw_payments into valid and quarantined rows.
-    eprintln!("4/6 pre-load split: raw_db.raw_payments");
+    errln!("4/6 pre-load split: raw_db.raw_payments");
     let raw = find(&checked.project, "raw_db.raw_payments")?;
     let mut options = dqc_local::PreloadOptions::new(
         &checked.project,
@@ -372,7 +372,7 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     options.artifacts = Some(artifacts.clone());
     options.run_id = Some(lake.as_of.chars().take(10).collect());
     let split = dqc_local::preload(&options).map_err(|e| Fatal(format!("pre-load split failed: {}", e.message)))?;
-    eprintln!(
+    errln!(
         "    {} in: {} valid, {} quarantined, {} unreadable lines; invariant {}",
         split.rows_in,
         split.rows_valid,
@@ -383,18 +383,18 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let mut mismatches = lake.preload_mismatches(&split);
 
     let loaded_lake = a.out.join("loaded");
-    eprintln!("5/6 load: the valid rows of raw_db.raw_payments into {}", loaded_lake.display());
+    errln!("5/6 load: the valid rows of raw_db.raw_payments into {}", loaded_lake.display());
     let loaded = dqc_local::load_valid(&split.outputs.valid, &loaded_lake, raw).map_err(fatal)?;
-    eprintln!("    {loaded} rows, partitioned by ingest_date; the analytics_db tables are the lake's own");
+    errln!("    {loaded} rows, partitioned by ingest_date; the analytics_db tables are the lake's own");
     if loaded != split.rows_valid {
         mismatches.push(format!("raw_db.raw_payments: {} valid rows, {loaded} loaded", split.rows_valid));
     }
     let date: String = lake.as_of.chars().take(10).collect();
-    eprintln!("6/6 post-load test at {} (the example lake's as-of time)", lake.as_of);
+    errln!("6/6 post-load test at {} (the example lake's as-of time)", lake.as_of);
     for contract in checked.project.contracts.iter().filter(|c| c.table.database.as_deref() == Some("analytics_db")) {
         let outcome = run_test(&local, &checked.project, contract, &date, &lake.as_of)?;
-        println!();
-        print!("{}", render_summary(&outcome.run));
+        outln!();
+        out!("{}", render_summary(&outcome.run));
         for d in lake.defects.iter().filter(|d| d.table == outcome.run.table) {
             let got = outcome.run.rules.iter().find(|r| r.rule_id == d.rule_id).map(|r| r.violations);
             if got != Some(d.count) {
@@ -412,34 +412,34 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let loaded_engine = DuckEngine::over_lake(&loaded_lake).map_err(fatal)?;
     let loaded_local = Local { lake: &loaded_lake, engine: &loaded_engine, store: &store, metadata: &metadata };
     let outcome = run_test(&loaded_local, &checked.project, raw, &date, &lake.as_of)?;
-    println!();
-    print!("{}", render_summary(&outcome.run));
+    outln!();
+    out!("{}", render_summary(&outcome.run));
     if !outcome.run.passed || outcome.run.row_count != loaded {
         mismatches.push(format!(
             "raw_db.raw_payments as loaded: {} rows, passed {} (expected {loaded} rows, passed)",
             outcome.run.row_count, outcome.run.passed
         ));
     }
-    println!("\nreport ({:.1} s)", started.elapsed().as_secs_f64());
-    println!("  lake:        {} (defects and their counts in _defects.json)", lake_dir.display());
-    println!("  profile:     {}", profile_path.display());
-    println!(
+    outln!("\nreport ({:.1} s)", started.elapsed().as_secs_f64());
+    outln!("  lake:        {} (defects and their counts in _defects.json)", lake_dir.display());
+    outln!("  profile:     {}", profile_path.display());
+    outln!(
         "  artifacts:   {} (contracts/, tests/, docs/, sql/, pyspark/, results/, stats-history/)",
         artifacts.display()
     );
-    println!("  staging:     {} (valid pre-load rows)", a.out.join("staging").display());
-    println!("  loaded:      {} (the valid rows, loaded as raw_db.raw_payments)", loaded_lake.display());
-    println!("  metadata:    {} (current contract versions, one item per run)", a.out.join("metadata").display());
-    println!(
+    outln!("  staging:     {} (valid pre-load rows)", a.out.join("staging").display());
+    outln!("  loaded:      {} (the valid rows, loaded as raw_db.raw_payments)", loaded_lake.display());
+    outln!("  metadata:    {} (current contract versions, one item per run)", a.out.join("metadata").display());
+    outln!(
         "  quarantine:  {} (quarantined rows with reasons, unreadable lines)",
         artifacts.join("quarantine").display()
     );
     if mismatches.is_empty() {
-        println!("  every injected defect was caught with its documented count");
+        outln!("  every injected defect was caught with its documented count");
         Ok(ExitCode::SUCCESS)
     } else {
         for m in &mismatches {
-            println!("  MISMATCH {m}");
+            outln!("  MISMATCH {m}");
         }
         Ok(ExitCode::from(1))
     }

@@ -82,7 +82,7 @@ pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
     let checked = dqc_compiler::check(&sources);
     crate::eprint_diagnostics(&checked.diagnostics, &sources, color);
     if checked.has_errors() {
-        eprintln!("not split: the contracts have errors");
+        errln!("not split: the contracts have errors");
         return Ok(ExitCode::from(1));
     }
     let file =
@@ -125,13 +125,13 @@ pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
     options.threads = args.threads;
     let report = dqc_local::preload(&options).map_err(|e| Fatal(e.message))?;
     match args.format {
-        PreloadFormat::Text => print!("{}", report.render_text()),
-        PreloadFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        PreloadFormat::Text => out!("{}", report.render_text()),
+        PreloadFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
     }
     if report.invariant_holds {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("error: the rows written do not add up to the rows read");
+        errln!("error: the rows written do not add up to the rows read");
         Ok(ExitCode::from(1))
     }
 }

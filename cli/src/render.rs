@@ -40,7 +40,8 @@ fn one(d: &Diagnostic, sources: &[Source], renderer: &Renderer) -> String {
         Severity::Warning => Level::Warning,
     };
     let code = d.code.as_str();
-    let mut message = level.title(&d.message).id(code);
+    let title = visible(&d.message);
+    let mut message = level.title(&title).id(code);
     // One snippet per file, primary file first.
     let mut files: Vec<FileId> = vec![d.primary.span.file];
     for l in &d.labels {
@@ -48,25 +49,107 @@ fn one(d: &Diagnostic, sources: &[Source], renderer: &Renderer) -> String {
             files.push(l.span.file);
         }
     }
-    for file in files {
-        let Some(src) = source(sources, file) else { continue };
-        let mut snippet = Snippet::source(&src.text).origin(&src.name).fold(true);
-        if d.primary.span.file == file {
-            snippet = snippet.annotation(level.span(clamp(d.primary.span, &src.text)).label(&d.primary.message));
+    let shown: Vec<(FileId, Visible, String)> = files
+        .into_iter()
+        .filter_map(|file| source(sources, file).map(|src| (file, Visible::new(&src.text), visible(&src.name))))
+        .collect();
+    let primary_label = visible(&d.primary.message);
+    let labels: Vec<(Span, String)> = d.labels.iter().map(|l| (l.span, visible(&l.message))).collect();
+    for (file, text, name) in &shown {
+        let mut snippet = Snippet::source(&text.text).origin(name).fold(true);
+        if d.primary.span.file == *file {
+            snippet = snippet.annotation(level.span(text.range(d.primary.span)).label(&primary_label));
         }
-        for l in d.labels.iter().filter(|l| l.span.file == file) {
+        for (span, label) in labels.iter().filter(|(s, _)| s.file == *file) {
             // Secondary labels: `-` underline and no level prefix, as rustc prints them.
-            snippet = snippet.annotation(Level::Warning.span(clamp(l.span, &src.text)).label(&l.message));
+            snippet = snippet.annotation(Level::Warning.span(text.range(*span)).label(label));
         }
         message = message.snippet(snippet);
     }
-    for note in &d.notes {
+    let notes: Vec<String> = d.notes.iter().map(|n| visible(n)).collect();
+    for note in &notes {
         message = message.footer(Level::Note.title(note));
     }
-    if let Some(help) = &d.help {
+    let help = d.help.as_deref().map(visible);
+    if let Some(help) = &help {
         message = message.footer(Level::Help.title(help));
     }
     renderer.render(message).to_string()
+}
+
+/// A control character as its visible Unicode picture (ESC as `␛`, NUL as `␀`), so text from a
+/// contract can never drive the terminal; newlines and tabs stay.
+fn picture(c: char) -> Option<char> {
+    match c {
+        '\n' | '\t' => None,
+        '\u{7f}' => Some('\u{2421}'),
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32),
+        c if ('\u{80}'..='\u{9f}').contains(&c) => Some('\u{fffd}'),
+        _ => None,
+    }
+}
+
+/// `text` with every control character replaced by its picture.
+fn visible(text: &str) -> String {
+    text.chars().map(|c| picture(c).unwrap_or(c)).collect()
+}
+
+/// A source text made safe to print, with the byte offsets of the original mapped into it.
+struct Visible {
+    text: String,
+    /// Byte offsets in the original of each replaced character, and how many bytes longer the
+    /// replacement is.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Visible {
+    fn new(original: &str) -> Self {
+        let mut text = String::with_capacity(original.len());
+        let mut shifts = Vec::new();
+        for (i, c) in original.char_indices() {
+            match picture(c) {
+                Some(p) => {
+                    shifts.push((i, p.len_utf8() - c.len_utf8()));
+                    text.push(p);
+                }
+                None => text.push(c),
+            }
+        }
+        Visible { text, shifts }
+    }
+
+    /// The byte range of `span` (of the original text) in the visible text.
+    fn range(&self, span: Span) -> std::ops::Range<usize> {
+        let map = |offset: u32| -> u32 {
+            let offset = offset as usize;
+            let grown: usize = self.shifts.iter().take_while(|(at, _)| *at < offset).map(|(_, by)| by).sum();
+            u32::try_from(offset + grown).unwrap_or(u32::MAX)
+        };
+        clamp(Span { start: map(span.start), end: map(span.end), ..span }, &self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dqc_compiler::diagnostics::Code;
+
+    #[test]
+    fn control_characters_from_a_contract_never_reach_the_terminal() {
+        let text = "contract db.t {\n  columns { \"a\u{1b}[31m\u{7}\u{0}b\" int }\n  rules { not null zz }\n}\n";
+        let at = text.find("zz").unwrap_or(0);
+        let d =
+            Diagnostic::new(Code::UnknownColumn, "unknown column `\u{1b}]0;x\u{7}`", Span::new(FileId(0), at, at + 2))
+                .with_primary_label("here")
+                .with_help("did you mean `a\u{1b}[31m`?");
+        let out = human(&[d], &[Source::new("c\u{1b}.dqc", text)], false);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("\u{241b}[31m\u{2407}\u{2400}b"), "{out}");
+        // The underline still sits under `zz`, after the replacements on the line before.
+        let line = out.lines().find(|l| l.contains("not null zz")).unwrap_or_default();
+        let marks = out.lines().skip_while(|l| !l.contains("not null zz")).nth(1).unwrap_or_default();
+        assert_eq!(line.find("zz"), marks.find("^^"), "{out}");
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

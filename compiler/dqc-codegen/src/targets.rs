@@ -48,14 +48,55 @@ impl Target {
 
 /// The file stem of a contract's outputs: the table name, made safe for file systems, and
 /// qualified by the database when two contracts of the project share a table name.
+///
+/// The mapping is injective, so two contracts never write the same file: ASCII letters, digits,
+/// `_` and `-` are kept, and every other byte of the UTF-8 name is written `%XX` (so `"a b"` is
+/// `a%20b`, distinct from `a_b`); the `.` between database and table is never part of an
+/// escaped name. A qualified table named `partition` or `suite` has its first letter escaped,
+/// so that `db.partition.sql` cannot be the partition suite of a table named `db`.
 pub fn file_stem(project: &Project, contract: &Contract) -> String {
-    let safe = |s: &str| -> String {
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect()
-    };
     let shared =
         project.contracts.iter().filter(|c| c.table.table.eq_ignore_ascii_case(&contract.table.table)).count() > 1;
     match (&contract.table.database, shared) {
-        (Some(db), true) => format!("{}.{}", safe(db), safe(&contract.table.table)),
-        _ => safe(&contract.table.table),
+        (Some(db), true) => {
+            let table = safe_name(&contract.table.table);
+            let table = if ["partition", "suite"].iter().any(|w| table.eq_ignore_ascii_case(w)) {
+                let mut bytes = table.bytes();
+                let first = bytes.next().map(|b| format!("%{b:02X}")).unwrap_or_default();
+                first + table.get(1..).unwrap_or_default()
+            } else {
+                table
+            };
+            format!("{}.{table}", safe_name(db))
+        }
+        _ => safe_name(&contract.table.table),
+    }
+}
+
+/// A name with every byte outside `[A-Za-z0-9_-]` percent-encoded.
+fn safe_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_name;
+
+    #[test]
+    fn names_that_used_to_collide_stay_apart() {
+        let names = ["a b", "a_b", "a-b", "a%20b", "a.b", "é", "e", "_", "%"];
+        let stems: std::collections::BTreeSet<String> = names.iter().map(|n| safe_name(n)).collect();
+        assert_eq!(stems.len(), names.len(), "{stems:?}");
+        assert_eq!(safe_name("loan_repayment_fact"), "loan_repayment_fact");
+        assert_eq!(safe_name("a b"), "a%20b");
+        assert_eq!(safe_name("é"), "%C3%A9");
     }
 }

@@ -6,6 +6,11 @@
 //!       \--format--> canonical text
 //! seed JSON --import--> contract text (then parse/check as above)
 //! ```
+//!
+//! Every stage walks expressions recursively; the parser bounds their depth
+//! ([`dqc_syntax::MAX_EXPR_DEPTH`], diagnostic E0003) so that the deepest accepted contract
+//! needs under 4 MiB of stack in a debug build (a main thread has 8 MiB; give a worker thread
+//! that calls the compiler at least that much).
 
 pub use dqc_codegen as codegen;
 pub use dqc_diagnostics as diagnostics;

@@ -58,6 +58,12 @@ codes! {
         "A literal could not be read as a value: a date that does not exist (`date '2024-02-30'`), \
          a timestamp that is not `YYYY-MM-DD HH:MM:SS[.fff]`, or a number too large to represent.\n\n\
          Example:\n\n    payment_date >= date '2024-13-01'\n\nMonths run from 01 to 12.";
+    ExpressionTooDeep = "E0003", Error, "expression too deep",
+        "An expression has more than 256 levels of operators and nesting: a chain of 300 `or` \
+         terms, 300 leading `not`s, or 300 nested parentheses. Every stage of the compiler and every \
+         engine walks expressions recursively (DuckDB refuses expressions deeper than 1,000), so dqc \
+         sets one limit that every backend can run.\n\nExample:\n\n    check status = 'a' or status = 'b' or ... \
+         (300 terms)\n\nWrite `status in ('a', 'b', ...)` instead, or split the check into several rules.";
     UnknownColumn = "E0101", Error, "unknown column",
         "A rule, a filter, the grain or the partition list names a column that the contract does not \
          declare. The help line suggests the closest declared name.\n\nExample:\n\n    columns { payment_date date }\n    \

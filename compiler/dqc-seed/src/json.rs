@@ -29,9 +29,24 @@ pub(crate) fn parse_document(text: &str, file: FileId) -> Result<Document<'_>, D
     let mut fallback: Option<(usize, Document<'_>)> = None;
     let mut pos = search_start(text);
     while let Some(start) = next_open_bracket(text, pos) {
-        let end = balanced_end(text, start);
+        let (end, too_deep) = balanced_end(text, start);
         let slice = text.get(start..end).unwrap_or_default();
         let len = end - start;
+        if let Some(at) = too_deep {
+            // The parser and every walk over its tree recurse once per level: refuse before parsing.
+            if error.as_ref().is_none_or(|(l, _)| len > *l) {
+                let d = Diagnostic::new(
+                    Code::InvalidJson,
+                    format!("invalid JSON: nested more than {MAX_JSON_DEPTH} levels deep"),
+                    Span::new(file, at, at + 1),
+                )
+                .with_primary_label("this bracket is one level too deep")
+                .with_help("the seed shape nests a few levels; this input is not a contract");
+                error = Some((len, d));
+            }
+            pos = end.max(start + 1);
+            continue;
+        }
         match jsonc_parser::parse_to_ast(slice, &CollectOptions::default(), &ParseOptions::default()) {
             Ok(result) => {
                 if let Some(value) = result.value {
@@ -115,12 +130,18 @@ fn next_open_bracket(text: &str, from: usize) -> Option<usize> {
     rest.iter().position(|b| matches!(b, b'{' | b'[')).map(|i| from + i)
 }
 
+/// The deepest nesting of objects and arrays the importer parses. The seed shape needs about
+/// six levels; the JSON parser recurses once per level, so deeper input is refused unparsed.
+pub(crate) const MAX_JSON_DEPTH: usize = 128;
+
 /// The end of the bracketed value starting at `start`: just past the bracket that closes it,
 /// skipping strings and comments; the end of the text when it never closes (the parser then
-/// reports where it broke off).
-fn balanced_end(text: &str, start: usize) -> usize {
+/// reports where it broke off). Also the position of the first bracket deeper than
+/// [`MAX_JSON_DEPTH`], if any.
+fn balanced_end(text: &str, start: usize) -> (usize, Option<usize>) {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    let mut too_deep = None;
     let mut i = start;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -131,18 +152,23 @@ fn balanced_end(text: &str, start: usize) -> usize {
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = find_from(bytes, i + 2, b"*/").map_or(bytes.len(), |n| n + 1);
             }
-            b'{' | b'[' => depth += 1,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH && too_deep.is_none() {
+                    too_deep = Some(i);
+                }
+            }
             b'}' | b']' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    return i + 1;
+                    return (i + 1, too_deep);
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    bytes.len()
+    (bytes.len(), too_deep)
 }
 
 /// The index of the closing quote of the string opening at `open` (or the last byte).

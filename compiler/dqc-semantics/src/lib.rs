@@ -146,6 +146,9 @@ fn lower_rules(
             span: Some(*span),
         });
     }
+    // Rule ids taken so far, for duplicate detection in one lookup per rule.
+    let mut ids: std::collections::BTreeMap<String, usize> =
+        out.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
     for r in ast_rules {
         if let RuleBody::NotNull(c) = &r.body {
             if let Some((col, Some(span))) = declared(&c.name) {
@@ -163,7 +166,7 @@ fn lower_rules(
             }
         }
         let Some(lowered) = rules::lower_rule(r, &ctx, diags) else { continue };
-        if let Some(first) = out.iter().find(|o| o.id == lowered.rule.id) {
+        if let Some(first) = ids.get(&lowered.rule.id).and_then(|&i| out.get(i)) {
             if r.id.is_none() && lint::same_rule(first, &lowered.rule) {
                 diags.push(
                     Diagnostic::new(Code::RedundantRule, "rule repeats an earlier rule", r.span)
@@ -185,6 +188,7 @@ fn lower_rules(
         if let Some(reference) = lowered.reference {
             refs.push(reference);
         }
+        ids.insert(lowered.rule.id.clone(), out.len());
         out.push(lowered.rule);
     }
     (out, refs)

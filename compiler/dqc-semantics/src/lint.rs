@@ -1,6 +1,7 @@
 //! Contradictions and redundancy between the rules of one contract.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use dqc_diagnostics::{Code, Diagnostic, Span};
 use dqc_ir::{Bound, Contract, Measure, Rule, RuleKind, Value};
@@ -138,10 +139,39 @@ pub fn empty_ranges(rules: Vec<Rule>, diags: &mut Vec<Diagnostic>) -> Vec<Rule> 
 /// and nullable grain columns (W0702).
 pub fn lint_contract(contract: &Contract, diags: &mut Vec<Diagnostic>) {
     let rules = &contract.rules;
-    for (i, a) in rules.iter().enumerate() {
-        for b in rules.iter().skip(i + 1) {
-            pair(a, b, diags);
+    // Repeats: each rule's meaning is serialized once, and a repeat is reported against the
+    // first rule with that meaning (linear, however many rules there are).
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    let mut distinct = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        match first.entry(meaning_key(r)) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(i);
+                distinct.push(r);
+            }
+            std::collections::btree_map::Entry::Occupied(e) => {
+                let a = rules.get(*e.get()).unwrap_or(r);
+                diags.push(
+                    Diagnostic::new(Code::RedundantRule, "rule repeats an earlier rule", span(r))
+                        .with_primary_label("same as the earlier rule")
+                        .with_label(span(a), "earlier rule"),
+                );
+            }
         }
+    }
+    // Only rules about the same subject can contradict or imply each other: group them, and
+    // compare within groups.
+    let mut groups: BTreeMap<Option<&str>, Vec<&Rule>> = BTreeMap::new();
+    for r in distinct.into_iter().filter(|r| unconditional(r)) {
+        let subject = match &r.kind {
+            RuleKind::Range { column, .. } | RuleKind::AllowedValues { column, .. } => Some(column.as_str()),
+            RuleKind::RowCount { .. } => None,
+            _ => continue,
+        };
+        groups.entry(subject).or_default().push(r);
+    }
+    for group in groups.values() {
+        lint_group(group, diags);
     }
     for g in &contract.grain {
         if let Some(col) = contract.column(g).filter(|c| c.nullable) {
@@ -172,68 +202,144 @@ pub fn same_rule(a: &Rule, b: &Rule) -> bool {
         && dqc_ir::hash::meaning(&a.filter) == dqc_ir::hash::meaning(&b.filter)
 }
 
-fn pair(a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
-    if same_rule(a, b) {
-        diags.push(
-            Diagnostic::new(Code::RedundantRule, "rule repeats an earlier rule", span(b))
-                .with_primary_label("same as the earlier rule")
-                .with_label(span(a), "earlier rule"),
-        );
-        return;
+/// The meaning of a rule as one string: two rules with the same key require the same thing of
+/// the same rows (see [`same_rule`]).
+fn meaning_key(r: &Rule) -> String {
+    let parts =
+        (&r.severity, &r.stage, &r.min_pass_percent, dqc_ir::hash::meaning(&r.kind), dqc_ir::hash::meaning(&r.filter));
+    serde_json::to_string(&parts).unwrap_or_default()
+}
+
+/// How many earlier rules of the same subject each rule is compared with. Contradictions are
+/// found whatever the distance (each rule is also compared with the earlier rules holding the
+/// tightest bounds); implication between rules further apart than this is not reported.
+const WINDOW: usize = 64;
+
+/// Warnings of one kind reported for one subject before the rest are summed up in one line.
+const MAX_WARNINGS_PER_SUBJECT: usize = 20;
+
+/// Contradictions and redundancy among the unconditional rules of one subject, in rule order.
+fn lint_group(group: &[&Rule], diags: &mut Vec<Diagnostic>) {
+    let mut lint = GroupLint::default();
+    // The earlier rules with the tightest lower and upper bound of each measure.
+    // (A group has one subject, so at most a few measures: a list is enough.)
+    let mut tightest: Vec<((Option<&str>, Measure), (usize, usize))> = Vec::new();
+    for (j, b) in group.iter().enumerate() {
+        let mut partners: Vec<usize> = (j.saturating_sub(WINDOW)..j).collect();
+        if let Some((k, lo, hi)) = range_of(&b.kind) {
+            if let Some((_, at)) = tightest.iter_mut().find(|(key, _)| *key == k) {
+                let (lo_at, hi_at) = *at;
+                partners.extend([lo_at, hi_at]);
+                let lo_rule = group.get(lo_at).and_then(|r| range_of(&r.kind));
+                let hi_rule = group.get(hi_at).and_then(|r| range_of(&r.kind));
+                let keep_lo = lo_rule.map(|(_, l, _)| tighter(l, lo, true)) != Some(lo.clone());
+                let keep_hi = hi_rule.map(|(_, _, h)| tighter(h, hi, false)) != Some(hi.clone());
+                *at = (if keep_lo { lo_at } else { j }, if keep_hi { hi_at } else { j });
+            } else {
+                tightest.push((k, (j, j)));
+            }
+        }
+        partners.sort_unstable();
+        partners.dedup();
+        for i in partners {
+            if let Some(a) = group.get(i) {
+                lint.pair(a, b, diags);
+            }
+        }
     }
-    if !(unconditional(a) && unconditional(b)) {
-        return;
+    lint.summarize(group, diags);
+}
+
+/// Counts of what one group reported, to cap repeated warnings.
+#[derive(Default)]
+struct GroupLint {
+    redundant: usize,
+    /// Rules already reported as redundant: each once.
+    reported: std::collections::BTreeSet<String>,
+}
+
+impl GroupLint {
+    fn redundant(&mut self, wide: &Rule, narrow: &Rule, diags: &mut Vec<Diagnostic>) {
+        if !self.reported.insert(wide.id.clone()) {
+            return;
+        }
+        self.redundant += 1;
+        if self.redundant <= MAX_WARNINGS_PER_SUBJECT {
+            redundant(wide, narrow, diags);
+        }
     }
-    if let (Some((k1, lo1, hi1)), Some((k2, lo2, hi2))) = (range_of(&a.kind), range_of(&b.kind)) {
-        if k1 == k2 {
-            let c1 = k1.0.unwrap_or("row count");
-            let lo = tighter(lo1, lo2, true);
-            let hi = tighter(hi1, hi2, false);
-            if empty(&lo, &hi) {
-                diags.push(
-                    Diagnostic::new(
-                        Code::ContradictoryRules,
-                        format!("no value of `{c1}` satisfies both rules"),
-                        span(b),
-                    )
-                    .with_primary_label("contradicts the earlier rule")
-                    .with_label(span(a), "earlier rule"),
-                );
-            } else if a.severity == b.severity && a.stage == b.stage {
-                if implies((lo1, hi1), (lo2, hi2)) {
-                    redundant(b, a, diags);
-                } else if implies((lo2, hi2), (lo1, hi1)) {
-                    redundant(a, b, diags);
+
+    fn summarize(&self, group: &[&Rule], diags: &mut Vec<Diagnostic>) {
+        if self.redundant > MAX_WARNINGS_PER_SUBJECT {
+            let more = self.redundant - MAX_WARNINGS_PER_SUBJECT;
+            let at = group.last().map(|r| span(r)).unwrap_or_default();
+            diags.push(
+                Diagnostic::new(
+                    Code::RedundantRule,
+                    format!("{more} more rule(s) on the same subject are implied by narrower rules"),
+                    at,
+                )
+                .with_primary_label("the last of them ends here")
+                .with_note(format!("only the first {MAX_WARNINGS_PER_SUBJECT} are listed one by one")),
+            );
+        }
+    }
+
+    fn pair(&mut self, a: &Rule, b: &Rule, diags: &mut Vec<Diagnostic>) {
+        if let (Some((k1, lo1, hi1)), Some((k2, lo2, hi2))) = (range_of(&a.kind), range_of(&b.kind)) {
+            if k1 == k2 {
+                let c1 = k1.0.unwrap_or("row count");
+                let lo = tighter(lo1, lo2, true);
+                let hi = tighter(hi1, hi2, false);
+                if empty(&lo, &hi) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ContradictoryRules,
+                            format!("no value of `{c1}` satisfies both rules"),
+                            span(b),
+                        )
+                        .with_primary_label("contradicts the earlier rule")
+                        .with_label(span(a), "earlier rule"),
+                    );
+                } else if a.severity == b.severity && a.stage == b.stage {
+                    if implies((lo1, hi1), (lo2, hi2)) {
+                        self.redundant(b, a, diags);
+                    } else if implies((lo2, hi2), (lo1, hi1)) {
+                        self.redundant(a, b, diags);
+                    }
                 }
             }
+            return;
         }
-        return;
-    }
-    match (&a.kind, &b.kind) {
-        (
-            RuleKind::AllowedValues { column, values },
-            RuleKind::Range { column: c2, measure: Measure::Value, min, max },
-        )
-        | (
-            RuleKind::Range { column: c2, measure: Measure::Value, min, max },
-            RuleKind::AllowedValues { column, values },
-        ) if column == c2 => {
-            let (allowed_rule, range_rule) =
-                if matches!(a.kind, RuleKind::AllowedValues { .. }) { (a, b) } else { (b, a) };
-            let outside: Vec<String> = values.iter().filter(|v| !within(v, min, max)).map(show).collect();
-            if !outside.is_empty() {
-                diags.push(
-                    Diagnostic::new(
-                        Code::AllowedValuesOutsideRange,
-                        format!("allowed value(s) {} of `{column}` lie outside the declared range", outside.join(", ")),
-                        span(allowed_rule),
-                    )
-                    .with_primary_label("allowed here")
-                    .with_label(span(range_rule), "but excluded by this range"),
-                );
+        match (&a.kind, &b.kind) {
+            (
+                RuleKind::AllowedValues { column, values },
+                RuleKind::Range { column: c2, measure: Measure::Value, min, max },
+            )
+            | (
+                RuleKind::Range { column: c2, measure: Measure::Value, min, max },
+                RuleKind::AllowedValues { column, values },
+            ) if column == c2 => {
+                let (allowed_rule, range_rule) =
+                    if matches!(a.kind, RuleKind::AllowedValues { .. }) { (a, b) } else { (b, a) };
+                let outside: Vec<String> = values.iter().filter(|v| !within(v, min, max)).map(show).collect();
+                if !outside.is_empty() {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::AllowedValuesOutsideRange,
+                            format!(
+                                "allowed value(s) {} of `{column}` lie outside the declared range",
+                                outside.join(", ")
+                            ),
+                            span(allowed_rule),
+                        )
+                        .with_primary_label("allowed here")
+                        .with_label(span(range_rule), "but excluded by this range"),
+                    );
+                }
             }
+            _ => {}
         }
-        _ => {}
     }
 }
 

@@ -124,6 +124,15 @@ pub(crate) fn convert_pest_error(error: &Error<Rule>, source: &str, file: FileId
                 (format!("unexpected {found_text}"), "not allowed here".to_string())
             }
         }
+        ErrorVariant::CustomError { message } if message == "stack limit reached" => {
+            // pest's own guard on grammar recursion: far deeper than any expression accepted.
+            return Diagnostic::new(
+                Code::ExpressionTooDeep,
+                format!("expression is too deep: more than {} levels of nesting", crate::MAX_EXPR_DEPTH),
+                span,
+            )
+            .with_primary_label("nesting goes on past here");
+        }
         ErrorVariant::CustomError { message } => (message.clone(), String::new()),
     };
     let mut diagnostic = Diagnostic::new(Code::SyntaxError, message, span).with_primary_label(label);

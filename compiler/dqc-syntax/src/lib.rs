@@ -13,4 +13,4 @@ mod format;
 mod parser;
 
 pub use format::{expr_text, format_file, quote_ident, quote_string};
-pub use parser::{parse, parse_expr};
+pub use parser::{parse, parse_expr, MAX_EXPR_DEPTH};

@@ -29,7 +29,7 @@ pub fn parse(source: &str, file: FileId) -> Result<SourceFile> {
     }
     comments.sort_by_key(|c: &Comment| c.span.start);
     comments.dedup_by_key(|c| c.span.start);
-    let walker = Walker { file, source, comments: &comments };
+    let walker = Walker { file, source, comments: &comments, depth: std::cell::Cell::new(0) };
     let file_pair = walker.next(&mut first.into_iter(), "file")?;
     let mut contracts = Vec::new();
     for pair in file_pair.into_inner() {
@@ -42,17 +42,27 @@ pub fn parse(source: &str, file: FileId) -> Result<SourceFile> {
     Ok(SourceFile { contracts, comments })
 }
 
+/// Collects every comment in the tree, with an explicit stack: deeply nested input must not
+/// exhaust the thread's stack.
 fn collect_comments(pair: Pair<'_, Rule>, file: FileId, out: &mut Vec<Comment>) {
-    if pair.as_rule() == Rule::COMMENT {
-        let text = pair.as_str().trim_start_matches("--").trim_end().to_string();
-        let span = pair.as_span();
-        out.push(Comment { text, span: Span::new(file, span.start(), span.end()) });
-        return;
-    }
-    for inner in pair.into_inner() {
-        collect_comments(inner, file, out);
+    let mut stack = vec![pair];
+    while let Some(pair) = stack.pop() {
+        if pair.as_rule() == Rule::COMMENT {
+            let text = pair.as_str().trim_start_matches("--").trim_end().to_string();
+            let span = pair.as_span();
+            out.push(Comment { text, span: Span::new(file, span.start(), span.end()) });
+        } else {
+            stack.extend(pair.into_inner());
+        }
     }
 }
+
+/// The deepest expression tree the parser builds: every operator (`+`, `and`, `not`, `is null`,
+/// `in`, ...) and every parenthesis, call, cast or `case` adds one level. Later stages (lowering,
+/// type checking, formatting, SQL and Python emitters) recurse over the tree, so this bound is
+/// what keeps every one of them within its stack; it is also well under DuckDB's expression
+/// depth limit (1,000), so a contract that checks also runs.
+pub const MAX_EXPR_DEPTH: usize = 256;
 
 static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(|| {
     PrattParser::new()
@@ -81,12 +91,46 @@ struct Walker<'s> {
     file: FileId,
     source: &'s str,
     comments: &'s [Comment],
+    /// Levels of expression tree above the expression being walked.
+    depth: std::cell::Cell<usize>,
 }
 
 /// Pairs without comments: comments are collected separately and would otherwise appear
 /// wherever whitespace is allowed.
 fn inner(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT)
+}
+
+/// The depth of the tree a flat expression (operands with the operators between them) parses
+/// into, computed without building it: operands nested inside (parentheses, calls) count their
+/// own levels when they are walked. A run of prefix operators longer than the limit is not
+/// handed to the Pratt parser at all, since it recurses once per prefix operator.
+fn tree_depth(pairs: &[Pair<'_, Rule>]) -> usize {
+    let (mut run, mut longest) = (0usize, 0usize);
+    for p in pairs {
+        if matches!(p.as_rule(), Rule::op_not | Rule::op_neg) {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    if longest >= MAX_EXPR_DEPTH {
+        return longest + 1;
+    }
+    PRATT
+        // A parenthesis, call, cast or `case` is a node above the expressions inside it.
+        .map_primary(|p| {
+            if matches!(p.as_rule(), Rule::paren | Rule::call | Rule::cast_expr | Rule::case_expr) {
+                2
+            } else {
+                1
+            }
+        })
+        .map_prefix(|_, d| d + 1)
+        .map_postfix(|d, _| d + 1)
+        .map_infix(|l, _, r| 1 + l.max(r))
+        .parse(pairs.iter().cloned())
 }
 
 fn is_keyword(rule: Rule) -> bool {
@@ -438,6 +482,29 @@ impl Walker<'_> {
     }
 
     fn expr_pairs<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Result<Expr> {
+        let pairs: Vec<Pair<'i, Rule>> = pairs.collect();
+        let outer = self.depth.get();
+        let levels = tree_depth(&pairs);
+        if outer + levels > MAX_EXPR_DEPTH {
+            let span = match (pairs.first(), pairs.last()) {
+                (Some(first), Some(last)) => self.span(first).to(self.span(last)),
+                _ => Span::default(),
+            };
+            return Err(Diagnostic::new(
+                Code::ExpressionTooDeep,
+                format!("expression is too deep: more than {MAX_EXPR_DEPTH} levels of operators and nesting"),
+                span,
+            )
+            .with_primary_label(format!("{} levels", outer + levels))
+            .with_help("split the check into several rules, or use `in (...)` instead of a chain of `or` equalities"));
+        }
+        self.depth.set(outer + levels);
+        let expr = self.expr_pratt(pairs);
+        self.depth.set(outer);
+        expr
+    }
+
+    fn expr_pratt(&self, pairs: Vec<Pair<'_, Rule>>) -> Result<Expr> {
         PRATT
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, rhs| {
@@ -452,7 +519,7 @@ impl Walker<'_> {
                 let span = lhs.span.to(rhs.span);
                 Ok(Expr { kind: ExprKind::Binary(bin_op(op.as_rule()), Box::new(lhs), Box::new(rhs)), span })
             })
-            .parse(pairs)
+            .parse(pairs.into_iter())
     }
 
     fn postfix(&self, lhs: Expr, op: Pair<'_, Rule>) -> Result<Expr> {
@@ -572,7 +639,7 @@ fn bin_op(rule: Rule) -> BinOp {
 pub fn parse_expr(source: &str, file: FileId) -> Result<Expr> {
     let mut pairs =
         ContractParser::parse(Rule::standalone_expr, source).map_err(|e| convert_pest_error(&e, source, file))?;
-    let walker = Walker { file, source, comments: &[] };
+    let walker = Walker { file, source, comments: &[], depth: std::cell::Cell::new(0) };
     let top = walker.next(&mut pairs, "expression")?;
     let mut p = walker.parts(top).into_iter();
     walker.expr(walker.next(&mut p, "expression")?)
