@@ -26,6 +26,7 @@ mod bench;
 pub mod files;
 mod local;
 mod preload;
+mod progress;
 pub mod render;
 
 use std::io::{IsTerminal, Read, Write};

@@ -28,8 +28,8 @@ pub enum ExampleCommand {
 /// Arguments of `dqc example loans`.
 #[derive(Debug, Args)]
 pub struct ExampleLoansArgs {
-    /// Base rows of the fact table.
-    #[arg(long, default_value_t = 200_000)]
+    /// Base rows of the fact table (at least 1).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
     rows: u64,
     /// The lake folder to write.
     #[arg(long)]
@@ -91,8 +91,8 @@ pub struct TestArgs {
 /// Arguments of `dqc demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Base rows of the example fact table.
-    #[arg(long, default_value_t = 200_000)]
+    /// Base rows of the example fact table (at least 1).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
     rows: u64,
     /// Where the lake and the artifacts go. A folder an earlier demo wrote is replaced; any
     /// other non-empty folder is refused.
@@ -154,42 +154,20 @@ pub fn profile(a: ProfileArgs) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The current UTC time as `YYYY-MM-DD HH:MM:SS`.
-fn now_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let secs = i64::try_from(secs).unwrap_or(0);
-    let rest = secs.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        dqc_local::date_from_days(secs.div_euclid(86_400)),
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
-}
-
-fn is_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 8 && b.iter().enumerate().all(|(i, c)| if i == 2 || i == 5 { *c == b':' } else { c.is_ascii_digit() })
-}
-
-/// The run time and the date, validated.
+/// The run time and the date, validated as real calendar values (`2024-13-45` is refused).
 fn when(date: Option<String>, run_time: Option<String>) -> Result<(String, String), Fatal> {
-    let run_time = run_time.unwrap_or_else(now_utc);
-    let ok = run_time.split_once(' ').is_some_and(|(d, t)| is_date(d) && is_time(t));
-    if !ok {
-        return Err(Fatal(format!("--run-time `{run_time}` must be 'YYYY-MM-DD HH:MM:SS'")));
-    }
-    let date = date.unwrap_or_else(|| run_time.chars().take(10).collect());
-    if !is_date(&date) {
-        return Err(Fatal(format!("--date `{date}` must be YYYY-MM-DD")));
-    }
-    Ok((run_time, date))
+    let run_time = match run_time {
+        Some(text) => jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", &text).map_err(|e| {
+            Fatal(format!("--run-time `{text}` is not a time of the form 'YYYY-MM-DD HH:MM:SS' (UTC): {e}"))
+        })?,
+        None => jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).datetime(),
+    };
+    let date = match date {
+        Some(text) => jiff::civil::Date::strptime("%Y-%m-%d", &text)
+            .map_err(|e| Fatal(format!("--date `{text}` is not a date of the form YYYY-MM-DD: {e}")))?,
+        None => run_time.date(),
+    };
+    Ok((run_time.strftime("%Y-%m-%d %H:%M:%S").to_string(), date.strftime("%Y-%m-%d").to_string()))
 }
 
 /// Checks a project, printing diagnostics; `None` when it has errors.

@@ -123,7 +123,10 @@ pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
     options.run_id = args.run_id;
     options.memory_limit = args.memory_limit;
     options.threads = args.threads;
+    let bar = crate::progress::Bar::stderr();
+    options.progress = &bar;
     let report = dqc_local::preload(&options).map_err(|e| Fatal(e.message))?;
+    drop(bar);
     match args.format {
         PreloadFormat::Text => out!("{}", report.render_text()),
         PreloadFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),

@@ -454,6 +454,14 @@ CASES = {
         # A start below 1 gives NULL on every engine, so the check holds.
         expected={"not_null_id": 0, "prefix": 0},
     ),
+    "d_dollar": Case(
+        table="fx.d_dollar",
+        columns=("id", "code"),
+        rows=[(1, "${x}"), (2, "plain"), (3, "${y}")],
+        # code_known: row 3 only (with '${x}' substituted away, rows 1 and 3 would be).
+        # not_y: row 3 only (with '${y}' substituted away, no row would be).
+        expected={"not_null_id": 0, "code_known": 1, "not_y": 1},
+    ),
     "d_upper": Case(
         table="fx.d_upper",
         columns=("id", "name"),

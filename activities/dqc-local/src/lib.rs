@@ -18,6 +18,7 @@ mod lake;
 mod load;
 mod metadata;
 pub mod preload;
+mod progress;
 mod store;
 mod value;
 
@@ -28,5 +29,6 @@ pub use lake::{discover, LakeTable, TableFormat};
 pub use load::load_valid;
 pub use metadata::FolderMetadata;
 pub use preload::{preload, PreloadOptions, PreloadReport};
+pub use progress::{Progress, Silent};
 pub use store::FolderStore;
 pub use value::date_from_days;

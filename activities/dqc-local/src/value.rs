@@ -3,20 +3,12 @@
 use duckdb::types::{TimeUnit, Value};
 use serde_json::{json, Value as Json};
 
-/// Days since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian).
+/// Days since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian); out of the calendar's range
+/// (years -9999 to 9999), the day number itself.
 pub fn date_from_days(days: i64) -> String {
-    // Howard Hinnant's civil-from-days algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}")
+    jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(days))
+        .map_or_else(|_| format!("day {days}"), |d| d.to_string())
 }
 
 fn timestamp(unit: TimeUnit, v: i64) -> String {
@@ -26,14 +18,14 @@ fn timestamp(unit: TimeUnit, v: i64) -> String {
         TimeUnit::Microsecond => i128::from(v),
         TimeUnit::Nanosecond => i128::from(v) / 1_000,
     };
-    let days = micros.div_euclid(86_400_000_000);
-    let rest = micros.rem_euclid(86_400_000_000);
-    let (h, m, s, us) = (rest / 3_600_000_000, rest / 60_000_000 % 60, rest / 1_000_000 % 60, rest % 1_000_000);
-    let date = date_from_days(i64::try_from(days).unwrap_or(0));
-    if us == 0 {
-        format!("{date} {h:02}:{m:02}:{s:02}")
+    let Some(ts) = i64::try_from(micros).ok().and_then(|us| jiff::Timestamp::from_microsecond(us).ok()) else {
+        return format!("{micros} microseconds after 1970-01-01");
+    };
+    let at = ts.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    if at.subsec_nanosecond() == 0 {
+        at.strftime("%Y-%m-%d %H:%M:%S").to_string()
     } else {
-        format!("{date} {h:02}:{m:02}:{s:02}.{us:06}")
+        at.strftime("%Y-%m-%d %H:%M:%S%.6f").to_string()
     }
 }
 

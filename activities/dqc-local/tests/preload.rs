@@ -452,3 +452,157 @@ fn an_output_that_would_replace_an_input_is_refused() {
     assert!(err.message.contains("is one of the inputs"), "{}", err.message);
     assert_eq!(std::fs::read(&input).unwrap(), before, "the input is untouched");
 }
+
+/// Writes `bytes` as a CSV input of the row-level contract.
+fn rows_input(dir: &Dir, bytes: &[u8]) -> PathBuf {
+    let input = dir.0.join("payments_rows.csv");
+    std::fs::write(&input, bytes).unwrap();
+    input
+}
+
+fn split_rows(dir: &Dir, project: &Project, input: PathBuf) -> PreloadReport {
+    let o = PreloadOptions::new(
+        project,
+        row_level_contract(project),
+        vec![input],
+        dir.0.join("valid"),
+        dir.0.join("quarantine"),
+    );
+    preload(&o).unwrap()
+}
+
+#[test]
+fn one_unterminated_quote_costs_one_line_and_every_line_is_accounted_for() {
+    let dir = Dir::new("unterminated");
+    let project = project();
+    let n = 20_000;
+    let mut text = b"id,txn_ref,loan_id,amount,status,note,version\n".to_vec();
+    for i in 0..n {
+        let line = match i {
+            7 => "bad,t,L1,1,OK,\"never closed,1\n".to_string(),
+            9 => "wide,t,L1,1,OK,x,1,extra\n".to_string(),
+            _ => format!("r{i},t{i},L1,{i},OK,note {i},1\n"),
+        };
+        text.extend_from_slice(line.as_bytes());
+    }
+    // Invalid UTF-8 and a control character, kept byte-exact.
+    text.extend_from_slice(b"latin,t,L1,1,OK,caf\xe9,1\n");
+    text.extend_from_slice(b"\n");
+    let report = split_rows(&dir, &project, rows_input(&dir, &text));
+    assert_eq!(report.lines_in, Some(n + 2));
+    assert_eq!(report.blank_lines, 1);
+    assert_eq!((report.rows_in, report.rows_valid, report.rows_rejected), (n + 1, n - 2, 3));
+    assert!(report.invariant_holds, "{}", report.render_text());
+    let r = query(&format!(
+        "SELECT line, lines, raw_line, raw_bytes, error FROM read_parquet({}) ORDER BY line",
+        path_sql(&report.outputs.rejected_lines)
+    ));
+    let lines: Vec<&Value> = r.iter().map(|x| &x["line"]).collect();
+    assert_eq!(lines, vec![&json!(9), &json!(11), &json!(n + 2)]);
+    assert!(r[0]["error"].as_str().unwrap().contains("never closes"), "{:?}", r[0]);
+    // The exact bytes, terminator included, read back from the Parquet file.
+    let bytes: Vec<u8> = DuckEngine::in_memory()
+        .unwrap()
+        .query(
+            &format!(
+                "SELECT to_hex(raw_bytes) AS hex FROM read_parquet({}) WHERE line = {}",
+                path_sql(&report.outputs.rejected_lines),
+                n + 2
+            ),
+            &[],
+        )
+        .unwrap()
+        .objects()[0]["hex"]
+        .as_str()
+        .map(|h| (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect())
+        .unwrap();
+    assert_eq!(bytes, b"latin,t,L1,1,OK,caf\xe9,1\n");
+}
+
+#[test]
+fn a_header_only_csv_is_zero_rows_not_an_error() {
+    let dir = Dir::new("header-only");
+    let project = project();
+    let report = split_rows(&dir, &project, rows_input(&dir, b"id,txn_ref,loan_id,amount,status,note,version\n"));
+    assert_eq!((report.rows_in, report.rows_valid, report.lines_in), (0, 0, Some(0)));
+    assert!(report.invariant_holds);
+}
+
+#[test]
+fn the_same_folder_for_valid_and_quarantined_rows_is_refused() {
+    let dir = Dir::new("same-folder");
+    let project = project();
+    let input = rows_input(&dir, b"id,txn_ref,loan_id,amount,status,note,version\nr,t,L1,1,OK,n,1\n");
+    let o =
+        PreloadOptions::new(&project, row_level_contract(&project), vec![input], dir.0.join("out"), dir.0.join("out"));
+    let err = preload(&o).unwrap_err();
+    assert!(err.message.contains("give --valid and --quarantine different folders"), "{}", err.message);
+    assert!(!dir.0.join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
+    let dir = Dir::new("exact-casts");
+    let checked = dqc_compiler::check(&[Source::new(
+        "t.dqc",
+        "contract raw_db.casts {\n  columns {\n    id string not null,\n    ts timestamp,\n    d date,\n    x double,\n    n bigint,\n  }\n}\n",
+    )]);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let project = checked.project;
+    let contract = &project.contracts[0];
+    let input = dir.0.join("casts.csv");
+    std::fs::write(
+        &input,
+        "id,ts,d,x,n\n\
+         offset,2024-01-01 10:00:00+05:00,2024-01-01,1.5,1\n\
+         zulu,2024-01-01T10:00:00Z,2024-01-01 00:00:00,inf,2\n\
+         negative,2024-01-01 10:00:00-03:30,2024-01-01,-Infinity,3\n\
+         plain,2024-01-01 10:00:00,2024-01-01,2,4\n\
+         cut_date,2024-01-01 10:00:00,2024-01-01 10:00:00,2,5\n\
+         huge,2024-01-01 10:00:00,2024-01-01,1e400,6\n\
+         underscore,2024-01-01 10:00:00,2024-01-01,1_0,1_000\n",
+    )
+    .unwrap();
+    let o = PreloadOptions::new(&project, contract, vec![input], dir.0.join("valid"), dir.0.join("quarantine"));
+    let report = preload(&o).unwrap();
+    assert!(report.invariant_holds);
+    let valid = query(&format!(
+        "SELECT id, CAST(ts AS VARCHAR) AS ts, CAST(d AS VARCHAR) AS d, CAST(x AS VARCHAR) AS x FROM read_parquet({}) ORDER BY id",
+        path_sql(&report.outputs.valid)
+    ));
+    let shown: Vec<String> = valid
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["id"].as_str().unwrap(),
+                r["ts"].as_str().unwrap(),
+                r["d"].as_str().unwrap(),
+                r["x"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            "negative 2024-01-01 13:30:00 2024-01-01 -inf",
+            "offset 2024-01-01 05:00:00 2024-01-01 1.5",
+            "plain 2024-01-01 10:00:00 2024-01-01 2.0",
+            "zulu 2024-01-01 10:00:00 2024-01-01 inf",
+        ]
+    );
+    let quarantined = query(&format!(
+        "SELECT id, list_transform(_dq_errors, e -> e.rule_id) AS rules FROM read_parquet({}) ORDER BY id",
+        path_sql(&report.outputs.quarantined)
+    ));
+    let got: Vec<String> =
+        quarantined.iter().map(|r| format!("{} {}", r["id"].as_str().unwrap(), r["rules"])).collect();
+    assert_eq!(
+        got,
+        vec![
+            "cut_date [\"cast_d\"]".to_string(),
+            "huge [\"cast_x\"]".to_string(),
+            "underscore [\"cast_x\",\"cast_n\"]".to_string(),
+        ]
+    );
+}

@@ -8,10 +8,105 @@ use dqc_activities::Error;
 use dqc_ir::Contract;
 use duckdb::Connection;
 
+use super::lines::{self, SetAside};
 use super::plan::{lit, q, raw_column, RAW};
 
-/// The table of lines the CSV reader rejected: `file`, `line`, `raw_line`, `error`.
+/// The table of CSV lines set aside: `file`, `line` (1-based, the header is line 1), `lines`
+/// (physical lines spanned), `raw_line` (the text; invalid UTF-8 shown as U+FFFD),
+/// `raw_bytes` (the exact bytes, terminator included) and `error`.
 pub(super) const REJECTED: &str = "__dq_rejected";
+
+/// What [`load`] read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Loaded {
+    /// Rows in the raw table.
+    pub rows: u64,
+    /// Entries set aside (rejected lines).
+    pub rejected: u64,
+    /// Physical lines after the headers of the CSV inputs; `None` without CSV inputs.
+    pub lines: Option<u64>,
+    /// Blank lines skipped.
+    pub blank: u64,
+    /// Whether every CSV line is in a record, a rejected entry or a blank line, and DuckDB read
+    /// exactly the records the line scan passed on.
+    pub accounted: bool,
+    /// The raw columns are text (some input was CSV), not typed.
+    pub raw_text: bool,
+}
+
+/// Appends set-aside lines to [`REJECTED`].
+struct RejectSink<'c> {
+    appender: duckdb::Appender<'c>,
+    file: String,
+}
+
+impl lines::Sink for RejectSink<'_> {
+    fn record(&mut self, _: &[u8]) -> Result<(), Error> {
+        Ok(())
+    }
+    fn set_aside(&mut self, e: SetAside) -> Result<(), Error> {
+        let text = String::from_utf8_lossy(lines_content(&e.bytes)).into_owned();
+        let line = i64::try_from(e.line).unwrap_or(i64::MAX);
+        let spanned = i64::try_from(e.lines).unwrap_or(i64::MAX);
+        self.appender
+            .append_row(duckdb::params![self.file, line, spanned, text, e.bytes, e.reason])
+            .map_err(|err| Error::fatal(format!("cannot keep a rejected line of {}: {err}", self.file)))
+    }
+}
+
+/// A line without its terminator.
+fn lines_content(bytes: &[u8]) -> &[u8] {
+    let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+/// Scans one CSV input (see [`lines`]): rejected lines go to [`REJECTED`], and when anything
+/// is set aside or skipped, the records are copied into `scratch` for DuckDB to read. Returns the
+/// file DuckDB reads and the scan.
+fn scan_csv(
+    conn: &Connection,
+    path: &Path,
+    width: usize,
+    scratch: &Path,
+    i: usize,
+    progress: &dyn crate::Progress,
+) -> Result<(PathBuf, lines::Scan), Error> {
+    let appender = conn.appender(REJECTED).map_err(|e| Error::fatal(format!("cannot open the rejects table: {e}")))?;
+    let mut sink = RejectSink { appender, file: path.display().to_string() };
+    let scan = lines::scan(path, width, &mut sink, progress)?;
+    sink.appender
+        .flush()
+        .map_err(|e| Error::fatal(format!("cannot keep the rejected lines of {}: {e}", path.display())))?;
+    drop(sink);
+    if scan.set_aside == 0 && scan.blank == 0 {
+        return Ok((path.to_path_buf(), scan));
+    }
+    let copy_path = scratch.join(format!("input-{i}.csv"));
+    let what = format!("cannot write the readable lines of {} to {}", path.display(), copy_path.display());
+    let io = |e: std::io::Error| Error::fatal(format!("{what}: {e}"));
+    let header = {
+        let file =
+            std::fs::File::open(path).map_err(|e| Error::fatal(format!("cannot read {}: {e}", path.display())))?;
+        let mut line = Vec::new();
+        BufReader::new(file).read_until(b'\n', &mut line).map_err(io)?;
+        if !line.ends_with(b"\n") {
+            line.push(b'\n');
+        }
+        line
+    };
+    let out = std::io::BufWriter::new(std::fs::File::create(&copy_path).map_err(io)?);
+    let mut copy = lines::Copy::new(out, &header, what.clone())?;
+    progress.phase(
+        &format!("copying the readable lines of {}", path.display()),
+        std::fs::metadata(path).map(|m| m.len()).ok(),
+    );
+    let again = lines::scan(path, width, &mut copy, progress)?;
+    copy.finish()?;
+    if again != scan {
+        return Err(Error::fatal(format!("{} changed while it was being read", path.display())));
+    }
+    Ok((copy_path, scan))
+}
 
 /// The format of an input file, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,26 +245,38 @@ fn raw_select(file_index: usize, position: &str, spelled: &[String]) -> String {
 }
 
 fn csv_reader(path: &Path, header: &[String], i: usize) -> String {
-    let columns: Vec<String> = header.iter().map(|h| format!("{}: 'VARCHAR'", lit(h))).collect();
+    // Column names here are positional: the header's own spelling may repeat after trimming.
+    let columns: Vec<String> =
+        (0..header.len()).map(|c| format!("{}: 'VARCHAR'", lit(&format!("__dq_c{c}")))).collect();
     format!(
         "read_csv({}, header = true, auto_detect = false, columns = {{{}}}, delim = ',', quote = '\"', escape = '\"', \
-         allow_quoted_nulls = false, store_rejects = true, rejects_table = '__dq_rejects_{i}', \
+         allow_quoted_nulls = false, max_line_size = {}, store_rejects = true, rejects_table = '__dq_rejects_{i}', \
          rejects_scan = '__dq_rejects_scan_{i}')",
         lit(&path.display().to_string()),
-        columns.join(", ")
+        columns.join(", "),
+        2 * lines::MAX_RECORD_BYTES
     )
 }
 
-/// Loads every input into the raw table (and CSV rejects into [`REJECTED`]); returns the rows
-/// read into the raw table and the rejected lines.
-pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -> Result<(u64, u64), Error> {
+/// Loads every input into the raw table (and rejected CSV lines into [`REJECTED`]).
+pub(super) fn load(
+    conn: &Connection,
+    contract: &Contract,
+    inputs: &[PathBuf],
+    scratch: &Path,
+    progress: &dyn crate::Progress,
+) -> Result<Loaded, Error> {
     let formats = check_files(inputs)?;
     let raw_cols: Vec<String> = (0..contract.columns.len()).map(|i| format!("{} VARCHAR", q(&raw_column(i)))).collect();
     exec(
         conn,
-        &format!("CREATE OR REPLACE TABLE {REJECTED} (file VARCHAR, line BIGINT, raw_line VARCHAR, error VARCHAR);"),
+        &format!(
+            "CREATE OR REPLACE TABLE {REJECTED} (file VARCHAR, line BIGINT, lines BIGINT, raw_line VARCHAR, \
+             raw_bytes BLOB, error VARCHAR);"
+        ),
         "cannot create the rejects table",
     )?;
+    let mut loaded = Loaded { accounted: true, ..Loaded::default() };
     let mut parquet_selects = Vec::new();
     let mut created = false;
     for (i, (path, format)) in inputs.iter().zip(&formats).enumerate() {
@@ -177,6 +284,13 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
             Format::Csv => {
                 let header = csv_header(path)?;
                 let spelled = match_columns(path, contract, &header)?;
+                let size = std::fs::metadata(path).map(|m| m.len()).ok();
+                progress.phase(&format!("checking the lines of {}", path.display()), size);
+                let (source, scan) = scan_csv(conn, path, header.len(), scratch, i, progress)?;
+                progress.phase(&format!("reading {}", path.display()), None);
+                *loaded.lines.get_or_insert(0) += scan.lines;
+                loaded.blank += scan.blank;
+                loaded.accounted &= scan.accounted();
                 if !created {
                     exec(
                         conn,
@@ -188,18 +302,35 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
                     )?;
                     created = true;
                 }
+                let positional: Vec<String> = spelled
+                    .iter()
+                    .map(|s| format!("__dq_c{}", header.iter().position(|h| h == s).unwrap_or(0)))
+                    .collect();
+                let before = count(conn, &format!("SELECT count(*) FROM {RAW}"))?;
                 let read = format!(
                     "INSERT INTO {RAW} SELECT {} FROM {};",
-                    raw_select(i, "row_number() OVER ()", &spelled),
-                    csv_reader(path, &header, i)
+                    raw_select(i, "row_number() OVER ()", &positional),
+                    csv_reader(&source, &header, i)
                 );
                 exec(conn, &read, &format!("cannot read CSV file {}", path.display()))?;
-                let rejects = format!(
-                    "INSERT INTO {REJECTED} SELECT {}, line, first(csv_line ORDER BY byte_position), \
-                     first(error_message ORDER BY byte_position) FROM __dq_rejects_{i} GROUP BY line;",
-                    lit(&path.display().to_string())
-                );
-                exec(conn, &rejects, &format!("cannot collect rejected lines of {}", path.display()))?;
+                let read_rows = count(conn, &format!("SELECT count(*) FROM {RAW}"))? - before;
+                // The line scan passed DuckDB only well-formed records: it must read them all.
+                let refused = count(conn, &format!("SELECT count(*) FROM __dq_rejects_{i}"))?;
+                if refused > 0 || read_rows != scan.records {
+                    let first: String = conn
+                        .query_row(
+                            &format!("SELECT coalesce(any_value(line::VARCHAR || ': ' || error_message), '') FROM __dq_rejects_{i}"),
+                            [],
+                            |r| r.get(0),
+                        )
+                        .unwrap_or_default();
+                    return Err(Error::fatal(format!(
+                        "CSV file {}: the reader took {read_rows} of the {} well-formed records and refused {refused} \
+                         ({first}); nothing was written",
+                        path.display(),
+                        scan.records
+                    )));
+                }
             }
             Format::Parquet => {
                 let found = parquet_columns(conn, path)?;
@@ -236,12 +367,19 @@ pub(super) fn load(conn: &Connection, contract: &Contract, inputs: &[PathBuf]) -
             )?;
         }
     }
-    let count = |sql: &str| -> Result<u64, Error> {
-        let n: i64 =
-            conn.query_row(sql, [], |r| r.get(0)).map_err(|e| Error::fatal(format!("cannot count input rows: {e}")))?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    };
-    Ok((count(&format!("SELECT count(*) FROM {RAW}"))?, count(&format!("SELECT count(*) FROM {REJECTED}"))?))
+    if !created && parquet_selects.is_empty() {
+        return Err(Error::fatal("no input files given"));
+    }
+    loaded.raw_text = created;
+    loaded.rows = count(conn, &format!("SELECT count(*) FROM {RAW}"))?;
+    loaded.rejected = count(conn, &format!("SELECT count(*) FROM {REJECTED}"))?;
+    Ok(loaded)
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64, Error> {
+    let n: i64 =
+        conn.query_row(sql, [], |r| r.get(0)).map_err(|e| Error::fatal(format!("cannot count input rows: {e}")))?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@
 //! a table. Every output is a `COPY (SELECT ...) TO`, in input order, so the same input gives
 //! byte-identical outputs.
 //!
-//! - Every input row lands in exactly one output: valid, quarantined, or (CSV lines the reader
-//!   cannot split into the header's columns) rejected lines. The split checks that the rows
-//!   written add up to the rows read and reports the invariant.
+//! - Every input row lands in exactly one output: valid, quarantined, or (CSV lines that are not
+//!   a well-formed record of the header's width, or not UTF-8) rejected lines, byte-exact. CSV
+//!   inputs are accounted line by line from their bytes before DuckDB reads them (`lines.rs`):
+//!   the invariant holds only when every physical line after the header is in a row written, a
+//!   rejected line or a counted blank line, and the rows written add up to the rows read.
 //! - CSV values are read as text and cast to the declared types with `TRY_CAST`; a non-NULL
 //!   value that does not cast quarantines its row (`cast_<column>`).
 //! - Error rules without an `at least N%` threshold quarantine; warn and threshold rules tag
@@ -22,6 +24,7 @@
 //!   are skipped and reported.
 
 mod input;
+mod lines;
 mod plan;
 mod report;
 
@@ -62,6 +65,8 @@ pub struct PreloadOptions<'a> {
     pub memory_limit: String,
     /// DuckDB's worker threads.
     pub threads: u32,
+    /// Where progress goes (silent by default).
+    pub progress: &'a dyn crate::Progress,
 }
 
 impl<'a> PreloadOptions<'a> {
@@ -84,6 +89,7 @@ impl<'a> PreloadOptions<'a> {
             run_id: None,
             memory_limit: "512MB".to_string(),
             threads: 2,
+            progress: &crate::Silent,
         }
     }
 }
@@ -112,8 +118,7 @@ impl Drop for Scratch {
 
 /// Today's date (UTC), the default run id.
 fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    crate::value::date_from_days(i64::try_from(secs / 86_400).unwrap_or(0))
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string()
 }
 
 fn reader(t: &LakeTable) -> String {
@@ -216,6 +221,16 @@ fn refuse_overwriting_inputs(inputs: &[PathBuf], outputs: &Outputs) -> Result<()
         let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
     };
+    // A folder that does not exist yet is compared by its absolute path.
+    let resolved = |p: &Path| -> PathBuf {
+        canonical(p).unwrap_or_else(|| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+    };
+    if resolved(&outputs.valid) == resolved(&outputs.quarantined) {
+        return Err(Error::fatal(format!(
+            "the valid and the quarantined rows would both be written to {}: give --valid and --quarantine different folders",
+            outputs.valid.display()
+        )));
+    }
     let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
     for out in [&outputs.valid, &outputs.quarantined, &outputs.rejected_lines] {
         if canonical(out).is_some_and(|c| inputs.contains(&c)) {
@@ -254,6 +269,14 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
     if run_id.is_empty() || run_id.contains(['/', '\\']) || run_id.starts_with('.') {
         return Err(Error::fatal(format!("invalid run id `{run_id}`")));
     }
+    let stem = dqc_codegen::file_stem(o.project, contract);
+    let outputs = Outputs {
+        valid: o.valid_dir.join(format!("{stem}.parquet")),
+        quarantined: o.quarantine_dir.join(format!("{stem}.parquet")),
+        rejected_lines: o.quarantine_dir.join(format!("{stem}.rejected_lines.parquet")),
+        metrics: None,
+    };
+    refuse_overwriting_inputs(&o.inputs, &outputs)?;
     let (applied, skipped) = select_rules(contract, o.lake.as_deref())?;
     let scratch = Scratch::new()?;
     let conn = Connection::open_in_memory().map_err(duck("cannot start DuckDB"))?;
@@ -264,8 +287,9 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
         lit(&scratch.0.display().to_string())
     ))
     .map_err(duck("cannot configure DuckDB"))?;
-    let (rows_read, rows_rejected) = input::load(&conn, contract, &o.inputs)?;
-    let flagged = plan::flagged(contract, &applied);
+    let loaded = input::load(&conn, contract, &o.inputs, &scratch.0, o.progress)?;
+    o.progress.phase("applying the pre-load rules", None);
+    let flagged = plan::flagged(contract, &applied, loaded.raw_text);
     traced(&flagged, || conn.execute_batch(&flagged)).map_err(duck("cannot apply the pre-load rules"))?;
     let (counts_sql, width) = plan::counts(contract, &applied);
     let counts: Vec<u64> = conn
@@ -273,23 +297,18 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
             (0..width).map(|i| row.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0))).collect()
         })
         .map_err(duck("cannot count violations"))?;
-    let stem = dqc_codegen::file_stem(o.project, contract);
-    let outputs = Outputs {
-        valid: o.valid_dir.join(format!("{stem}.parquet")),
-        quarantined: o.quarantine_dir.join(format!("{stem}.parquet")),
-        rejected_lines: o.quarantine_dir.join(format!("{stem}.rejected_lines.parquet")),
-        metrics: None,
-    };
-    refuse_overwriting_inputs(&o.inputs, &outputs)?;
+    o.progress.phase("writing the valid rows", None);
     let valid = copy(&conn, &plan::valid(contract, &applied), &outputs.valid)?;
+    o.progress.phase("writing the quarantined rows", None);
     let quarantined = copy(&conn, &plan::quarantined(contract, &applied), &outputs.quarantined)?;
     let rejected = copy(&conn, &plan::rejected(contract), &outputs.rejected_lines)?;
+    o.progress.finish();
     let mut report = report::build(report::Parts {
         contract,
         applied: &applied,
         skipped,
         counts: &counts,
-        rows_in: rows_read + rows_rejected,
+        loaded,
         written: (valid, quarantined, rejected),
         run_id: run_id.clone(),
         outputs,

@@ -129,12 +129,58 @@ fn fk_join(contract: &Contract, j: usize, columns: &[String], parent: &str, ref_
     )
 }
 
-/// The statement that creates the flagged table.
-pub(super) fn flagged(contract: &Contract, applied: &[Applied<'_>]) -> String {
+/// A timestamp with an offset at its end: the local part, then `Z`/`UTC`, or sign, hours, minutes.
+const OFFSET: &str =
+    r"^\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:([Zz]|UTC)|([+-])(\d{2}):?(\d{2})?)\s*$";
+
+/// The typed value of a text column, exactly or not at all (NULL, which flags a cast failure):
+///
+/// - a timestamp with an offset (`2024-01-01 10:00:00+05:00`, `...Z`) is converted to UTC, not
+///   stripped of its offset;
+/// - a date column takes a date, or a timestamp at midnight; any other time of day would be cut;
+/// - numbers with `_` digit separators (`1_000`) do not cast, as in Spark and Athena;
+/// - a finite number too large for the type (`1e400`) does not become infinity; `inf` does.
+fn cast_text(raw: &str, ty: &dqc_ir::Type) -> String {
+    use dqc_ir::Type;
+    let target = DuckDb.cast_type(ty);
+    let plain = format!("TRY_CAST({raw} AS {target})");
+    match ty {
+        Type::Timestamp => {
+            let p = lit(OFFSET);
+            let g = |n: u8| format!("regexp_extract({raw}, {p}, {n})");
+            let minutes = format!(
+                "(CASE {} WHEN '-' THEN -1 ELSE 1 END) * (coalesce(TRY_CAST(nullif({}, '') AS INTEGER), 0) * 60 + coalesce(TRY_CAST(nullif({}, '') AS INTEGER), 0))",
+                g(3),
+                g(4),
+                g(5)
+            );
+            format!(
+                "CASE WHEN regexp_matches({raw}, {p}) THEN TRY_CAST({} AS TIMESTAMP) - to_minutes(CAST({minutes} AS BIGINT)) ELSE {plain} END",
+                g(1)
+            )
+        }
+        Type::Date => format!(
+            "CASE WHEN TRY_CAST({raw} AS TIMESTAMP) = CAST({plain} AS TIMESTAMP) THEN {plain} END"
+        ),
+        Type::Tinyint | Type::Smallint | Type::Int | Type::Bigint | Type::Decimal { .. } => {
+            format!("CASE WHEN NOT contains({raw}, '_') THEN {plain} END")
+        }
+        Type::Float | Type::Double => format!(
+            "CASE WHEN contains({raw}, '_') THEN NULL WHEN isinf({plain}) AND NOT regexp_matches(lower(trim({raw})), '^[+-]?inf(inity)?$') THEN NULL ELSE {plain} END"
+        ),
+        _ => plain,
+    }
+}
+
+/// The statement that creates the flagged table. `raw_text`: the raw columns are text (CSV
+/// input), cast with [`cast_text`]; otherwise they are typed already (Parquet).
+pub(super) fn flagged(contract: &Contract, applied: &[Applied<'_>], raw_text: bool) -> String {
     let mut typed = vec!["__dq_file".to_string(), "__dq_row".to_string()];
     for (i, col) in contract.columns.iter().enumerate() {
         typed.push(q(&raw_column(i)));
-        let value = if casts(&col.ty) {
+        let value = if casts(&col.ty) && raw_text {
+            cast_text(&q(&raw_column(i)), &col.ty)
+        } else if casts(&col.ty) {
             format!("TRY_CAST({} AS {})", q(&raw_column(i)), DuckDb.cast_type(&col.ty))
         } else {
             q(&raw_column(i))
@@ -259,7 +305,7 @@ pub(super) fn quarantined(contract: &Contract, applied: &[Applied<'_>]) -> Strin
 pub(super) fn rejected(contract: &Contract) -> String {
     let reason = "'malformed line: ' || error";
     format!(
-        "SELECT file, line, raw_line, error, [{}]::{ISSUE_TYPE} AS \"_dq_errors\", CAST([] AS {ISSUE_TYPE}) AS \"_dq_warnings\", {} AS \"_dq_contract_hash\"\nFROM {}\nORDER BY file, line",
+        "SELECT file, line, lines, raw_line, raw_bytes, error, [{}]::{ISSUE_TYPE} AS \"_dq_errors\", CAST([] AS {ISSUE_TYPE}) AS \"_dq_warnings\", {} AS \"_dq_contract_hash\"\nFROM {}\nORDER BY file, line",
         issue("malformed_line", "read", "error", "pre_load", reason),
         lit(&contract.hash),
         super::input::REJECTED

@@ -76,13 +76,19 @@ pub struct PreloadReport {
     pub run_id: String,
     /// Rows in the inputs: rows read plus rejected lines.
     pub rows_in: u64,
+    /// Physical lines after the header of the CSV inputs, counted from the files themselves
+    /// (a quoted field may span lines, so a row can be several lines); absent without CSV input.
+    pub lines_in: Option<u64>,
+    /// Blank CSV lines, skipped and counted.
+    pub blank_lines: u64,
     /// Rows written to the valid output.
     pub rows_valid: u64,
     /// Rows written to the quarantine output.
     pub rows_quarantined: u64,
     /// Lines written to the rejected-lines output.
     pub rows_rejected: u64,
-    /// `rows_valid + rows_quarantined + rows_rejected == rows_in`.
+    /// `rows_valid + rows_quarantined + rows_rejected == rows_in`, and every CSV line after the
+    /// header is in a row, a rejected line or a blank line.
     pub invariant_holds: bool,
     /// Applied rules, in contract order.
     pub rules: Vec<RuleCount>,
@@ -101,7 +107,7 @@ pub(super) struct Parts<'a> {
     pub skipped: Vec<SkippedRule>,
     /// The row of [`super::plan::counts`].
     pub counts: &'a [u64],
-    pub rows_in: u64,
+    pub loaded: super::input::Loaded,
     /// Rows written: valid, quarantined, rejected.
     pub written: (u64, u64, u64),
     pub run_id: String,
@@ -157,11 +163,14 @@ pub(super) fn build(p: Parts<'_>) -> PreloadReport {
         table: p.contract.table.qualified(),
         contract_hash: p.contract.hash.clone(),
         run_id: p.run_id,
-        rows_in: p.rows_in,
+        rows_in: p.loaded.rows + p.loaded.rejected,
+        lines_in: p.loaded.lines,
+        blank_lines: p.loaded.blank,
         rows_valid,
         rows_quarantined,
         rows_rejected,
-        invariant_holds: rows_valid + rows_quarantined + rows_rejected == p.rows_in,
+        invariant_holds: p.loaded.accounted
+            && rows_valid + rows_quarantined + rows_rejected == p.loaded.rows + p.loaded.rejected,
         rules,
         cast_failures,
         skipped: p.skipped,
@@ -174,6 +183,9 @@ impl PreloadReport {
     pub fn render_text(&self) -> String {
         let mut out = format!("pre-load split of {} (contract {})\n", self.table, self.contract_hash);
         out.push_str(&format!("  input rows      {:>10}\n", self.rows_in));
+        if let Some(lines) = self.lines_in {
+            out.push_str(&format!("  input lines     {:>10}  (after the header; {} blank)\n", lines, self.blank_lines));
+        }
         out.push_str(&format!("  valid           {:>10}  {}\n", self.rows_valid, self.outputs.valid.display()));
         out.push_str(&format!(
             "  quarantined     {:>10}  {}\n",

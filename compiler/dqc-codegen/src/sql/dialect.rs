@@ -168,9 +168,11 @@ impl Dialect for Spark {
     }
 
     /// Spark SQL string literals process backslash escapes, so backslashes are doubled and
-    /// quotes escaped with a backslash.
+    /// quotes escaped with a backslash. Spark substitutes `${name}` in SQL text before parsing
+    /// it (`spark.sql.variable.substitute`, on by default), so `$` before `{` is written as the
+    /// escape `\u0024`, which the literal turns back into `$` after substitution is over.
     fn string_literal(&self, value: &str) -> String {
-        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'").replace("${", "\\u0024{"))
     }
 
     /// Java reads a few portable constructs differently from RE2; the pattern is rewritten
@@ -224,5 +226,18 @@ impl Dialect for Spark {
             Type::Float => "FLOAT".to_string(),
             other => Athena.cast_type(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dialect, Spark};
+
+    #[test]
+    fn spark_literals_survive_variable_substitution() {
+        // Spark replaces `${name}` in SQL text before parsing; the literal must not contain it.
+        assert_eq!(Spark.string_literal("${x}"), r"'\u0024{x}'");
+        assert_eq!(Spark.string_literal(r"\${x}"), r"'\\\u0024{x}'");
+        assert_eq!(Spark.string_literal("a$b {c}"), "'a$b {c}'");
     }
 }
