@@ -265,11 +265,17 @@ pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
     publish(&local, &checked.project, Some(contract))?;
     let outcome = run_test(&local, &checked.project, contract, &date, &run_time)?;
     out!("{}", render_summary(&outcome.run));
-    errln!(
-        "wrote {} and {}",
-        a.artifacts.join(&outcome.results_key).display(),
-        a.artifacts.join(&outcome.stats_key).display()
-    );
+    match &outcome.stats_key {
+        Some(stats) => errln!(
+            "wrote {} and {}",
+            a.artifacts.join(&outcome.results_key).display(),
+            a.artifacts.join(stats).display()
+        ),
+        None => errln!(
+            "the table disagrees with its contract: the suite did not run; wrote {}",
+            a.artifacts.join(&outcome.results_key).display()
+        ),
+    }
     Ok(if outcome.run.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

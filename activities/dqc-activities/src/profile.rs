@@ -90,23 +90,10 @@ pub fn class(engine_type: &str) -> Class {
     }
 }
 
-/// An engine type in contract spelling.
+/// An engine type in contract spelling, or the engine's own name (lowercased) when no
+/// contract type holds it exactly (`timestamp with time zone`, `hugeint`).
 pub fn contract_type(engine_type: &str) -> String {
-    let t = engine_type.to_ascii_uppercase();
-    let named = match t.as_str() {
-        "VARCHAR" | "STRING" | "TEXT" => "string",
-        "BIGINT" | "INT8" | "LONG" => "bigint",
-        "INTEGER" | "INT" | "INT4" => "int",
-        "SMALLINT" => "smallint",
-        "TINYINT" => "tinyint",
-        "DOUBLE" | "FLOAT8" => "double",
-        "FLOAT" | "REAL" | "FLOAT4" => "float",
-        "BOOLEAN" => "boolean",
-        "DATE" => "date",
-        _ if t.starts_with("TIMESTAMP") => "timestamp",
-        _ => return engine_type.to_ascii_lowercase(),
-    };
-    named.to_string()
+    dqc_semantics::types::engine_type(engine_type).map_or_else(|| engine_type.to_ascii_lowercase(), |t| t.to_string())
 }
 
 /// One of the top values of a column.

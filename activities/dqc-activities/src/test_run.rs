@@ -8,13 +8,14 @@
 //! differs between two runs over the same data.
 
 use dqc_codegen::sql::Suite;
-use dqc_ir::{Contract, Type};
+use dqc_ir::Contract;
+use dqc_semantics::types::{agrees, engine_type};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::ports::{ArtifactStore, Catalog, Error, MetadataStore, QueryEngine};
-use crate::post_load::{run, RunOptions, RunResult, Status};
-use crate::profile::{self, class, Class, Profile};
+use crate::post_load::{run, RuleResult, RunOptions, RunResult, Status};
+use crate::profile::{self, Profile};
 
 /// What to test and when.
 #[derive(Debug, Clone)]
@@ -36,40 +37,40 @@ pub struct TestJob<'a> {
 pub struct TestOutcome {
     /// The verdicts.
     pub run: RunResult,
-    /// The profile recorded as stats history.
-    pub profile: Profile,
+    /// The profile recorded as stats history (none when the schema check stopped the run).
+    pub profile: Option<Profile>,
     /// Key of the results record.
     pub results_key: String,
-    /// Key of the stats record.
-    pub stats_key: String,
+    /// Key of the stats record (none when the schema check stopped the run).
+    pub stats_key: Option<String>,
 }
 
-/// Whether a contract type and an engine type hold the same kind of values.
-fn compatible(ty: &Type, engine_type: &str) -> bool {
-    let c = class(engine_type);
-    let upper = engine_type.to_ascii_uppercase();
-    match ty {
-        Type::String | Type::Varchar { .. } | Type::Char { .. } => c == Class::Text,
-        Type::Tinyint | Type::Smallint | Type::Int | Type::Bigint | Type::Float | Type::Double => c == Class::Number,
-        Type::Decimal { .. } => c == Class::Number,
-        Type::Boolean => c == Class::Boolean,
-        Type::Date => upper == "DATE",
-        Type::Timestamp => upper.starts_with("TIMESTAMP") || upper == "DATE",
-        _ => c == Class::Nested,
-    }
-}
-
-/// Compares the table's columns with the contract's; every disagreement in one error.
-pub fn check_schema(contract: &Contract, columns: &[profile::SchemaColumn]) -> Result<(), Error> {
+/// Every disagreement between the table's columns and the contract's, one line each: the same
+/// rule as `dqc check` against a catalog snapshot (`dqc_semantics::types::agrees`).
+pub fn schema_problems(contract: &Contract, columns: &[profile::SchemaColumn]) -> Vec<String> {
     let mut problems = Vec::new();
     for c in &contract.columns {
         match columns.iter().find(|s| s.name.eq_ignore_ascii_case(&c.name)) {
             None => problems.push(format!("column `{}` is missing", c.name)),
-            Some(s) if !compatible(&c.ty, &s.engine_type) => problems
-                .push(format!("column `{}` is {} in the data, the contract declares {}", c.name, s.engine_type, c.ty)),
-            Some(_) => {}
+            Some(s) => match engine_type(&s.engine_type) {
+                found if agrees(&c.ty, found.as_ref()) => {}
+                Some(found) => problems.push(format!(
+                    "column `{}` is {} ({found}) in the data, the contract declares {}",
+                    c.name, s.engine_type, c.ty
+                )),
+                None => problems.push(format!(
+                    "column `{}` is {} in the data, which no contract type holds exactly (the contract declares {})",
+                    c.name, s.engine_type, c.ty
+                )),
+            },
         }
     }
+    problems
+}
+
+/// Compares the table's columns with the contract's; every disagreement in one error.
+pub fn check_schema(contract: &Contract, columns: &[profile::SchemaColumn]) -> Result<(), Error> {
+    let problems = schema_problems(contract, columns);
     if problems.is_empty() {
         return Ok(());
     }
@@ -80,6 +81,36 @@ pub fn check_schema(contract: &Contract, columns: &[profile::SchemaColumn]) -> R
         problems.join("; "),
         found.join(", ")
     )))
+}
+
+/// The verdict of a run whose table disagrees with its contract: one failed `schema` rule,
+/// and the suite not run (its queries assume the declared columns and types).
+fn schema_failure(contract: &Contract, problems: &[String]) -> RunResult {
+    let rule = RuleResult {
+        rule_id: "schema".to_string(),
+        kind: "schema".to_string(),
+        description: format!("the table's columns and types are those of the contract: {}", problems.join("; ")),
+        severity: "error".to_string(),
+        stage: "post_load".to_string(),
+        status: Status::Fail,
+        violations: problems.len() as u64,
+        checked: None,
+        threshold_percent: None,
+        details: serde_json::Map::from_iter([(
+            "problems".to_string(),
+            Value::Array(problems.iter().cloned().map(Value::String).collect()),
+        )]),
+        sample: Vec::new(),
+        query: String::new(),
+        duration_ms: 0,
+    };
+    RunResult {
+        table: contract.table.qualified(),
+        contract_hash: contract.hash.clone(),
+        row_count: 0,
+        rules: vec![rule],
+        passed: false,
+    }
 }
 
 /// Row counts of the dates before `date`, oldest first, from `stats-history/<key>/`.
@@ -173,7 +204,10 @@ pub fn test_table(ports: &Ports<'_>, job: &TestJob<'_>) -> Result<TestOutcome, E
         .catalog
         .table(&database, &table)?
         .ok_or_else(|| Error::fatal(format!("table {qualified} is not in the catalog")))?;
-    check_schema(job.contract, &definition.columns)?;
+    let problems = schema_problems(job.contract, &definition.columns);
+    if !problems.is_empty() {
+        return file_schema_failure(ports, job, &schema_failure(job.contract, &problems));
+    }
     let history = row_count_history(store, job.key, job.date)?;
     let options =
         RunOptions { run_time: job.run_time.to_string(), row_count_history: history, ..RunOptions::default() };
@@ -205,7 +239,28 @@ pub fn test_table(ports: &Ports<'_>, job: &TestJob<'_>) -> Result<TestOutcome, E
         "stats_key": stats_key,
     });
     ports.metadata.put(&table_pk(&qualified), &format!("run#{}", job.date), &item)?;
-    Ok(TestOutcome { run, profile, results_key, stats_key })
+    Ok(TestOutcome { run, profile: Some(profile), results_key, stats_key: Some(stats_key) })
+}
+
+/// Files the results of a run stopped by a schema disagreement (no stats: the table was not
+/// profiled) and indexes it as failed.
+fn file_schema_failure(ports: &Ports<'_>, job: &TestJob<'_>, run: &RunResult) -> Result<TestOutcome, Error> {
+    let results_key = format!("results/{}/{}.json", job.key, job.date);
+    ports.store.put(&results_key, &pretty(&results_record(run, job.suite, job))?)?;
+    let item = json!({
+        "table": run.table,
+        "date": job.date,
+        "run_time": job.run_time,
+        "contract_hash": run.contract_hash,
+        "passed": false,
+        "row_count": 0,
+        "failed": 1,
+        "warned": 0,
+        "results_key": results_key,
+        "stats_key": Value::Null,
+    });
+    ports.metadata.put(&table_pk(&run.table), &format!("run#{}", job.date), &item)?;
+    Ok(TestOutcome { run: run.clone(), profile: None, results_key, stats_key: None })
 }
 
 /// A readable summary table of a run: rule, status, violations, severity.

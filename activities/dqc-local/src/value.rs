@@ -56,7 +56,9 @@ pub fn to_json(v: Value) -> Json {
         Value::USmallInt(i) => json!(i),
         Value::UInt(i) => json!(i),
         Value::UBigInt(i) => json!(i),
-        Value::Float(f) => float(f64::from(f)),
+        // Widening a REAL to a double shows its binary noise (12.65858 becomes
+        // 12.658579999999999); the shortest decimal that reads back to the same REAL does not.
+        Value::Float(f) => float(f.to_string().parse::<f64>().unwrap_or(f64::from(f))),
         Value::Double(f) => float(f),
         Value::Decimal(d) => json!(d.to_string()),
         Value::Timestamp(unit, v) => json!(timestamp(unit, v)),
@@ -79,6 +81,8 @@ mod tests {
         assert_eq!(date_from_days(0), "1970-01-01");
         assert_eq!(date_from_days(19_782), "2024-02-29");
         assert_eq!(date_from_days(-1), "1969-12-31");
+        assert_eq!(to_json(Value::Float(12.65858)), json!(12.65858));
+        assert_eq!(to_json(Value::Double(0.1 + 0.2)), json!(0.30000000000000004));
         assert_eq!(timestamp(TimeUnit::Microsecond, 1_500_000), "1970-01-01 00:00:01.500000");
     }
 }

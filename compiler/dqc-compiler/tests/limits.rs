@@ -123,3 +123,21 @@ fn an_imported_check_of_800_ors_is_a_diagnostic() {
         assert!(diagnostics.iter().any(|d| d.code == Code::ExpressionTooDeep), "{diagnostics:?}");
     });
 }
+
+#[test]
+fn numbers_beyond_a_double_are_refused_and_large_ones_are_written_as_doubles() {
+    let contract = |bound: &str| {
+        format!("contract sales.orders {{\n  columns {{\n    id bigint not null,\n    x double,\n  }}\n  rules {{\n    x < {bound}\n    check x * 2 < {bound}\n  }}\n}}\n")
+    };
+    let refused = dqc_compiler::check(&[Source::new("c.dqc", contract("1e399"))]);
+    assert_eq!(codes(&refused), [Code::InvalidLiteral, Code::InvalidLiteral], "{:?}", refused.diagnostics);
+    let accepted = dqc_compiler::check(&[Source::new("c.dqc", contract("1e300"))]);
+    assert!(!accepted.has_errors(), "{:?}", accepted.diagnostics);
+    for file in dqc_compiler::compile(&accepted.project, &[Target::Duckdb, Target::Athena]) {
+        if file.path.ends_with(".sql") {
+            assert!(!file.contents.contains(&"0".repeat(39)), "{} spells out 1e300: {}", file.path, file.contents);
+        }
+    }
+    let sql = dqc_compiler::compile(&accepted.project, &[Target::Duckdb]);
+    assert!(sql.iter().any(|f| f.contents.contains("1e300")));
+}

@@ -130,7 +130,7 @@ fn drift(contract: &Contract, t: &GlueTable, snap: &Snapshot<'_>, diags: &mut Ve
             ),
             Some(g) => {
                 let catalog_type: Option<Type> = parse_glue_type(&g.ty);
-                if catalog_type.as_ref() != Some(&col.ty) {
+                if !crate::types::agrees(&col.ty, catalog_type.as_ref()) {
                     diags.push(
                         Diagnostic::new(
                             Code::CatalogTypeMismatch,

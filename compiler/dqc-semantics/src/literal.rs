@@ -117,6 +117,14 @@ pub fn lower_literal(lit: &Literal, diags: &mut Vec<Diagnostic>) -> Option<Value
         |what: &str, text: &str| Diagnostic::new(Code::InvalidLiteral, format!("invalid {what} `{text}`"), lit.span);
     match &lit.kind {
         LiteralKind::Number(raw) => match canonical_number(raw) {
+            Some(n) if n.parse::<f64>().is_ok_and(f64::is_infinite) => {
+                diags.push(
+                    bad("number", raw)
+                        .with_primary_label("beyond the range of a double (about 1.8e308)")
+                        .with_help("no engine can compare with this number; use a smaller bound"),
+                );
+                None
+            }
             Some(n) => Some(Value::Number(n)),
             None => {
                 diags.push(bad("number", raw).with_primary_label("too large to represent"));

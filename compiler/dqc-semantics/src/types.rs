@@ -231,9 +231,103 @@ impl GlueTypeParser<'_> {
     }
 }
 
+/// Whether data of type `found` (`None`: a type no contract type holds) satisfies a column
+/// declared `declared`. The one rule for both schema checks, against a catalog snapshot
+/// (`dqc check`) and against the live table (`dqc test`): the types must be the same.
+pub fn agrees(declared: &Type, found: Option<&Type>) -> bool {
+    found == Some(declared)
+}
+
+/// An engine's type name as a contract type: DuckDB's (`VARCHAR`, `INTEGER`, `DECIMAL(12,2)`,
+/// `VARCHAR[]`, `STRUCT(a INTEGER)`, `TIMESTAMP_NS`) or Athena's and Glue's (`varchar`,
+/// `timestamp(3)`, `array<int>`). `None` for types no contract type holds exactly: a timestamp
+/// with a time zone, unsigned and 128-bit integers, maps, intervals, times.
+pub fn engine_type(text: &str) -> Option<Type> {
+    let t = text.trim();
+    if let Some(element) = t.strip_suffix("[]") {
+        return Some(Type::Array { element: Box::new(engine_type(element)?) });
+    }
+    let upper = t.to_ascii_uppercase();
+    if let Some(body) = upper.strip_prefix("STRUCT(").and_then(|b| b.strip_suffix(')')) {
+        // Field names keep their spelling: cut the same range out of the original text.
+        let body = t.get(7..7 + body.len()).unwrap_or(body);
+        let mut fields = Vec::new();
+        for field in split_top_level(body) {
+            let field = field.trim();
+            let (name, ty) = field.split_once(char::is_whitespace)?;
+            fields.push(Field { name: name.trim_matches('"').to_ascii_lowercase(), ty: engine_type(ty)? });
+        }
+        return Some(Type::Struct { fields });
+    }
+    let simple = match upper.as_str() {
+        "VARCHAR" | "STRING" | "TEXT" | "BPCHAR" => Some(Type::String),
+        "BIGINT" | "INT8" | "LONG" => Some(Type::Bigint),
+        "INTEGER" | "INT" | "INT4" | "SIGNED" => Some(Type::Int),
+        "SMALLINT" | "INT2" | "SHORT" => Some(Type::Smallint),
+        "TINYINT" | "INT1" => Some(Type::Tinyint),
+        "DOUBLE" | "FLOAT8" | "DOUBLE PRECISION" => Some(Type::Double),
+        "FLOAT" | "REAL" | "FLOAT4" => Some(Type::Float),
+        "BOOLEAN" | "BOOL" | "LOGICAL" => Some(Type::Boolean),
+        "DATE" => Some(Type::Date),
+        "TIMESTAMP" | "DATETIME" | "TIMESTAMP_S" | "TIMESTAMP_MS" | "TIMESTAMP_US" | "TIMESTAMP_NS" => {
+            Some(Type::Timestamp)
+        }
+        _ => None,
+    };
+    if simple.is_some() {
+        return simple;
+    }
+    if upper.contains("TIME ZONE") || upper.starts_with("TIMESTAMPTZ") {
+        return None;
+    }
+    if let Some(precision) = upper.strip_prefix("TIMESTAMP(").and_then(|p| p.strip_suffix(')')) {
+        return precision.trim().parse::<u8>().is_ok().then_some(Type::Timestamp);
+    }
+    let glue = t.to_ascii_lowercase().replacen("numeric", "decimal", 1);
+    parse_glue_type(&glue)
+}
+
+/// Splits at commas outside parentheses and angle brackets.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '<' => depth += 1,
+            ')' | '>' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(text.get(start..i).unwrap_or_default());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text.get(start..).unwrap_or_default());
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_types() {
+        let shown = |t: &str| engine_type(t).map(|t| t.to_string());
+        assert_eq!(shown("INTEGER").as_deref(), Some("int"));
+        assert_eq!(shown("DOUBLE").as_deref(), Some("double"));
+        assert_eq!(shown("DECIMAL(12,2)").as_deref(), Some("decimal(12,2)"));
+        assert_eq!(shown("TIMESTAMP_NS").as_deref(), Some("timestamp"));
+        assert_eq!(shown("timestamp(3)").as_deref(), Some("timestamp"));
+        assert_eq!(shown("VARCHAR[]").as_deref(), Some("array<string>"));
+        assert_eq!(shown("STRUCT(a INTEGER, \"B\" VARCHAR[])").as_deref(), Some("struct<a:int,b:array<string>>"));
+        assert_eq!(shown("array<struct<a:int>>").as_deref(), Some("array<struct<a:int>>"));
+        assert_eq!(engine_type("TIMESTAMP WITH TIME ZONE"), None);
+        assert_eq!(engine_type("HUGEINT"), None);
+        assert_eq!(engine_type("UBIGINT"), None);
+        assert!(agrees(&Type::Int, engine_type("INTEGER").as_ref()));
+        assert!(!agrees(&Type::Int, engine_type("DOUBLE").as_ref()));
+        assert!(!agrees(&Type::Timestamp, engine_type("TIMESTAMP WITH TIME ZONE").as_ref()));
+    }
 
     #[test]
     fn glue_types() {

@@ -7,10 +7,21 @@ use dqc_ir::{BinaryOp, CmpOp, Expr, ExprKind, Function, Type, UnaryOp, Value};
 
 use super::dialect::Dialect;
 
+/// A number literal: as written when DECIMAL(38) holds it on every engine, otherwise in
+/// exponent notation, which every engine reads as a DOUBLE (`1e300`, not 301 digits that no
+/// engine's exact numeric type can hold).
+pub fn number(n: &str) -> String {
+    let digits = n.bytes().filter(u8::is_ascii_digit).count();
+    match n.parse::<f64>() {
+        Ok(f) if digits > 38 && f.is_finite() => format!("{f:e}"),
+        _ => n.to_string(),
+    }
+}
+
 /// A value as a typed SQL literal.
 pub fn value(d: &dyn Dialect, v: &Value) -> String {
     match v {
-        Value::Number(n) => n.clone(),
+        Value::Number(n) => number(n),
         Value::String(s) => d.string_literal(s),
         Value::Bool(true) => "TRUE".to_string(),
         Value::Bool(false) => "FALSE".to_string(),
@@ -24,7 +35,7 @@ pub fn value(d: &dyn Dialect, v: &Value) -> String {
 /// columns are written as doubles, so every engine compares in the same domain.
 pub fn value_for(d: &dyn Dialect, v: &Value, ty: &Type) -> String {
     match (v, ty) {
-        (Value::Number(n), Type::Float | Type::Double) => format!("CAST({n} AS DOUBLE)"),
+        (Value::Number(n), Type::Float | Type::Double) => format!("CAST({} AS DOUBLE)", number(n)),
         (Value::Date(s), Type::Timestamp) => format!("TIMESTAMP {}", d.string_literal(&format!("{s} 00:00:00"))),
         _ => value(d, v),
     }
