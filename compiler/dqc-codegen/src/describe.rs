@@ -70,7 +70,7 @@ pub fn rule(_contract: &Contract, r: &Rule) -> String {
                 format!("the row count must stay within {k} standard deviations of its {window_days}-day average")
             }
         },
-        RuleKind::Check { .. } => "the check expression must hold".to_string(),
+        RuleKind::Check { expr } => format!("{} must hold", dqc_seed::printer::expr_text(expr)),
     };
     if r.filter.is_some() {
         text.push_str(" (where the rule's filter holds)");

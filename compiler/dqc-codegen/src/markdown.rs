@@ -233,10 +233,11 @@ fn rules(out: &mut String, contract: &Contract) {
     }
     out.push_str(&head(&["Id", "Kind", "Stage", "Severity", "Statement", "Because", "Filter"]));
     for r in &contract.rules {
-        let mut statement = text(&describe::rule(contract, r));
-        if let RuleKind::Check { expr } = &r.kind {
-            statement.push_str(&format!(": {}", code(&expr_text(expr))));
-        }
+        let statement = match &r.kind {
+            // The expression itself, as code, rather than as prose.
+            RuleKind::Check { expr } => format!("{} must hold", code(&expr_text(expr))),
+            _ => text(&describe::rule(contract, r)),
+        };
         let stage = format!("{}{}", code(r.stage.as_str()), if r.stage_inferred { " (inferred)" } else { "" });
         let kind = format!("{}{}", code(r.kind.type_name()), if r.implicit { " (from the column)" } else { "" });
         let filter = r.filter.as_ref().map(|f| code(&expr_text(f))).unwrap_or_default();

@@ -21,7 +21,6 @@
 use dqc_ir::{Contract, Project, Rule, RuleKind, Severity, Stage, TableRef};
 
 use crate::describe;
-use dqc_seed::printer::expr_text;
 
 /// Class definitions, one per node role and rule severity.
 const CLASS_DEFS: &[(&str, &str)] = &[
@@ -285,10 +284,8 @@ impl Writer {
 
     fn rule_node(&mut self, contract: &Contract, index: usize, r: &Rule) {
         let id = format!("rule{index}");
-        let mut lines = vec![r.id.clone(), format!("{} · {}", r.severity.as_str(), describe::rule(contract, r))];
-        if let RuleKind::Check { expr } = &r.kind {
-            lines.push(expr_text(expr));
-        }
+        // A check's statement is its expression (`describe::rule`).
+        let lines = vec![r.id.clone(), format!("{} · {}", r.severity.as_str(), describe::rule(contract, r))];
         self.line(3, &format!("{id}{}", label(&lines)));
     }
 

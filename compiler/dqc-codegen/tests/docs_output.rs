@@ -266,7 +266,7 @@ fn document_has_summary_columns_rules_queries_diagram_and_hash() {
         "{md}"
     );
     // Expressions are shown as written in the contract language.
-    assert!(md.contains("(where the rule's filter holds): `amount > 0`"), "{md}");
+    assert!(md.contains("| `amount > 0` must hold |  | `day > date '2024-01-01'` |"), "{md}");
     assert!(md.contains("| `day > date '2024-01-01'` |"), "{md}");
     assert!(md.contains("| references | `db.dim_loan` | `loan_id` | `loan_id` |"), "{md}");
     assert!(md.contains(&format!("```mermaid\n{}```\n", diagram(&p, c))), "{md}");

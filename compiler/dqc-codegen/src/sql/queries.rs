@@ -261,12 +261,17 @@ fn orphans_from(
     )
 }
 
+/// Rows whose key is missing from the parent, and how many distinct keys are missing (the
+/// figure users act on: one missing dimension row often explains thousands of orphans).
 fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref_columns: &[String]) -> Query {
     let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+    let keys: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
     let sql = format!(
-        "SELECT COUNT(*) AS {}\n{}",
+        "SELECT\n  COUNT(*) AS {},\n  COALESCE(SUM(n), 0) AS {}\nFROM (\n  SELECT COUNT(*) AS n\n  {}\n  GROUP BY {}\n) AS missing_keys",
+        ctx.q("missing_keys"),
         ctx.q(&result_column(&rule.id, "violations")),
-        orphans_from(ctx, rule, columns, parent, ref_columns, &child_cols.join(", "))
+        indent(&orphans_from(ctx, rule, columns, parent, ref_columns, &child_cols.join(", "))),
+        keys.join(", ")
     );
     Query {
         name: format!("foreign_key__{}", rule.id),
@@ -309,7 +314,7 @@ fn run_param() -> Param {
     Param { name: "run_time".to_string(), ty: "TIMESTAMP".to_string() }
 }
 
-/// Up to [`SAMPLE_LIMIT`] failing rows (row-level rules, foreign keys) or keys (uniqueness).
+/// Up to [`SAMPLE_LIMIT`] failing rows (row-level rules) or keys with their row counts (uniqueness, foreign keys).
 fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
     let sql = match &rule.kind {
         RuleKind::Unique { columns, .. } => {
@@ -325,10 +330,17 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
             )
         }
         RuleKind::ForeignKey { columns, table, ref_columns } => {
+            // The missing keys with their row counts, most rows first: a sample of keys, not rows.
             let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
+            let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+            let keys: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
             format!(
-                "SELECT c.*\n{}\nLIMIT {SAMPLE_LIMIT}",
-                orphans_from(ctx, rule, columns, &ctx.d.table(parent), ref_columns, "*")
+                "SELECT {}, COUNT(*) AS {}\n{}\nGROUP BY {}\nORDER BY COUNT(*) DESC, {}\nLIMIT {SAMPLE_LIMIT}",
+                keys.join(", "),
+                ctx.q("rows"),
+                orphans_from(ctx, rule, columns, &ctx.d.table(parent), ref_columns, &child_cols.join(", ")),
+                keys.join(", "),
+                keys.join(", ")
             )
         }
         _ => {
