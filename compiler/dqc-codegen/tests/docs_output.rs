@@ -170,7 +170,7 @@ fn fact_diagram_shows_fks_keys_stages_and_severities() {
     assert!(d.contains("class rule0,rule1,rule2,rule3,rule5 error\n"), "{d}");
     assert!(d.contains("class rule4 warn\n"), "{d}");
     assert!(d.contains("classDef error ") && d.contains("classDef warn "), "{d}");
-    assert!(d.contains("<br/>amount #gt; 0\"]"), "{d}");
+    assert!(d.contains("error #183; amount #gt; 0 must hold #40;where the rule's filter holds#41;\"]"), "{d}");
     assert_labels_safe(&d);
     assert_ids_generated(&d);
 }
