@@ -160,7 +160,7 @@ impl ExampleLake {
                 formula: "2 * count(N, 1000, 996)".into(),
                 count: 2 * dup_raw,
             },
-            raw("check_46620d60", 997, "payment_date after ingest_date"),
+            raw("check_payment_date_ingest_date_46620d60", 997, "payment_date after ingest_date"),
         ];
         ExampleLake {
             rows: n,

@@ -289,7 +289,7 @@ fn the_landing_zone_splits_into_exactly_the_documented_defects() {
         ("not_null_emi_amount", 10),
         ("min_emi_amount", 5),
         ("allowed_values_payment_status", 5),
-        ("check_46620d60", 5),
+        ("check_payment_date_ingest_date_46620d60", 5),
     ]
     .into();
     assert_eq!(rules, want);

@@ -11,7 +11,7 @@
 //! User text goes through [`text`] (or [`code`] for identifiers and SQL fragments), so no
 //! name, description or literal can break a table, open a link or inject HTML.
 
-use dqc_ir::{Contract, Expr, ExprKind, Operand, Project, Rule, RuleKind};
+use dqc_ir::{Contract, Expr, Operand, Project, Rule, RuleKind};
 
 use crate::describe;
 use crate::mermaid::{self, foreign_keys, same_table};
@@ -163,39 +163,7 @@ fn rule_columns(r: &Rule) -> Vec<&str> {
 
 /// Column names an expression reads, in order of first appearance.
 fn expr_columns(expr: &Expr) -> Vec<&str> {
-    let mut names = Vec::new();
-    collect_columns(expr, &mut names);
-    names
-}
-
-fn collect_columns<'a>(e: &'a Expr, names: &mut Vec<&'a str>) {
-    if let ExprKind::Column { name } = &e.kind {
-        if !names.contains(&name.as_str()) {
-            names.push(name);
-        }
-    }
-    for child in children(e) {
-        collect_columns(child, names);
-    }
-}
-
-/// The direct sub-expressions of an expression, in source order.
-fn children(e: &Expr) -> Vec<&Expr> {
-    match &e.kind {
-        ExprKind::Column { .. } | ExprKind::Literal { .. } => Vec::new(),
-        ExprKind::Unary { operand, .. }
-        | ExprKind::IsNull { operand, .. }
-        | ExprKind::Like { operand, .. }
-        | ExprKind::Cast { operand, .. } => vec![operand],
-        ExprKind::Binary { left, right, .. } => vec![left, right],
-        ExprKind::InList { operand, list, .. } => std::iter::once(&**operand).chain(list).collect(),
-        ExprKind::Between { operand, low, high, .. } => vec![operand, low, high],
-        ExprKind::Case { operand, whens, otherwise } => {
-            let arms = whens.iter().flat_map(|w| [&w.condition, &w.result]);
-            operand.as_deref().into_iter().chain(arms).chain(otherwise.as_deref()).collect()
-        }
-        ExprKind::Call { args, .. } => args.iter().collect(),
-    }
+    expr.columns()
 }
 
 fn columns(out: &mut String, contract: &Contract) {

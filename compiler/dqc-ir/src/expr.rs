@@ -254,3 +254,39 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
 }
+
+impl Expr {
+    /// The direct sub-expressions, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Column { .. } | ExprKind::Literal { .. } => Vec::new(),
+            ExprKind::Unary { operand, .. }
+            | ExprKind::IsNull { operand, .. }
+            | ExprKind::Like { operand, .. }
+            | ExprKind::Cast { operand, .. } => vec![operand],
+            ExprKind::Binary { left, right, .. } => vec![left, right],
+            ExprKind::InList { operand, list, .. } => std::iter::once(&**operand).chain(list).collect(),
+            ExprKind::Between { operand, low, high, .. } => vec![operand, low, high],
+            ExprKind::Case { operand, whens, otherwise } => {
+                let arms = whens.iter().flat_map(|w| [&w.condition, &w.result]);
+                operand.as_deref().into_iter().chain(arms).chain(otherwise.as_deref()).collect()
+            }
+            ExprKind::Call { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// The columns the expression reads, each once, in order of first appearance.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            if let ExprKind::Column { name } = &e.kind {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+            stack.extend(e.children().into_iter().rev());
+        }
+        names
+    }
+}

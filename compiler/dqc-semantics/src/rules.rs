@@ -558,8 +558,15 @@ pub fn derive_id(kind: &RuleKind) -> String {
         },
         RuleKind::RowCountAnomaly { .. } => "row_count_anomaly".to_string(),
         RuleKind::Check { expr } => {
+            // Readable by the columns it reads (at most three), unique by the expression's hash.
             let canonical = serde_json::to_string(&dqc_ir::hash::meaning(expr)).unwrap_or_default();
-            format!("check_{}", dqc_ir::hash::short_hash(&canonical))
+            let hash = dqc_ir::hash::short_hash(&canonical);
+            let columns: Vec<String> = expr.columns().into_iter().take(3).map(slug).collect();
+            if columns.is_empty() {
+                format!("check_{hash}")
+            } else {
+                format!("check_{}_{hash}", columns.join("_"))
+            }
         }
     }
 }
