@@ -259,6 +259,8 @@ pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
     };
     let contract = find(&checked.project, &a.table)?;
     let engine = open_lake(&a.lake, &a.table)?;
+    // A CSV table is parsed once for the whole suite, not once per query.
+    engine.read_csv_once(&a.table).map_err(fatal)?;
     let store = FolderStore::new(&a.artifacts);
     let metadata = FolderMetadata::new(a.metadata.unwrap_or_else(|| a.artifacts.join("_metadata")));
     let local = Local { lake: &a.lake, engine: &engine, store: &store, metadata: &metadata };

@@ -19,6 +19,8 @@ pub struct DuckEngine {
     conn: Connection,
     /// Lake tables that could not be registered, by `database.table`, with the reason.
     unreadable: BTreeMap<String, String>,
+    /// The reader of each CSV table registered, by `database.table`.
+    csv_readers: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for DuckEngine {
@@ -51,7 +53,11 @@ pub fn path_literal(p: &str) -> String {
 impl DuckEngine {
     /// An empty in-memory database.
     pub fn in_memory() -> Result<Self, Error> {
-        Ok(DuckEngine { conn: Connection::open_in_memory().map_err(engine_error)?, unreadable: BTreeMap::new() })
+        Ok(DuckEngine {
+            conn: Connection::open_in_memory().map_err(engine_error)?,
+            unreadable: BTreeMap::new(),
+            csv_readers: BTreeMap::new(),
+        })
     }
 
     /// Runs statements that return nothing.
@@ -78,11 +84,28 @@ impl DuckEngine {
                 db = DuckDb.quote_ident(&t.database),
                 tbl = DuckDb.quote_ident(&t.table),
             ));
-            if let Err(e) = registered {
-                self.unreadable.insert(format!("{}.{}", t.database, t.table), e.message);
+            match registered {
+                Err(e) => {
+                    self.unreadable.insert(format!("{}.{}", t.database, t.table), e.message);
+                }
+                Ok(()) if t.format == TableFormat::Csv => {
+                    self.csv_readers.insert(format!("{}.{}", t.database, t.table), reader);
+                }
+                Ok(()) => {}
             }
         }
         Ok(())
+    }
+
+    /// Reads a CSV table once into an in-memory table in place of its view, so a suite of
+    /// many queries parses the text once rather than once per query (Parquet is cheap to read
+    /// again and stays where it is). Returns whether the table was CSV.
+    pub fn read_csv_once(&self, qualified: &str) -> Result<bool, Error> {
+        let Some(reader) = self.csv_readers.get(qualified) else { return Ok(false) };
+        let Some((database, table)) = qualified.split_once('.') else { return Ok(false) };
+        let name = format!("{}.{}", DuckDb.quote_ident(database), DuckDb.quote_ident(table));
+        self.execute(&format!("DROP VIEW IF EXISTS {name};\nCREATE TABLE {name} AS SELECT * FROM {reader};"))?;
+        Ok(true)
     }
 
     /// Why a lake table could not be registered, if it could not.
