@@ -17,10 +17,6 @@ macro_rules! errln {
     () => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!("\n"), true) };
     ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!("{}\n", format_args!($($t)*)), true) };
 }
-/// `eprint!` that ends the process quietly when stderr is a closed pipe.
-macro_rules! err {
-    ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!($($t)*), true) };
-}
 
 mod bench;
 pub mod files;

@@ -272,3 +272,74 @@ fn demo_refuses_a_folder_it_did_not_write() {
     assert_eq!(std::fs::read_to_string(dir.join("precious.txt")).unwrap(), "keep me");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::process::Stdio;
+    // The reader goes away before dqc writes: every write after that meets a closed pipe.
+    for args in [&["explain", "--list"][..], &["check", "golden/err/e0101_unknown_column"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dqc"))
+            .args(args)
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_ne!(status.code(), Some(101), "{args:?} panicked");
+        assert!(matches!(status.code(), Some(0 | 1 | 141)), "{args:?}: {status:?}");
+    }
+}
+
+#[test]
+fn invalid_utf8_in_a_contract_is_located() {
+    let dir = scratch("utf8");
+    std::fs::write(dir.join("bad.dqc"), b"contract db.t {\n  columns { caf\xe9 int }\n}\n").unwrap();
+    let out = dqc(&["check", "bad.dqc"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.dqc:2:16: not UTF-8 text: invalid byte(s) 0xe9"), "{err}");
+    assert!(err.contains("at byte offset 31"), "{err}");
+}
+
+#[test]
+fn dates_and_sizes_are_validated_before_any_work() {
+    let root = root();
+    let out = dqc(
+        &[
+            "test",
+            "analytics_db.loan_repayment_fact",
+            "--lake",
+            "no-lake",
+            "--contracts",
+            "examples/loans/contracts",
+            "--artifacts",
+            "no-artifacts",
+            "--date",
+            "2024-13-45",
+        ],
+        &root,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--date `2024-13-45` is not a date"), "{err}");
+    let out = dqc(&["demo", "--rows", "0", "--out", "never-written"], &root);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--rows"), "{}", text(&out.stderr));
+    assert!(!root.join("never-written").exists());
+}
+
+#[test]
+fn preload_refuses_one_folder_for_valid_and_quarantined_rows() {
+    let dir = scratch("same-out");
+    std::fs::write(dir.join("t.dqc"), "contract db.t {\n  columns {\n    id bigint not null,\n  }\n}\n").unwrap();
+    std::fs::write(dir.join("t.csv"), "id\n1\n2\n").unwrap();
+    let out =
+        dqc(&["preload", "--contract", "t.dqc", "--input", "t.csv", "--valid", "out", "--quarantine", "out/"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("give --valid and --quarantine different folders"), "{}", text(&out.stderr));
+    assert!(!dir.join("out").exists());
+}

@@ -236,14 +236,27 @@ fn missing_tables_drifted_schemas_and_empty_tables() {
     let missing = profile(engine, "analytics_db", "nope").unwrap_err();
     assert!(missing.message.contains("analytics_db.nope"), "{}", missing.message);
 
-    let drift =
-        local.test(&project, "analytics_db.loan_repayment_fact", "2024-01-02", "2024-01-02 00:00:00").unwrap_err();
+    // A table that disagrees with its contract is a failed run with a failed `schema` rule,
+    // filed like any other result; the suite does not run.
+    let drift = local.test(&project, "analytics_db.loan_repayment_fact", "2024-01-02", "2024-01-02 00:00:00").unwrap();
+    assert!(!drift.run.passed);
+    let schema = &drift.run.rules[0];
+    assert_eq!((schema.rule_id.as_str(), drift.run.rules.len()), ("schema", 1));
     assert!(
-        drift.message.contains("column `emi_amount` is VARCHAR in the data, the contract declares double"),
+        schema
+            .description
+            .contains("column `emi_amount` is VARCHAR (string) in the data, the contract declares double"),
         "{}",
-        drift.message
+        schema.description
     );
-    assert!(drift.message.contains("column `created_at` is missing"), "{}", drift.message);
+    assert!(schema.description.contains("column `created_at` is missing"), "{}", schema.description);
+    let filed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("artifacts").join(&drift.results_key)).unwrap()).unwrap();
+    assert_eq!(
+        (filed["passed"].clone(), filed["rules"][0]["status"].clone()),
+        (serde_json::json!(false), serde_json::json!("fail"))
+    );
+    assert!(drift.stats_key.is_none(), "no stats for a run that did not run");
 
     let p = profile(engine, "analytics_db", "dim_loan").unwrap();
     assert_eq!(p.row_count, 0);
@@ -428,8 +441,12 @@ fn the_catalog_reads_the_files_or_a_saved_get_table_response() {
     );
 
     // The catalog's definition is what the contract is checked against before a run.
-    let drift = local.test(&project(), "analytics_db.dim_loan", "2024-01-10", "2024-01-10 06:00:00").unwrap_err();
-    assert!(drift.message.contains("column `tenure` is missing"), "{}", drift.message);
+    let drift = local.test(&project(), "analytics_db.dim_loan", "2024-01-10", "2024-01-10 06:00:00").unwrap();
+    assert!(
+        drift.run.rules[0].description.contains("column `tenure` is missing"),
+        "{}",
+        drift.run.rules[0].description
+    );
 
     // Damaged or misplaced snapshots are errors naming the file and the place.
     std::fs::write(&snapshot, "{\"Table\": {\"Name\": \"dim_loan\",\n \"DatabaseName\": 7}}").unwrap();

@@ -592,7 +592,7 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
         ]
     );
     let quarantined = query(&format!(
-        "SELECT id, list_transform(_dq_errors, e -> e.rule_id) AS rules FROM read_parquet({}) ORDER BY id",
+        "SELECT id, list_transform(_dq_errors, lambda e: e.rule_id) AS rules FROM read_parquet({}) ORDER BY id",
         path_sql(&report.outputs.quarantined)
     ));
     let got: Vec<String> =

@@ -486,16 +486,14 @@ impl Walker<'_> {
         let outer = self.depth.get();
         let levels = tree_depth(&pairs);
         if outer + levels > MAX_EXPR_DEPTH {
-            let span = match (pairs.first(), pairs.last()) {
-                (Some(first), Some(last)) => self.span(first).to(self.span(last)),
-                _ => Span::default(),
-            };
+            // The start of the expression: underlining all of it would print it whole.
+            let span = pairs.first().map(|first| self.span(first)).unwrap_or_default();
             return Err(Diagnostic::new(
                 Code::ExpressionTooDeep,
                 format!("expression is too deep: more than {MAX_EXPR_DEPTH} levels of operators and nesting"),
                 span,
             )
-            .with_primary_label(format!("{} levels", outer + levels))
+            .with_primary_label(format!("an expression {} levels deep starts here", outer + levels))
             .with_help("split the check into several rules, or use `in (...)` instead of a chain of `or` equalities"));
         }
         self.depth.set(outer + levels);

@@ -294,13 +294,15 @@ fn set_aside_first<R>(
     sink.set_aside(SetAside { line, lines: 1, bytes, reason: reason.to_string() })
 }
 
-/// Counts records and set-aside lines only (the first pass over a file).
+/// Collects set-aside lines in memory (tests).
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub(super) struct Collect {
     /// Everything set aside, in file order.
     pub set_aside: Vec<SetAside>,
 }
 
+#[cfg(test)]
 impl Sink for Collect {
     fn record(&mut self, _: &[u8]) -> Result<(), Error> {
         Ok(())

@@ -294,7 +294,10 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
     let (counts_sql, width) = plan::counts(contract, &applied);
     let counts: Vec<u64> = conn
         .query_row(&counts_sql, [], |row| {
-            (0..width).map(|i| row.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0))).collect()
+            // Over no rows at all (a header-only CSV), the counts are NULL: zero.
+            (0..width)
+                .map(|i| row.get::<_, Option<i64>>(i).map(|v| v.map_or(0, |v| u64::try_from(v).unwrap_or(0))))
+                .collect()
         })
         .map_err(duck("cannot count violations"))?;
     o.progress.phase("writing the valid rows", None);

@@ -106,7 +106,7 @@ RULES = (
         "rule_name": "check",
         "severity": "error",
         "stage": "pre_load",
-        "error_reason": "the check expression must hold",
+        "error_reason": "status != 'PAID' or amount is not null must hold",
         "quarantine": True,
         "min_pass_percent": None,
         "min_pass": None,

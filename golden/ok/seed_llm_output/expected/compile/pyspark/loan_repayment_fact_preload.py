@@ -171,7 +171,7 @@ RULES = (
         "rule_name": "check",
         "severity": "error",
         "stage": "pre_load",
-        "error_reason": "the check expression must hold",
+        "error_reason": "emi_amount >= 0 must hold",
         "quarantine": True,
         "min_pass_percent": None,
         "min_pass": None,

@@ -13,34 +13,46 @@ FROM "sales"."order_lines";
 
 -- foreign_key__fk_order_id_orders (ForeignKey)
 -- rules: fk_order_id_orders
-SELECT COUNT(*) AS "fk_order_id_orders__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_order_id_orders__violations"
 FROM (
-  SELECT "order_id"
-  FROM "sales"."order_lines"
-  WHERE "order_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "sales"."orders"
-) AS p
-  ON c."order_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "order_id"
+    FROM "sales"."order_lines"
+    WHERE "order_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "id" AS "__dqc_key_0"
+    FROM "sales"."orders"
+  ) AS p
+    ON c."order_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."order_id"
+) AS missing_keys;
 
 -- foreign_key__fk_order_id_line_no_line_catalog (ForeignKey)
 -- rules: fk_order_id_line_no_line_catalog
-SELECT COUNT(*) AS "fk_order_id_line_no_line_catalog__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_order_id_line_no_line_catalog__violations"
 FROM (
-  SELECT "order_id", "line_no"
-  FROM "sales"."order_lines"
-  WHERE "order_id" IS NOT NULL
-    AND "line_no" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
-  FROM "sales"."line_catalog"
-) AS p
-  ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "order_id", "line_no"
+    FROM "sales"."order_lines"
+    WHERE "order_id" IS NOT NULL
+      AND "line_no" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
+    FROM "sales"."line_catalog"
+  ) AS p
+    ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."order_id", c."line_no"
+) AS missing_keys;
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
@@ -65,9 +77,9 @@ LIMIT 20;
 
 -- sample__fk_order_id_orders (Sample)
 -- rules: fk_order_id_orders
-SELECT c.*
+SELECT c."order_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "order_id"
   FROM "sales"."order_lines"
   WHERE "order_id" IS NOT NULL
 ) AS c
@@ -77,13 +89,15 @@ LEFT JOIN (
 ) AS p
   ON c."order_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."order_id"
+ORDER BY COUNT(*) DESC, c."order_id"
 LIMIT 20;
 
 -- sample__fk_order_id_line_no_line_catalog (Sample)
 -- rules: fk_order_id_line_no_line_catalog
-SELECT c.*
+SELECT c."order_id", c."line_no", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "order_id", "line_no"
   FROM "sales"."order_lines"
   WHERE "order_id" IS NOT NULL
     AND "line_no" IS NOT NULL
@@ -94,6 +108,8 @@ LEFT JOIN (
 ) AS p
   ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."order_id", c."line_no"
+ORDER BY COUNT(*) DESC, c."order_id", c."line_no"
 LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)
@@ -113,31 +129,43 @@ FROM "sales"."order_lines";
 
 -- count__fk_order_id_orders (RuleCount)
 -- rules: fk_order_id_orders
-SELECT COUNT(*) AS "fk_order_id_orders__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_order_id_orders__violations"
 FROM (
-  SELECT "order_id"
-  FROM "sales"."order_lines"
-  WHERE "order_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "sales"."orders"
-) AS p
-  ON c."order_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "order_id"
+    FROM "sales"."order_lines"
+    WHERE "order_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "id" AS "__dqc_key_0"
+    FROM "sales"."orders"
+  ) AS p
+    ON c."order_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."order_id"
+) AS missing_keys;
 
 -- count__fk_order_id_line_no_line_catalog (RuleCount)
 -- rules: fk_order_id_line_no_line_catalog
-SELECT COUNT(*) AS "fk_order_id_line_no_line_catalog__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_order_id_line_no_line_catalog__violations"
 FROM (
-  SELECT "order_id", "line_no"
-  FROM "sales"."order_lines"
-  WHERE "order_id" IS NOT NULL
-    AND "line_no" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
-  FROM "sales"."line_catalog"
-) AS p
-  ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "order_id", "line_no"
+    FROM "sales"."order_lines"
+    WHERE "order_id" IS NOT NULL
+      AND "line_no" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
+    FROM "sales"."line_catalog"
+  ) AS p
+    ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."order_id", c."line_no"
+) AS missing_keys;

@@ -33,18 +33,24 @@ WHERE ("amount" IS NOT NULL AND (NOT ("amount" >= 0)));
 
 -- foreign_key__fk_customer_id_dim_customer (ForeignKey)
 -- rules: fk_customer_id_dim_customer
-SELECT COUNT(*) AS "fk_customer_id_dim_customer__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_customer_id_dim_customer__violations"
 FROM (
-  SELECT "customer_id"
-  FROM "analytics_db"."fact_orders"
-  WHERE "customer_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "customer_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_customer"
-) AS p
-  ON c."customer_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "customer_id"
+    FROM "analytics_db"."fact_orders"
+    WHERE "customer_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "customer_id" AS "__dqc_key_0"
+    FROM "analytics_db"."dim_customer"
+  ) AS p
+    ON c."customer_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."customer_id"
+) AS missing_keys;
 
 -- duplicates__unique_order_id (Duplicates)
 -- rules: unique_order_id
@@ -83,9 +89,9 @@ LIMIT 20;
 
 -- sample__fk_customer_id_dim_customer (Sample)
 -- rules: fk_customer_id_dim_customer
-SELECT c.*
+SELECT c."customer_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "customer_id"
   FROM "analytics_db"."fact_orders"
   WHERE "customer_id" IS NOT NULL
 ) AS c
@@ -95,6 +101,8 @@ LEFT JOIN (
 ) AS p
   ON c."customer_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."customer_id"
+ORDER BY COUNT(*) DESC, c."customer_id"
 LIMIT 20;
 
 -- sample__unique_order_id (Sample)
@@ -131,18 +139,24 @@ FROM "analytics_db"."fact_orders";
 
 -- count__fk_customer_id_dim_customer (RuleCount)
 -- rules: fk_customer_id_dim_customer
-SELECT COUNT(*) AS "fk_customer_id_dim_customer__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_customer_id_dim_customer__violations"
 FROM (
-  SELECT "customer_id"
-  FROM "analytics_db"."fact_orders"
-  WHERE "customer_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "customer_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_customer"
-) AS p
-  ON c."customer_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "customer_id"
+    FROM "analytics_db"."fact_orders"
+    WHERE "customer_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "customer_id" AS "__dqc_key_0"
+    FROM "analytics_db"."dim_customer"
+  ) AS p
+    ON c."customer_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."customer_id"
+) AS missing_keys;
 
 -- count__unique_order_id (RuleCount)
 -- rules: unique_order_id

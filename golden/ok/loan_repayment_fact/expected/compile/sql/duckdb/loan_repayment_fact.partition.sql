@@ -86,36 +86,48 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- foreign_key__fk_loan_id_dim_loan (ForeignKey)
 -- rules: fk_loan_id_dim_loan
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "fk_loan_id_dim_loan__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_loan_id_dim_loan__violations"
 FROM (
-  SELECT "loan_id"
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "loan_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "loan_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_loan"
-) AS p
-  ON c."loan_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "loan_id"
+    FROM "analytics_db"."loan_repayment_fact"
+    WHERE "payment_date" = CAST(? AS DATE)
+      AND "loan_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "loan_id" AS "__dqc_key_0"
+    FROM "analytics_db"."dim_loan"
+  ) AS p
+    ON c."loan_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."loan_id"
+) AS missing_keys;
 
 -- foreign_key__fk_customer_id_dim_customer (ForeignKey)
 -- rules: fk_customer_id_dim_customer
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "fk_customer_id_dim_customer__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_customer_id_dim_customer__violations"
 FROM (
-  SELECT "customer_id"
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "customer_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "customer_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_customer"
-) AS p
-  ON c."customer_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "customer_id"
+    FROM "analytics_db"."loan_repayment_fact"
+    WHERE "payment_date" = CAST(? AS DATE)
+      AND "customer_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "customer_id" AS "__dqc_key_0"
+    FROM "analytics_db"."dim_customer"
+  ) AS p
+    ON c."customer_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."customer_id"
+) AS missing_keys;
 
 -- duplicates__unique_loan_id_payment_date (Duplicates)
 -- rules: unique_loan_id_payment_date
@@ -201,9 +213,9 @@ LIMIT 20;
 -- sample__fk_loan_id_dim_loan (Sample)
 -- rules: fk_loan_id_dim_loan
 -- params: partition:payment_date DATE
-SELECT c.*
+SELECT c."loan_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "loan_id"
   FROM "analytics_db"."loan_repayment_fact"
   WHERE "payment_date" = CAST(? AS DATE)
     AND "loan_id" IS NOT NULL
@@ -214,14 +226,16 @@ LEFT JOIN (
 ) AS p
   ON c."loan_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."loan_id"
+ORDER BY COUNT(*) DESC, c."loan_id"
 LIMIT 20;
 
 -- sample__fk_customer_id_dim_customer (Sample)
 -- rules: fk_customer_id_dim_customer
 -- params: partition:payment_date DATE
-SELECT c.*
+SELECT c."customer_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "customer_id"
   FROM "analytics_db"."loan_repayment_fact"
   WHERE "payment_date" = CAST(? AS DATE)
     AND "customer_id" IS NOT NULL
@@ -232,6 +246,8 @@ LEFT JOIN (
 ) AS p
   ON c."customer_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."customer_id"
+ORDER BY COUNT(*) DESC, c."customer_id"
 LIMIT 20;
 
 -- sample__min_emi_amount (Sample)
@@ -319,36 +335,48 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- count__fk_loan_id_dim_loan (RuleCount)
 -- rules: fk_loan_id_dim_loan
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "fk_loan_id_dim_loan__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_loan_id_dim_loan__violations"
 FROM (
-  SELECT "loan_id"
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "loan_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "loan_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_loan"
-) AS p
-  ON c."loan_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "loan_id"
+    FROM "analytics_db"."loan_repayment_fact"
+    WHERE "payment_date" = CAST(? AS DATE)
+      AND "loan_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "loan_id" AS "__dqc_key_0"
+    FROM "analytics_db"."dim_loan"
+  ) AS p
+    ON c."loan_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."loan_id"
+) AS missing_keys;
 
 -- count__fk_customer_id_dim_customer (RuleCount)
 -- rules: fk_customer_id_dim_customer
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "fk_customer_id_dim_customer__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_customer_id_dim_customer__violations"
 FROM (
-  SELECT "customer_id"
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "customer_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "customer_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_customer"
-) AS p
-  ON c."customer_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "customer_id"
+    FROM "analytics_db"."loan_repayment_fact"
+    WHERE "payment_date" = CAST(? AS DATE)
+      AND "customer_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "customer_id" AS "__dqc_key_0"
+    FROM "analytics_db"."dim_customer"
+  ) AS p
+    ON c."customer_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."customer_id"
+) AS missing_keys;
 
 -- count__min_emi_amount (RuleCount)
 -- rules: min_emi_amount

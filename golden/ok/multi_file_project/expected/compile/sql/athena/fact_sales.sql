@@ -13,33 +13,45 @@ FROM "mart"."fact_sales";
 
 -- foreign_key__fk_store_id_dim_store (ForeignKey)
 -- rules: fk_store_id_dim_store
-SELECT COUNT(*) AS "fk_store_id_dim_store__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_store_id_dim_store__violations"
 FROM (
-  SELECT "store_id"
-  FROM "mart"."fact_sales"
-  WHERE "store_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "store_id" AS "__dqc_key_0"
-  FROM "mart"."dim_store"
-) AS p
-  ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "store_id"
+    FROM "mart"."fact_sales"
+    WHERE "store_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "store_id" AS "__dqc_key_0"
+    FROM "mart"."dim_store"
+  ) AS p
+    ON c."store_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."store_id"
+) AS missing_keys;
 
 -- foreign_key__fk_product_id_dim_product (ForeignKey)
 -- rules: fk_product_id_dim_product
-SELECT COUNT(*) AS "fk_product_id_dim_product__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_product_id_dim_product__violations"
 FROM (
-  SELECT "product_id"
-  FROM "mart"."fact_sales"
-  WHERE "product_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "product_id" AS "__dqc_key_0"
-  FROM "mart"."dim_product"
-) AS p
-  ON c."product_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "product_id"
+    FROM "mart"."fact_sales"
+    WHERE "product_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "product_id" AS "__dqc_key_0"
+    FROM "mart"."dim_product"
+  ) AS p
+    ON c."product_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."product_id"
+) AS missing_keys;
 
 -- sample__not_null_sale_id (Sample)
 -- rules: not_null_sale_id
@@ -64,9 +76,9 @@ LIMIT 20;
 
 -- sample__fk_store_id_dim_store (Sample)
 -- rules: fk_store_id_dim_store
-SELECT c.*
+SELECT c."store_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "store_id"
   FROM "mart"."fact_sales"
   WHERE "store_id" IS NOT NULL
 ) AS c
@@ -76,13 +88,15 @@ LEFT JOIN (
 ) AS p
   ON c."store_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."store_id"
+ORDER BY COUNT(*) DESC, c."store_id"
 LIMIT 20;
 
 -- sample__fk_product_id_dim_product (Sample)
 -- rules: fk_product_id_dim_product
-SELECT c.*
+SELECT c."product_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "product_id"
   FROM "mart"."fact_sales"
   WHERE "product_id" IS NOT NULL
 ) AS c
@@ -92,6 +106,8 @@ LEFT JOIN (
 ) AS p
   ON c."product_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."product_id"
+ORDER BY COUNT(*) DESC, c."product_id"
 LIMIT 20;
 
 -- count__not_null_sale_id (RuleCount)
@@ -111,30 +127,42 @@ FROM "mart"."fact_sales";
 
 -- count__fk_store_id_dim_store (RuleCount)
 -- rules: fk_store_id_dim_store
-SELECT COUNT(*) AS "fk_store_id_dim_store__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_store_id_dim_store__violations"
 FROM (
-  SELECT "store_id"
-  FROM "mart"."fact_sales"
-  WHERE "store_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "store_id" AS "__dqc_key_0"
-  FROM "mart"."dim_store"
-) AS p
-  ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "store_id"
+    FROM "mart"."fact_sales"
+    WHERE "store_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "store_id" AS "__dqc_key_0"
+    FROM "mart"."dim_store"
+  ) AS p
+    ON c."store_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."store_id"
+) AS missing_keys;
 
 -- count__fk_product_id_dim_product (RuleCount)
 -- rules: fk_product_id_dim_product
-SELECT COUNT(*) AS "fk_product_id_dim_product__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_product_id_dim_product__violations"
 FROM (
-  SELECT "product_id"
-  FROM "mart"."fact_sales"
-  WHERE "product_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "product_id" AS "__dqc_key_0"
-  FROM "mart"."dim_product"
-) AS p
-  ON c."product_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "product_id"
+    FROM "mart"."fact_sales"
+    WHERE "product_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "product_id" AS "__dqc_key_0"
+    FROM "mart"."dim_product"
+  ) AS p
+    ON c."product_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."product_id"
+) AS missing_keys;

@@ -15,18 +15,24 @@ WHERE ("product_id" IS NULL);
 
 -- foreign_key__fk_store_id_dim_store (ForeignKey)
 -- rules: fk_store_id_dim_store
-SELECT COUNT(*) AS "fk_store_id_dim_store__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_store_id_dim_store__violations"
 FROM (
-  SELECT "store_id"
-  FROM "mart"."dim_product"
-  WHERE "store_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "store_id" AS "__dqc_key_0"
-  FROM "mart"."dim_store"
-) AS p
-  ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "store_id"
+    FROM "mart"."dim_product"
+    WHERE "store_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "store_id" AS "__dqc_key_0"
+    FROM "mart"."dim_store"
+  ) AS p
+    ON c."store_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."store_id"
+) AS missing_keys;
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
@@ -37,28 +43,7 @@ LIMIT 20;
 
 -- sample__fk_store_id_dim_store (Sample)
 -- rules: fk_store_id_dim_store
-SELECT c.*
-FROM (
-  SELECT *
-  FROM "mart"."dim_product"
-  WHERE "store_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "store_id" AS "__dqc_key_0"
-  FROM "mart"."dim_store"
-) AS p
-  ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-LIMIT 20;
-
--- count__not_null_product_id (RuleCount)
--- rules: not_null_product_id
-SELECT count_if("product_id" IS NULL) AS "not_null_product_id__violations"
-FROM "mart"."dim_product";
-
--- count__fk_store_id_dim_store (RuleCount)
--- rules: fk_store_id_dim_store
-SELECT COUNT(*) AS "fk_store_id_dim_store__violations"
+SELECT c."store_id", COUNT(*) AS "rows"
 FROM (
   SELECT "store_id"
   FROM "mart"."dim_product"
@@ -69,4 +54,33 @@ LEFT JOIN (
   FROM "mart"."dim_store"
 ) AS p
   ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."store_id"
+ORDER BY COUNT(*) DESC, c."store_id"
+LIMIT 20;
+
+-- count__not_null_product_id (RuleCount)
+-- rules: not_null_product_id
+SELECT count_if("product_id" IS NULL) AS "not_null_product_id__violations"
+FROM "mart"."dim_product";
+
+-- count__fk_store_id_dim_store (RuleCount)
+-- rules: fk_store_id_dim_store
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_store_id_dim_store__violations"
+FROM (
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "store_id"
+    FROM "mart"."dim_product"
+    WHERE "store_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "store_id" AS "__dqc_key_0"
+    FROM "mart"."dim_store"
+  ) AS p
+    ON c."store_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."store_id"
+) AS missing_keys;

@@ -57,18 +57,24 @@ WHERE (NOT COALESCE(("emi_amount" >= 0), TRUE));
 
 -- foreign_key__fk_loan_id_dim_loan (ForeignKey)
 -- rules: fk_loan_id_dim_loan
-SELECT COUNT(*) AS "fk_loan_id_dim_loan__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_loan_id_dim_loan__violations"
 FROM (
-  SELECT "loan_id"
-  FROM "loan_repayment_fact"
-  WHERE "loan_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "loan_id" AS "__dqc_key_0"
-  FROM "dim_loan"
-) AS p
-  ON c."loan_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "loan_id"
+    FROM "loan_repayment_fact"
+    WHERE "loan_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "loan_id" AS "__dqc_key_0"
+    FROM "dim_loan"
+  ) AS p
+    ON c."loan_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."loan_id"
+) AS missing_keys;
 
 -- duplicates__unique_loan_id_payment_date (Duplicates)
 -- rules: unique_loan_id_payment_date
@@ -115,9 +121,9 @@ LIMIT 20;
 
 -- sample__fk_loan_id_dim_loan (Sample)
 -- rules: fk_loan_id_dim_loan
-SELECT c.*
+SELECT c."loan_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "loan_id"
   FROM "loan_repayment_fact"
   WHERE "loan_id" IS NOT NULL
 ) AS c
@@ -127,6 +133,8 @@ LEFT JOIN (
 ) AS p
   ON c."loan_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."loan_id"
+ORDER BY COUNT(*) DESC, c."loan_id"
 LIMIT 20;
 
 -- sample__min_emi_amount (Sample)
@@ -190,18 +198,24 @@ FROM "loan_repayment_fact";
 
 -- count__fk_loan_id_dim_loan (RuleCount)
 -- rules: fk_loan_id_dim_loan
-SELECT COUNT(*) AS "fk_loan_id_dim_loan__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_loan_id_dim_loan__violations"
 FROM (
-  SELECT "loan_id"
-  FROM "loan_repayment_fact"
-  WHERE "loan_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "loan_id" AS "__dqc_key_0"
-  FROM "dim_loan"
-) AS p
-  ON c."loan_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "loan_id"
+    FROM "loan_repayment_fact"
+    WHERE "loan_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "loan_id" AS "__dqc_key_0"
+    FROM "dim_loan"
+  ) AS p
+    ON c."loan_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."loan_id"
+) AS missing_keys;
 
 -- count__min_emi_amount (RuleCount)
 -- rules: min_emi_amount

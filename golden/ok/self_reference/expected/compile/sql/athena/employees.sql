@@ -12,18 +12,24 @@ FROM "hr"."employees";
 
 -- foreign_key__fk_manager_id_employees (ForeignKey)
 -- rules: fk_manager_id_employees
-SELECT COUNT(*) AS "fk_manager_id_employees__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_manager_id_employees__violations"
 FROM (
-  SELECT "manager_id"
-  FROM "hr"."employees"
-  WHERE "manager_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "hr"."employees"
-) AS p
-  ON c."manager_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "manager_id"
+    FROM "hr"."employees"
+    WHERE "manager_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "id" AS "__dqc_key_0"
+    FROM "hr"."employees"
+  ) AS p
+    ON c."manager_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."manager_id"
+) AS missing_keys;
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
@@ -34,9 +40,9 @@ LIMIT 20;
 
 -- sample__fk_manager_id_employees (Sample)
 -- rules: fk_manager_id_employees
-SELECT c.*
+SELECT c."manager_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "manager_id"
   FROM "hr"."employees"
   WHERE "manager_id" IS NOT NULL
 ) AS c
@@ -46,6 +52,8 @@ LEFT JOIN (
 ) AS p
   ON c."manager_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."manager_id"
+ORDER BY COUNT(*) DESC, c."manager_id"
 LIMIT 20;
 
 -- sample__manager_id_ne_id (Sample)
@@ -62,18 +70,24 @@ FROM "hr"."employees";
 
 -- count__fk_manager_id_employees (RuleCount)
 -- rules: fk_manager_id_employees
-SELECT COUNT(*) AS "fk_manager_id_employees__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_manager_id_employees__violations"
 FROM (
-  SELECT "manager_id"
-  FROM "hr"."employees"
-  WHERE "manager_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "hr"."employees"
-) AS p
-  ON c."manager_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "manager_id"
+    FROM "hr"."employees"
+    WHERE "manager_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "id" AS "__dqc_key_0"
+    FROM "hr"."employees"
+  ) AS p
+    ON c."manager_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."manager_id"
+) AS missing_keys;
 
 -- count__manager_id_ne_id (RuleCount)
 -- rules: manager_id_ne_id

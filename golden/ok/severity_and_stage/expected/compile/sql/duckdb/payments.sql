@@ -53,18 +53,24 @@ FROM (
 
 -- foreign_key__fk_order_id_orders (ForeignKey)
 -- rules: fk_order_id_orders
-SELECT COUNT(*) AS "fk_order_id_orders__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_order_id_orders__violations"
 FROM (
-  SELECT "order_id"
-  FROM "sales"."payments"
-  WHERE "order_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "sales"."orders"
-) AS p
-  ON c."order_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "order_id"
+    FROM "sales"."payments"
+    WHERE "order_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "id" AS "__dqc_key_0"
+    FROM "sales"."orders"
+  ) AS p
+    ON c."order_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."order_id"
+) AS missing_keys;
 
 -- freshness__freshness_received_at (Freshness)
 -- rules: freshness_received_at
@@ -122,9 +128,9 @@ LIMIT 20;
 
 -- sample__fk_order_id_orders (Sample)
 -- rules: fk_order_id_orders
-SELECT c.*
+SELECT c."order_id", COUNT(*) AS "rows"
 FROM (
-  SELECT *
+  SELECT "order_id"
   FROM "sales"."payments"
   WHERE "order_id" IS NOT NULL
 ) AS c
@@ -134,6 +140,8 @@ LEFT JOIN (
 ) AS p
   ON c."order_id" = p."__dqc_key_0"
 WHERE p."__dqc_key_0" IS NULL
+GROUP BY c."order_id"
+ORDER BY COUNT(*) DESC, c."order_id"
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)
@@ -177,18 +185,24 @@ FROM (
 
 -- count__fk_order_id_orders (RuleCount)
 -- rules: fk_order_id_orders
-SELECT COUNT(*) AS "fk_order_id_orders__violations"
+SELECT
+  COUNT(*) AS "missing_keys",
+  COALESCE(SUM(n), 0) AS "fk_order_id_orders__violations"
 FROM (
-  SELECT "order_id"
-  FROM "sales"."payments"
-  WHERE "order_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "sales"."orders"
-) AS p
-  ON c."order_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL;
+  SELECT COUNT(*) AS n
+  FROM (
+    SELECT "order_id"
+    FROM "sales"."payments"
+    WHERE "order_id" IS NOT NULL
+  ) AS c
+  LEFT JOIN (
+    SELECT "id" AS "__dqc_key_0"
+    FROM "sales"."orders"
+  ) AS p
+    ON c."order_id" = p."__dqc_key_0"
+  WHERE p."__dqc_key_0" IS NULL
+  GROUP BY c."order_id"
+) AS missing_keys;
 
 -- count__freshness_received_at (RuleCount)
 -- rules: freshness_received_at
