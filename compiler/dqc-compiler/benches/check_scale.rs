@@ -32,6 +32,9 @@ fn redundant(n: usize) -> String {
     contract("    c1 bigint,\n", &rules)
 }
 
+/// Builds a contract of `n` rules.
+type Shape = fn(usize) -> String;
+
 fn time(text: &str) -> (Duration, usize) {
     let sources = [Source::new("bench.dqc", text.to_string())];
     let start = Instant::now();
@@ -41,7 +44,7 @@ fn time(text: &str) -> (Duration, usize) {
 
 fn main() {
     println!("{:<34} {:>10} {:>10} {:>8} {:>12}", "shape", "1k rules", "10k rules", "ratio", "diagnostics");
-    let shapes: [(&str, fn(usize) -> String); 3] = [
+    let shapes: [(&str, Shape); 3] = [
         ("check rules over 100 columns", checks),
         ("a range on each column", columns),
         ("ranges implied by the first", redundant),

@@ -218,12 +218,15 @@ const WINDOW: usize = 64;
 /// Warnings of one kind reported for one subject before the rest are summed up in one line.
 const MAX_WARNINGS_PER_SUBJECT: usize = 20;
 
+/// What a range constrains: a column's values or lengths (`None`: the row count).
+type Subject<'a> = (Option<&'a str>, Measure);
+
 /// Contradictions and redundancy among the unconditional rules of one subject, in rule order.
 fn lint_group(group: &[&Rule], diags: &mut Vec<Diagnostic>) {
     let mut lint = GroupLint::default();
     // The earlier rules with the tightest lower and upper bound of each measure.
     // (A group has one subject, so at most a few measures: a list is enough.)
-    let mut tightest: Vec<((Option<&str>, Measure), (usize, usize))> = Vec::new();
+    let mut tightest: Vec<(Subject<'_>, (usize, usize))> = Vec::new();
     for (j, b) in group.iter().enumerate() {
         let mut partners: Vec<usize> = (j.saturating_sub(WINDOW)..j).collect();
         if let Some((k, lo, hi)) = range_of(&b.kind) {
