@@ -213,7 +213,7 @@ fn csv_split_accounts_for_every_line() {
     );
     assert_eq!(
         row("orphan")["_dq_errors"][0]["error_reason"],
-        json!("(loan_id) must exist in lake_db.loans (loan_id)")
+        json!("(loan_id) must exist in lake_db.loans (loan_id): missing key L9")
     );
     assert_eq!(row("nullid")["_dq_errors"][0]["rule_id"], json!("not_null_id"));
     assert_eq!(row("nan")["_dq_errors"][0]["rule_id"], json!("amount_nonneg"));

@@ -263,7 +263,16 @@ fn errors(contract: &Contract, applied: &[Applied<'_>]) -> String {
 }
 
 fn rule_issue(a: &Applied<'_>) -> String {
-    issue(&a.rule.id, a.rule.kind.type_name(), a.rule.severity.as_str(), a.rule.stage.as_str(), &lit(&a.reason))
+    let reason = match &a.check {
+        // The key that is missing, so a reader knows which parent row to look for (the
+        // PySpark splitter words it the same way).
+        Check::ForeignKey { columns, .. } => {
+            let keys: Vec<String> = columns.iter().map(|c| format!("CAST({} AS VARCHAR)", q(c))).collect();
+            format!("{} || concat_ws(', ', {})", lit(&format!("{}: missing key ", a.reason)), keys.join(", "))
+        }
+        _ => lit(&a.reason),
+    };
+    issue(&a.rule.id, a.rule.kind.type_name(), a.rule.severity.as_str(), a.rule.stage.as_str(), &reason)
 }
 
 fn warnings(applied: &[Applied<'_>]) -> String {

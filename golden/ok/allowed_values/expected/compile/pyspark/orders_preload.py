@@ -281,7 +281,13 @@ def _join_parent(flagged, rule, index, parent):
 
 
 def _issue(rule):
-    return F.struct(*[F.lit(rule[field]).alias(field) for field in ("rule_id", "rule_name", "severity", "stage", "error_reason")])
+    reason = F.lit(rule["error_reason"])
+    if rule["kind"] == "foreign_key":
+        # The key that is missing, so a reader knows which parent row to look for.
+        keys = [_col(name).cast("string") for name in rule["columns"]]
+        reason = F.concat(F.lit(rule["error_reason"] + ": missing key "), F.concat_ws(", ", *keys))
+    fields = [F.lit(rule[field]).alias(field) for field in ("rule_id", "rule_name", "severity", "stage")]
+    return F.struct(*fields, reason.alias("error_reason"))
 
 
 def _issues(pairs):
