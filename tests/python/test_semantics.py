@@ -189,6 +189,10 @@ def test_spark_split_keeps_every_row_once_with_reasons(name, fixtures, spark_run
                 assert issue["severity"] == rule["severity"]
                 assert issue["stage"] == "pre_load"
                 assert issue["error_reason"].startswith(described[issue["rule_id"]])
+                if rule["kind"]["type"] == "foreign_key":
+                    # The missing key, as the DuckDB split words it.
+                    keys = ", ".join(str(row[column]) for column in rule["kind"]["columns"])
+                    assert issue["error_reason"] == f"{described[issue['rule_id']]}: missing key {keys}"
     assert all(row["_dq_contract_hash"] == contract["hash"] for row in outcome.quarantined)
 
     thresholds = {
