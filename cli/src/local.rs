@@ -145,8 +145,11 @@ fn open_lake(lake: &Path, table: &str) -> Result<DuckEngine, Fatal> {
 pub fn profile(a: ProfileArgs) -> Result<ExitCode, Fatal> {
     let (database, table) = split_table(&a.table)?;
     let engine = open_lake(&a.lake, &a.table)?;
-    let p =
-        engine.with_progress("profiling", |e| dqc_activities::profile::profile(e, database, table)).map_err(fatal)?;
+    let p = engine
+        .with_progress("profiling", &crate::progress::Bar::stderr(), |e| {
+            dqc_activities::profile::profile(e, database, table)
+        })
+        .map_err(fatal)?;
     match a.format {
         ProfileFormat::Json => outln!("{}", serde_json::to_string_pretty(&p)?),
         ProfileFormat::Text => out!("{}", dqc_activities::profile::render_text(&p)),
@@ -245,7 +248,7 @@ fn run_test(
     let label = format!("testing {}", contract.table.qualified());
     let catalog = LakeCatalog::new(local.lake, local.engine);
     let ports = Ports { catalog: &catalog, engine: local.engine, store: local.store, metadata: local.metadata };
-    local.engine.with_progress(&label, |_| test_table(&ports, &job)).map_err(fatal)
+    local.engine.with_progress(&label, &crate::progress::Bar::stderr(), |_| test_table(&ports, &job)).map_err(fatal)
 }
 
 /// `dqc test`.
@@ -324,7 +327,9 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
 
     errln!("2/6 profile: analytics_db.loan_repayment_fact");
     let p = engine
-        .with_progress("profiling", |e| dqc_activities::profile::profile(e, "analytics_db", "loan_repayment_fact"))
+        .with_progress("profiling", &crate::progress::Bar::stderr(), |e| {
+            dqc_activities::profile::profile(e, "analytics_db", "loan_repayment_fact")
+        })
         .map_err(fatal)?;
     let profile_path = a.out.join("profile.loan_repayment_fact.json");
     files::write_atomic(&profile_path, &format!("{}\n", serde_json::to_string_pretty(&p)?))?;
@@ -356,6 +361,8 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     );
     options.lake = Some(lake_dir.clone());
     options.artifacts = Some(artifacts.clone());
+    let bar = crate::progress::Bar::stderr();
+    options.progress = &bar;
     options.run_id = Some(lake.as_of.chars().take(10).collect());
     let split = dqc_local::preload(&options).map_err(|e| Fatal(format!("pre-load split failed: {}", e.message)))?;
     errln!(

@@ -33,6 +33,19 @@ impl dqc_local::Progress for Bar {
         self.0.inc(bytes);
     }
 
+    fn percent_phase(&self, name: &str) {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos:>3}% ({elapsed})") {
+            self.0.set_style(style.progress_chars("=> "));
+        }
+        self.0.set_length(100);
+        self.0.set_position(0);
+        self.0.set_message(name.to_string());
+    }
+
+    fn set(&self, done: u64) {
+        self.0.set_position(done);
+    }
+
     fn finish(&self) {
         self.0.finish_and_clear();
     }

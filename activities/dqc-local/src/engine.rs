@@ -1,7 +1,6 @@
 //! DuckDB as the query engine.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -124,38 +123,31 @@ impl DuckEngine {
         Ok(())
     }
 
-    /// Runs `work` while a thread reports DuckDB's query progress on standard error as
-    /// `label: NN%`, every half second (polled every 100 ms). Silent when standard error is not a terminal.
-    pub fn with_progress<T>(&self, label: &str, work: impl FnOnce(&Self) -> T) -> T {
-        if !std::io::stderr().is_terminal() || self.conn.set_query_progress_tracking(true).is_err() {
+    /// Runs `work` while a thread reports DuckDB's query progress (a percentage of the running
+    /// query, polled every 100 ms) to `progress` as a phase named `label` out of 100.
+    pub fn with_progress<T>(&self, label: &str, progress: &dyn crate::Progress, work: impl FnOnce(&Self) -> T) -> T {
+        if self.conn.set_query_progress_tracking(true).is_err() {
             return work(self);
         }
+        progress.percent_phase(label);
         let handle = self.conn.progress_handle();
         let done = AtomicBool::new(false);
         let stop = &done;
         let out = std::thread::scope(|s| {
             s.spawn(move || {
-                let (mut shown, mut ticks) = (false, 0u32);
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(100));
-                    ticks += 1;
-                    if stop.load(Ordering::Relaxed) || ticks % 5 != 0 {
-                        continue;
-                    }
                     if let Some(pct) = handle.query_progress().percentage() {
-                        eprint!("\r{label}: {:>3.0}%", pct.clamp(0.0, 100.0));
-                        let _ = std::io::stderr().flush();
-                        shown = true;
+                        // Each query of the work starts again from 0; the bar shows the current one.
+                        progress.set(pct.clamp(0.0, 100.0) as u64);
                     }
-                }
-                if shown {
-                    eprint!("\r{}\r", " ".repeat(label.len() + 6));
                 }
             });
             let out = work(self);
             done.store(true, Ordering::Relaxed);
             out
         });
+        progress.finish();
         let _ = self.conn.set_query_progress_tracking(false);
         out
     }

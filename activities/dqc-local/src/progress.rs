@@ -7,6 +7,12 @@ pub trait Progress: std::fmt::Debug + Send + Sync {
     fn phase(&self, name: &str, total: Option<u64>);
     /// `bytes` more of the phase are done.
     fn advance(&self, bytes: u64);
+    /// A new phase measured in percent (0 to 100, reported with [`Progress::set`]).
+    fn percent_phase(&self, name: &str) {
+        self.phase(name, Some(100));
+    }
+    /// The phase is `done` of its total (for phases whose engine reports a position).
+    fn set(&self, _done: u64) {}
     /// The work is over (successfully or not).
     fn finish(&self) {}
 }
