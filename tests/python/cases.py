@@ -462,6 +462,20 @@ CASES = {
         # not_y: row 3 only (with '${y}' substituted away, no row would be).
         expected={"not_null_id": 0, "code_known": 1, "not_y": 1},
     ),
+    "d_overflow": Case(
+        table="fx.d_overflow",
+        columns=("id", "b", "n"),
+        rows=[
+            (1, 5, 3),
+            (2, 9223372036854775807, 2147483647),  # b + 1 and n * n overflow
+            (3, None, None),  # NULL: undecided without an overflow, not flagged
+            (4, -9223372036854775808, -5),  # -b overflows, but b < 0 decides the check
+            (5, 0, 46341),  # 46341 * 46341 overflows an int
+        ],
+        # b_grows: row 2. product: rows 2 and 5 (n >= 0 there, so the overflow leaves it
+        # undecided). negated: none (row 4's overflow is decided by b < 0).
+        expected={"not_null_id": 0, "b_grows": 1, "product": 2, "negated": 0},
+    ),
     "d_upper": Case(
         table="fx.d_upper",
         columns=("id", "name"),

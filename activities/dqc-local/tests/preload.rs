@@ -606,3 +606,24 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
         ]
     );
 }
+
+#[test]
+fn an_overflow_in_one_row_flags_that_row_and_the_batch_goes_on() {
+    let dir = Dir::new("overflow");
+    let checked = dqc_compiler::check(&[Source::new(
+        "t.dqc",
+        "contract raw_db.counters {\n  columns {\n    id string not null,\n    b bigint,\n  }\n  rules {\n    grows: check b + 1 > b\n  }\n}\n",
+    )]);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let project = checked.project;
+    let input = dir.0.join("counters.csv");
+    std::fs::write(&input, "id,b\nsmall,1\nmax,9223372036854775807\nnull,\n").unwrap();
+    let o = PreloadOptions::new(&project, &project.contracts[0], vec![input], dir.0.join("valid"), dir.0.join("q"));
+    let report = preload(&o).unwrap();
+    assert_eq!((report.rows_valid, report.rows_quarantined), (2, 1));
+    let q = query(&format!(
+        "SELECT id, _dq_errors[1].rule_id AS rule FROM read_parquet({})",
+        path_sql(&report.outputs.quarantined)
+    ));
+    assert_eq!((q[0]["id"].clone(), q[0]["rule"].clone()), (json!("max"), json!("grows")));
+}

@@ -88,6 +88,13 @@ pub trait Dialect: std::fmt::Debug {
         format!("TRY_CAST({expr} AS {ty})")
     }
 
+    /// `l op r` (`op` is `+`, `-` or `*`) on integers or decimals, NULL where the result
+    /// overflows its type instead of failing the whole query (DuckDB and Trino fail; Spark
+    /// wraps integers around by itself).
+    fn try_arithmetic(&self, op: &str, l: &str, r: &str) -> String {
+        format!("TRY({l} {op} {r})")
+    }
+
     /// `floor`/`ceil`, keeping the argument's type (Spark returns a bigint for doubles, which
     /// turns NaN into 0).
     fn floor_ceil(&self, name: &str, arg: &str, _is_float: bool) -> String {
@@ -209,6 +216,15 @@ impl Dialect for Spark {
     /// Spark's cast is already NULL on failure outside ANSI mode (Glue's default).
     fn try_cast(&self, expr: &str, ty: &str) -> String {
         format!("CAST({expr} AS {ty})")
+    }
+
+    fn try_arithmetic(&self, op: &str, l: &str, r: &str) -> String {
+        let f = match op {
+            "+" => "try_add",
+            "-" => "try_subtract",
+            _ => "try_multiply",
+        };
+        format!("{f}({l}, {r})")
     }
 
     fn floor_ceil(&self, name: &str, arg: &str, is_float: bool) -> String {

@@ -47,6 +47,9 @@ pub fn expr(d: &dyn Dialect, e: &Expr) -> String {
         ExprKind::Column { name } => d.quote_ident(name),
         ExprKind::Literal { value: v } => value(d, v),
         ExprKind::Unary { op: UnaryOp::Not, operand } => format!("(NOT {})", expr(d, operand)),
+        ExprKind::Unary { op: UnaryOp::Neg, operand } if neg_is_arithmetic(operand) => {
+            d.try_arithmetic("-", "0", &expr(d, operand))
+        }
         ExprKind::Unary { op: UnaryOp::Neg, operand } => format!("(- {})", expr(d, operand)),
         ExprKind::Binary { op, left, right } => binary(d, *op, left, right),
         ExprKind::IsNull { operand, negated } => {
@@ -100,11 +103,89 @@ fn binary(d: &dyn Dialect, op: BinaryOp, left: &Expr, right: &Expr) -> String {
         BinaryOp::And => format!("({l} AND {r})"),
         BinaryOp::Cmp(c) => format!("({l} {} {r})", cmp(c)),
         BinaryOp::Concat => format!("({l} || {r})"),
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul if exact(left) && exact(right) => {
+            d.try_arithmetic(arithmetic_op(op), &l, &r)
+        }
         BinaryOp::Add => format!("({l} + {r})"),
         BinaryOp::Sub => format!("({l} - {r})"),
         BinaryOp::Mul => format!("({l} * {r})"),
         // A remainder by zero is NULL everywhere (DuckDB would fail or give NaN).
         BinaryOp::Mod => format!("({l} % NULLIF({r}, 0))"),
+    }
+}
+
+/// Whether an expression is an integer or a decimal: its arithmetic can overflow.
+fn exact(e: &Expr) -> bool {
+    e.ty.as_ref().is_some_and(|t| t.is_integer() || matches!(t, Type::Decimal { .. }))
+}
+
+fn arithmetic_op(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "+",
+        BinaryOp::Sub => "-",
+        _ => "*",
+    }
+}
+
+/// Whether `e` is an integer or decimal `+`, `-`, `*` or negation, written with
+/// [`Dialect::try_arithmetic`].
+fn is_arithmetic(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary { op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, left, right } => {
+            exact(left) && exact(right)
+        }
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => neg_is_arithmetic(operand),
+        _ => false,
+    }
+}
+
+/// A negated literal is a constant, not an operation.
+fn neg_is_arithmetic(operand: &Expr) -> bool {
+    exact(operand) && !matches!(operand.kind, ExprKind::Literal { .. })
+}
+
+/// The conditions under which integer or decimal arithmetic in `e` overflowed: for each
+/// maximal arithmetic subtree, its operands are not NULL but its value is (the operations give
+/// NULL on overflow and NULL only on overflow or a NULL operand). `CASE` arms are left out,
+/// since an arm that is not taken may overflow without mattering.
+pub fn overflows(d: &dyn Dialect, e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_overflows(d, e, &mut out);
+    out
+}
+
+fn collect_overflows(d: &dyn Dialect, e: &Expr, out: &mut Vec<String>) {
+    if matches!(e.kind, ExprKind::Case { .. }) {
+        return;
+    }
+    if !is_arithmetic(e) {
+        for child in e.children() {
+            collect_overflows(d, child, out);
+        }
+        return;
+    }
+    let mut operands = Vec::new();
+    arithmetic_operands(e, &mut operands);
+    let mut conds: Vec<String> = operands
+        .iter()
+        .filter(|o| !matches!(&o.kind, ExprKind::Literal { value } if *value != Value::Null))
+        .map(|o| format!("{} IS NOT NULL", expr(d, o)))
+        .collect();
+    conds.push(format!("{} IS NULL", expr(d, e)));
+    out.push(format!("({})", conds.join(" AND ")));
+    for o in operands {
+        collect_overflows(d, o, out);
+    }
+}
+
+/// The operands at the leaves of an arithmetic subtree.
+fn arithmetic_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    if is_arithmetic(e) {
+        for child in e.children() {
+            arithmetic_operands(child, out);
+        }
+    } else {
+        out.push(e);
     }
 }
 

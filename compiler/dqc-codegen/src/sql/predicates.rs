@@ -82,7 +82,15 @@ pub fn violation(d: &dyn Dialect, contract: &Contract, rule: &Rule) -> Option<St
         RuleKind::Regex { column, pattern } => {
             format!("{} IS NOT NULL AND NOT {}", q(column), d.regex_contains(&q(column), pattern))
         }
-        RuleKind::Check { expr: e } => format!("NOT COALESCE({}, TRUE)", expr(d, e)),
+        // A row whose check is undecided because an integer operation overflowed is flagged:
+        // the overflow is the finding (on every engine; none fails the whole query over it).
+        RuleKind::Check { expr: e } => {
+            let cond = expr(d, e);
+            match super::expr::overflows(d, e).as_slice() {
+                [] => format!("NOT COALESCE({cond}, TRUE)"),
+                flags => format!("(NOT COALESCE({cond}, TRUE) OR ({cond} IS NULL AND ({})))", flags.join(" OR ")),
+            }
+        }
         _ => return None,
     })
 }

@@ -110,7 +110,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "NOT COALESCE((`total` = ((`quantity` * `unit_price`) - coalesce(`discount`, 0))), TRUE)",
+        "violating_row": "(NOT COALESCE((`total` = try_subtract(try_multiply(`quantity`, `unit_price`), coalesce(`discount`, 0))), TRUE) OR ((`total` = try_subtract(try_multiply(`quantity`, `unit_price`), coalesce(`discount`, 0))) IS NULL AND ((`quantity` IS NOT NULL AND `unit_price` IS NOT NULL AND coalesce(`discount`, 0) IS NOT NULL AND try_subtract(try_multiply(`quantity`, `unit_price`), coalesce(`discount`, 0)) IS NULL))))",
     },
     {
         "rule_id": "check_quantity_a2eded93",
@@ -123,7 +123,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "NOT COALESCE((((`quantity` % NULLIF(1, 0)) = 0) AND ((- `quantity`) < 0)), TRUE)",
+        "violating_row": "(NOT COALESCE((((`quantity` % NULLIF(1, 0)) = 0) AND (try_subtract(0, `quantity`) < 0)), TRUE) OR ((((`quantity` % NULLIF(1, 0)) = 0) AND (try_subtract(0, `quantity`) < 0)) IS NULL AND ((`quantity` IS NOT NULL AND try_subtract(0, `quantity`) IS NULL))))",
     },
     {
         "rule_id": "check_total_quantity_unit_price_de8751e8",

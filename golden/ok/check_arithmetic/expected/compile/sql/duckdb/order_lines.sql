@@ -35,13 +35,13 @@ WHERE ("total" IS NULL);
 -- rules: line_total
 SELECT COUNT(*) AS "line_total__violations"
 FROM "sales"."order_lines"
-WHERE (NOT COALESCE(("total" = (("quantity" * "unit_price") - coalesce("discount", 0))), TRUE));
+WHERE ((NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))), TRUE) OR (("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))) IS NULL AND (("quantity" IS NOT NULL AND "unit_price" IS NOT NULL AND coalesce("discount", 0) IS NOT NULL AND TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0)) IS NULL)))));
 
 -- row__check_quantity_a2eded93 (RowRule)
 -- rules: check_quantity_a2eded93
 SELECT COUNT(*) AS "check_quantity_a2eded93__violations"
 FROM "sales"."order_lines"
-WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND ((- "quantity") < 0)), TRUE));
+WHERE ((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL)))));
 
 -- row__check_total_quantity_unit_price_de8751e8 (RowRule)
 -- rules: check_total_quantity_unit_price_de8751e8
@@ -87,14 +87,14 @@ LIMIT 20;
 -- rules: line_total
 SELECT *
 FROM "sales"."order_lines"
-WHERE NOT COALESCE(("total" = (("quantity" * "unit_price") - coalesce("discount", 0))), TRUE)
+WHERE (NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))), TRUE) OR (("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))) IS NULL AND (("quantity" IS NOT NULL AND "unit_price" IS NOT NULL AND coalesce("discount", 0) IS NOT NULL AND TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0)) IS NULL))))
 LIMIT 20;
 
 -- sample__check_quantity_a2eded93 (Sample)
 -- rules: check_quantity_a2eded93
 SELECT *
 FROM "sales"."order_lines"
-WHERE NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND ((- "quantity") < 0)), TRUE)
+WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))
 LIMIT 20;
 
 -- sample__check_total_quantity_unit_price_de8751e8 (Sample)
@@ -133,12 +133,12 @@ FROM "sales"."order_lines";
 
 -- count__line_total (RuleCount)
 -- rules: line_total
-SELECT count_if(NOT COALESCE(("total" = (("quantity" * "unit_price") - coalesce("discount", 0))), TRUE)) AS "line_total__violations"
+SELECT count_if((NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))), TRUE) OR (("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))) IS NULL AND (("quantity" IS NOT NULL AND "unit_price" IS NOT NULL AND coalesce("discount", 0) IS NOT NULL AND TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0)) IS NULL))))) AS "line_total__violations"
 FROM "sales"."order_lines";
 
 -- count__check_quantity_a2eded93 (RuleCount)
 -- rules: check_quantity_a2eded93
-SELECT count_if(NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND ((- "quantity") < 0)), TRUE)) AS "check_quantity_a2eded93__violations"
+SELECT count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))) AS "check_quantity_a2eded93__violations"
 FROM "sales"."order_lines";
 
 -- count__check_total_quantity_unit_price_de8751e8 (RuleCount)
