@@ -144,3 +144,50 @@ proptest! {
         }
     }
 }
+
+/// Long flat chains of operators, with runs of prefix operators and parentheses mixed in:
+/// the shapes that used to overflow the stack. Accepted ones go through every stage; the
+/// others get E0003. Run on a thread with a main thread's stack (the stages need up to 4 MiB
+/// in a debug build at the deepest accepted expression).
+fn flat_chain(ops: &[&str], prefixes: usize, parens: usize) -> String {
+    // A well-typed expression: `- - (((x))) + 1 * 2 ... > 0 and x > 3 or ...`, behind `not`s.
+    let mut number = format!("{}{}x{}", "- ".repeat(prefixes % 600), "(".repeat(parens), ")".repeat(parens));
+    let mut logic = String::new();
+    for (i, op) in ops.iter().enumerate() {
+        match *op {
+            "or" | "and" => logic.push_str(&format!(" {op} x > {i}")),
+            _ => number.push_str(&format!(" {op} {}", i % 7 + 1)),
+        }
+    }
+    let expr = format!("{}{number} > 0{logic}", "not ".repeat(prefixes / 2));
+    format!("contract db.t {{ columns {{ x bigint }} rules {{ check {expr} }} }}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn long_flat_chains_check_or_fail_cleanly(
+        ops in proptest::collection::vec(proptest::sample::select(&["or", "and", "+", "-", "*"][..]), 20..800),
+        prefixes in 0usize..700,
+        parens in 0usize..400,
+    ) {
+        let text = flat_chain(&ops, prefixes, parens);
+        let outcome = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let sources = [Source::new("chain.dqc", text.clone())];
+                let checked = dqc_compiler::check(&sources);
+                let _ = dqc_compiler::format(&text);
+                let _ = dqc_cli::render::human(&checked.diagnostics, &sources, false);
+                if !checked.has_errors() {
+                    let _ = dqc_compiler::compile(&checked.project, dqc_compiler::Target::ALL);
+                }
+                checked.diagnostics.iter().map(|d| d.code.as_str().to_string()).collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join();
+        let codes = outcome.map_err(|_| TestCaseError::fail("a stage panicked"))?;
+        prop_assert!(codes.iter().all(|c| c == "E0003" || c.starts_with('W')), "{codes:?}");
+    }
+}

@@ -147,6 +147,17 @@ fn the_suites_report_exactly_the_documented_defects() {
     let dup = fact.run.rules.iter().find(|r| r.rule_id == "unique_loan_id_payment_date").unwrap();
     assert_eq!(dup.details["duplicate_keys"], 5);
     assert_eq!(dup.sample.len(), 5);
+    // Foreign keys report the missing keys themselves, with how many rows each, and how many.
+    for (rule, prefix) in [("fk_loan_id_dim_loan", "L9"), ("fk_customer_id_dim_customer", "C9")] {
+        let fk = fact.run.rules.iter().find(|r| r.rule_id == rule).unwrap();
+        let keys = fk.details["missing_keys"].as_u64().unwrap();
+        assert!((1..=fk.violations).contains(&keys), "{fk:?}");
+        assert_eq!(fk.sample.len() as u64, keys, "{fk:?}");
+        let rows: u64 = fk.sample.iter().map(|s| s["rows"].as_u64().unwrap()).sum();
+        assert_eq!(rows, fk.violations, "{fk:?}");
+        let column = if rule.contains("loan") { "loan_id" } else { "customer_id" };
+        assert!(fk.sample.iter().all(|s| s[column].as_str().unwrap().starts_with(prefix)), "{fk:?}");
+    }
 
     // The artifact layout, and idempotent re-runs: only durations differ.
     let results = dir.join("artifacts/results/loan_repayment_fact").join(format!("{date}.json"));
@@ -505,5 +516,43 @@ fn large_profiles_are_approximate_and_the_same_on_every_run() {
     let x = &p.column_stats["x"];
     let got: Vec<f64> = ["p5", "p50", "p95"].iter().map(|k| x.percentiles[*k].as_f64().unwrap()).collect();
     assert_eq!(got, [0.0, 1.0, 2.0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_live_schema_check_is_as_strict_as_the_catalog_check() {
+    // An `int` column holding fractional doubles, and a `timestamp` column holding timestamps
+    // with a time zone: both pass a lenient check, both are drift.
+    let dir = scratch("strict-schema");
+    let lake_dir = dir.join("lake");
+    let loans = lake_dir.join("analytics_db/dim_loan");
+    let fact = lake_dir.join("analytics_db/loan_repayment_fact");
+    std::fs::create_dir_all(&loans).unwrap();
+    std::fs::create_dir_all(&fact).unwrap();
+    DuckEngine::in_memory()
+        .unwrap()
+        .execute(&format!(
+            "COPY (SELECT 'L1' AS loan_id, 'C1' AS customer_id, CAST(100 AS DECIMAL(12, 2)) AS principal,
+                   CAST(12.5 AS DOUBLE) AS tenure, 'HOME' AS product) TO {} (FORMAT parquet);
+             COPY (SELECT 'L1' AS loan_id, 'C1' AS customer_id, DATE '2024-01-01' AS payment_date, 1.0 AS emi_amount,
+                   'SUCCESS' AS status, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS created_at) TO {} (FORMAT parquet);",
+            path_literal(&loans.join("data.parquet").to_string_lossy()),
+            path_literal(&fact.join("data.parquet").to_string_lossy()),
+        ))
+        .unwrap();
+    let local = Local::new(&lake_dir, &dir.join("artifacts"));
+    let project = project();
+    let loan = local.test(&project, "analytics_db.dim_loan", "2024-01-02", "2024-01-02 00:00:00").unwrap();
+    assert!(!loan.run.passed);
+    let schema = &loan.run.rules[0].description;
+    assert!(schema.contains("column `tenure` is DOUBLE (double) in the data, the contract declares int"), "{schema}");
+    let run = local.test(&project, "analytics_db.loan_repayment_fact", "2024-01-02", "2024-01-02 00:00:00").unwrap();
+    let schema = &run.run.rules[0].description;
+    assert!(
+        schema.contains(
+            "column `created_at` is TIMESTAMP WITH TIME ZONE in the data, which no contract type holds exactly"
+        ),
+        "{schema}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
