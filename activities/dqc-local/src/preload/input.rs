@@ -254,7 +254,7 @@ fn csv_reader(path: &Path, header: &[String], i: usize) -> String {
          rejects_scan = '__dq_rejects_scan_{i}')",
         lit(&path.display().to_string()),
         columns.join(", "),
-        2 * lines::MAX_RECORD_BYTES
+        2 << 20
     )
 }
 

@@ -23,9 +23,11 @@ use std::path::Path;
 
 use dqc_activities::Error;
 
-/// The largest record (all its lines) read as one: a quoted field longer than this is treated as
-/// an unterminated quote. DuckDB's `max_line_size` is set above it.
-pub(super) const MAX_RECORD_BYTES: usize = 8 << 20;
+/// The largest record (all its lines) passed on: a longer one is set aside, and a quoted field
+/// running longer is treated as an unterminated quote. DuckDB's CSV reader refuses records
+/// over its `max_line_size` (2 MiB by default, and its buffers grow with it), so this stays
+/// below that.
+pub(super) const MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// A line (or a multi-line record) set aside, with its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,8 +223,9 @@ pub(super) fn scan(
         let outcome = match parsed {
             Parsed::OpenQuote if size <= MAX_RECORD_BYTES => continue,
             Parsed::OpenQuote => {
-                Err("a quoted field longer than 8 MiB (taken as a quote that never closes)".to_string())
+                Err("a quoted field longer than 1 MiB (taken as a quote that never closes)".to_string())
             }
+            Parsed::Fields(_) if size > MAX_RECORD_BYTES => Err("a record longer than 1 MiB".to_string()),
             Parsed::Bad(why) => Err(why.to_string()),
             Parsed::Fields(n) if n != width && parts.len() > 1 => {
                 Err("a quoted field opened on this line closes in a record of the wrong width".to_string())
@@ -405,6 +408,15 @@ mod tests {
             ]
         );
         assert_eq!(aside[0].reason, "2 field(s) where the header has 3");
+    }
+
+    #[test]
+    fn records_beyond_the_readers_limit_are_set_aside() {
+        let long = "x".repeat(MAX_RECORD_BYTES + 1);
+        let (scan, aside, copy) = run(format!("a,b,c\n1,{long},3\n4,5,6\n").as_bytes());
+        assert_eq!((scan.records, scan.set_aside_lines), (1, 1));
+        assert_eq!(aside[0].reason, "a record longer than 1 MiB");
+        assert_eq!(copy, b"a,b,c\n4,5,6\n");
     }
 
     #[test]
