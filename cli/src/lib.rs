@@ -126,9 +126,14 @@ enum Command {
     /// quarantined Parquet.
     ///
     /// Quarantined rows keep the input columns and add `_dq_errors`, `_dq_warnings` and
-    /// `_dq_contract_hash`, as the PySpark splitter does; CSV lines that cannot be read go to
-    /// `<table>.rejected_lines.parquet`. Prints per-rule counts and checks valid + quarantined
-    /// + rejected = input rows (exit 1 when it does not hold; quarantined rows alone exit 0).
+    /// `_dq_contract_hash`, as the PySpark splitter does. Every physical line of a CSV input is
+    /// accounted for before DuckDB reads it: lines that are not a well-formed record of the
+    /// header's width, or not UTF-8, go to `<table>.rejected_lines.parquet` with their line
+    /// number, their exact bytes (`raw_bytes`) and why; an unterminated quote costs one line;
+    /// blank lines are counted. Values are converted exactly or quarantined as cast failures
+    /// (a timestamp with an offset becomes UTC). Prints per-rule counts and checks valid +
+    /// quarantined + rejected = input rows, and that every line is accounted for (exit 1 when
+    /// not; quarantined rows alone exit 0).
     Preload(preload::PreloadArgs),
 }
 
