@@ -113,6 +113,16 @@ enum Command {
     /// `row_count`, `column_stats`) that contract drafting reads. Distinct counts and
     /// percentiles are approximate above 1,000,000 rows, and the output says so.
     Profile(local::ProfileArgs),
+    /// Draft a contract for a table of a lake folder from its data, with the evidence of every
+    /// rule in its `because`.
+    ///
+    /// The offline provider applies Deequ's constraint suggestion heuristics (complete columns
+    /// are not null, nearly complete ones keep their completeness, unique columns stay unique,
+    /// small value sets become allowed values, non-negative numbers stay non-negative) plus keys
+    /// and foreign keys found in the data (a column named as another table's unique key, all of
+    /// whose values are in it). Deterministic: the same data gives the same draft. The draft is
+    /// checked before it is printed; review it before approving it.
+    Draft(local::DraftArgs),
     /// Run the post-load suite of a table's contract on a lake folder and file the results.
     ///
     /// Writes `results/<table>/<date>.json` and `stats-history/<table>/<date>.json` under
@@ -287,6 +297,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(a) => analyze(a),
         Command::Example(c) => local::example(c),
         Command::Profile(a) => local::profile(a),
+        Command::Draft(a) => local::draft(a),
         Command::Test(a) => local::test(a, color),
         Command::Demo(a) => local::demo(a, color),
         Command::Preload(a) => preload::run(a, color),

@@ -61,6 +61,30 @@ pub enum ProfileFormat {
     Json,
 }
 
+/// Arguments of `dqc draft`.
+#[derive(Debug, Args)]
+pub struct DraftArgs {
+    /// The table to draft a contract for, `database.table`.
+    table: String,
+    /// The lake folder; the other tables in it are the candidate targets of foreign keys.
+    #[arg(long)]
+    lake: PathBuf,
+    /// Where the rules come from. `offline`: Deequ's suggestion heuristics over the data,
+    /// deterministic, no network.
+    #[arg(long, value_enum, default_value_t = DraftProvider::Offline)]
+    provider: DraftProvider,
+    /// Write the contract to this file instead of standard output (refused if it exists).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Drafting providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DraftProvider {
+    /// Deterministic heuristics over the profile and the data.
+    Offline,
+}
+
 /// Arguments of `dqc test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -107,7 +131,8 @@ fn fatal(e: dqc_activities::Error) -> Fatal {
 /// `dqc example loans`.
 pub fn example(cmd: ExampleCommand) -> Result<ExitCode, Fatal> {
     let ExampleCommand::Loans(a) = cmd;
-    let lake = dqc_local::generate_example(&a.out, ExampleOptions { rows: a.rows, seed: a.seed }).map_err(fatal)?;
+    let lake = dqc_local::generate_example(&a.out, ExampleOptions { rows: a.rows, seed: a.seed, defects: true })
+        .map_err(fatal)?;
     errln!(
         "wrote the loans lake to {} ({} fact rows, {} loans, {} customers, {} raw lines); defects in {}",
         a.out.display(),
@@ -139,6 +164,66 @@ fn open_lake(lake: &Path, table: &str) -> Result<DuckEngine, Fatal> {
         return Err(Fatal(format!("table {table} not found in lake {} (tables: {known})", lake.display())));
     }
     Ok(engine)
+}
+
+/// `dqc draft`: drafts the contract, checks it, and prints it with the evidence of each rule.
+pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
+    let (database, table) = split_table(&a.table)?;
+    if let Some(out) = a.out.as_ref().filter(|o| o.exists()) {
+        return Err(Fatal(format!("{} exists: the draft never replaces a file", out.display())));
+    }
+    let engine = open_lake(&a.lake, &a.table)?;
+    let parents: Vec<(String, String)> = dqc_local::discover(&a.lake)
+        .map_err(fatal)?
+        .into_iter()
+        .filter(|t| !(t.database == database && t.table == table))
+        .map(|t| (t.database, t.table))
+        .collect();
+    let DraftProvider::Offline = a.provider;
+    let options = dqc_activities::draft::DraftOptions { database, table, parents: &parents };
+    let drafted = engine
+        .with_progress("drafting", &crate::progress::Bar::stderr(), |e| dqc_activities::draft::draft(e, &options))
+        .map_err(fatal)?;
+    // The draft checks on its own but for foreign keys to tables without contracts yet.
+    let checked = dqc_compiler::check(&[Source::new(format!("{table}.dqc"), drafted.text.clone())]);
+    let errors: Vec<&dqc_compiler::diagnostics::Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && d.code != dqc_compiler::diagnostics::Code::UnknownTable)
+        .collect();
+    if !errors.is_empty() {
+        let shown: Vec<String> = errors.iter().map(|d| d.message.clone()).collect();
+        return Err(Fatal(format!("the draft does not check ({}); please report it", shown.join("; "))));
+    }
+    errln!(
+        "drafted {} rule(s) for {} from {} rows (offline):",
+        drafted.rules.len(),
+        a.table,
+        drafted.profile.row_count
+    );
+    for r in &drafted.rules {
+        errln!("  {:<60} {}", r.rule, r.because);
+    }
+    let referenced: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == dqc_compiler::diagnostics::Code::UnknownTable)
+        .map(|d| d.message.as_str())
+        .collect();
+    if !referenced.is_empty() {
+        errln!(
+            "note: check the draft together with the contracts of the tables it references ({})",
+            referenced.join("; ")
+        );
+    }
+    match &a.out {
+        Some(out) => {
+            files::write_atomic(out, &drafted.text)?;
+            errln!("wrote {}", out.display());
+        }
+        None => out!("{}", drafted.text),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `dqc profile`.
@@ -322,7 +407,8 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     fresh_demo_folder(&a.out)?;
     let (lake_dir, artifacts, contracts_dir) = (a.out.join("lake"), a.out.join("artifacts"), a.out.join("contracts"));
     errln!("1/6 generate: the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
-    let lake = dqc_local::generate_example(&lake_dir, ExampleOptions { rows: a.rows, seed: 42 }).map_err(fatal)?;
+    let lake = dqc_local::generate_example(&lake_dir, ExampleOptions { rows: a.rows, seed: 42, defects: true })
+        .map_err(fatal)?;
     let engine = DuckEngine::over_lake(&lake_dir).map_err(fatal)?;
 
     errln!("2/6 profile: analytics_db.loan_repayment_fact");

@@ -36,6 +36,9 @@ pub struct ExampleOptions {
     pub rows: u64,
     /// Seed of the pseudo-random values.
     pub seed: u64,
+    /// Whether to inject the documented defects; without them, every table meets its
+    /// contract but for freshness (the draft quality test drafts from such a lake).
+    pub defects: bool,
 }
 
 /// One injected defect and how many violations it causes.
@@ -116,8 +119,8 @@ impl ExampleLake {
             formula: format!("count(N, 1000, {slot})"),
             count: slot_count(n, 1000, slot),
         };
-        let dup_raw = slot_count(n, 1000, 996);
-        let defects = vec![
+        let dup_raw = if options.defects { slot_count(n, 1000, 996) } else { 0 };
+        let mut defects = vec![
             dim("dim_customer", c, "C", "length_name", 97, "empty name"),
             dim("dim_customer", c, "C", "regex_email", 98, "email without @ (warn)"),
             dim("dim_customer", c, "C", "allowed_values_segment", 99, "segment 'UNKNOWN'"),
@@ -162,12 +165,15 @@ impl ExampleLake {
             },
             raw("check_payment_date_ingest_date_46620d60", 997, "payment_date after ingest_date"),
         ];
+        if !options.defects {
+            defects.retain(|d| d.rule_id == "freshness_created_at");
+        }
         ExampleLake {
             rows: n,
             seed: options.seed,
             customers: c,
             loans: l,
-            fact_rows: n + slot_count(n, 1000, 995),
+            fact_rows: n + if options.defects { slot_count(n, 1000, 995) } else { 0 },
             raw_lines: n + dup_raw,
             first_date: date_from_days(FIRST_DAY),
             last_date: date_from_days(last),
@@ -220,34 +226,45 @@ impl ExampleLake {
     }
 }
 
-fn customers_sql(c: u64, seed: u64) -> String {
+/// The defect slot of row `i` among `k`, or a slot no defect owns when defects are off.
+fn slot(k: u64, defects: bool) -> String {
+    if defects {
+        format!("i % {k}")
+    } else {
+        "-1".to_string()
+    }
+}
+
+fn customers_sql(c: u64, seed: u64, defects: bool) -> String {
+    let s = slot(100, defects);
     format!(
         "SELECT 'C' || lpad(CAST(i AS VARCHAR), 8, '0') AS customer_id,
-  CASE WHEN i % 100 = 97 THEN '' ELSE 'Customer ' || CAST(i AS VARCHAR) END AS name,
-  'customer' || CAST(i AS VARCHAR) || CASE WHEN i % 100 = 98 THEN '.example.com' ELSE '@example.com' END AS email,
-  CASE WHEN i % 100 = 99 THEN 'UNKNOWN'
+  CASE WHEN {s} = 97 THEN '' ELSE 'Customer ' || CAST(i AS VARCHAR) END AS name,
+  'customer' || CAST(i AS VARCHAR) || CASE WHEN {s} = 98 THEN '.example.com' ELSE '@example.com' END AS email,
+  CASE WHEN {s} = 99 THEN 'UNKNOWN'
        ELSE ['RETAIL', 'SME', 'CORPORATE'][1 + CAST(hash(i, {seed}, 'segment') % 3 AS INTEGER)] END AS segment
 FROM range({c}) t(i) ORDER BY i"
     )
 }
 
-fn loans_sql(l: u64, c: u64, seed: u64) -> String {
+fn loans_sql(l: u64, c: u64, seed: u64, defects: bool) -> String {
+    let s = slot(100, defects);
     format!(
         "SELECT 'L' || lpad(CAST(i AS VARCHAR), 8, '0') AS loan_id,
   'C' || lpad(CAST(hash(i, {seed}, 'customer') % {c} AS VARCHAR), 8, '0') AS customer_id,
-  CAST(CASE WHEN i % 100 = 98 THEN 0 ELSE 10000 + (hash(i, {seed}, 'principal') % 49000000) / 100.0 END
+  CAST(CASE WHEN {s} = 98 THEN 0 ELSE 10000 + (hash(i, {seed}, 'principal') % 49000000) / 100.0 END
        AS DECIMAL(12, 2)) AS principal,
   CAST(12 * (1 + hash(i, {seed}, 'tenure') % 30) AS INTEGER) AS tenure,
-  CASE WHEN i % 100 = 99 THEN 'GOLD'
+  CASE WHEN {s} = 99 THEN 'GOLD'
        ELSE ['HOME', 'AUTO', 'PERSONAL'][1 + CAST(hash(i, {seed}, 'product') % 3 AS INTEGER)] END AS product
 FROM range({l}) t(i) ORDER BY i"
     )
 }
 
 /// The base rows shared by the fact and the raw payments: loan `i % L`, day `i / L`.
-fn base_sql(n: u64, l: u64, c: u64, seed: u64) -> String {
+fn base_sql(n: u64, l: u64, c: u64, seed: u64, defects: bool) -> String {
     format!(
-        "SELECT i, i % 1000 AS slot, i % {l} AS l,
+        "SELECT i, {s} AS slot, i % {l} AS l,
   DATE '{first}' + CAST(i // {l} AS INTEGER) AS day,
   'C' || lpad(CAST(hash(i % {l}, {seed}, 'customer') % {c} AS VARCHAR), 8, '0') AS customer,
   500 + (hash(i, {seed}, 'emi') % 1950000) / 100.0 AS emi,
@@ -255,7 +272,8 @@ fn base_sql(n: u64, l: u64, c: u64, seed: u64) -> String {
        WHEN hash(i, {seed}, 'status') % 100 < 96 THEN 'FAILED' ELSE 'PENDING' END AS st,
   3600 + hash(i, {seed}, 'created') % 7200 AS secs
 FROM range({n}) t(i)",
-        first = date_from_days(FIRST_DAY)
+        first = date_from_days(FIRST_DAY),
+        s = slot(1000, defects)
     )
 }
 
@@ -337,15 +355,15 @@ pub fn generate(lake: &Path, options: ExampleOptions) -> Result<ExampleLake, Err
     let file = |rel: &str| path_literal(&lake.join(rel).to_string_lossy());
     engine.execute(&format!(
         "COPY ({}) TO {} (FORMAT parquet);",
-        customers_sql(c, seed),
+        customers_sql(c, seed, options.defects),
         file("analytics_db/dim_customer/data.parquet")
     ))?;
     engine.execute(&format!(
         "COPY ({}) TO {} (FORMAT parquet);",
-        loans_sql(l, c, seed),
+        loans_sql(l, c, seed, options.defects),
         file("analytics_db/dim_loan/data.parquet")
     ))?;
-    let base = base_sql(n, l, c, seed);
+    let base = base_sql(n, l, c, seed, options.defects);
     engine.execute(&format!(
         "COPY ({}) TO {} (FORMAT parquet, PARTITION_BY (payment_date), OVERWRITE_OR_IGNORE);",
         fact_sql(&base),
@@ -383,7 +401,7 @@ mod tests {
         assert_eq!(slot_count(999, 1000, 999), 0);
         assert_eq!(slot_count(1000, 1000, 999), 1);
         assert_eq!(slot_count(1500, 1000, 200), 2);
-        let plan = ExampleLake::plan(ExampleOptions { rows: 5000, seed: 42 });
+        let plan = ExampleLake::plan(ExampleOptions { rows: 5000, seed: 42, defects: true });
         assert_eq!((plan.customers, plan.loans, plan.fact_rows), (120, 270, 5005));
         assert_eq!(plan.last_date, "2024-01-19");
         assert_eq!(plan.as_of, "2024-01-21 06:00:00");

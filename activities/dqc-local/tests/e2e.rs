@@ -96,7 +96,7 @@ fn without_durations(bytes: &[u8]) -> serde_json::Value {
 fn the_suites_report_exactly_the_documented_defects() {
     let dir = scratch("lake");
     let lake_dir = dir.join("lake");
-    let lake = generate_example(&lake_dir, ExampleOptions { rows: N, seed: 42 }).unwrap();
+    let lake = generate_example(&lake_dir, ExampleOptions { rows: N, seed: 42, defects: true }).unwrap();
     // The written defect list is the plan, and the plan follows the README's formulas.
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(lake_dir.join("_defects.json")).unwrap()).unwrap();
@@ -197,7 +197,7 @@ fn the_suites_report_exactly_the_documented_defects() {
 #[test]
 fn the_generator_is_deterministic_and_writes_the_documented_layout() {
     let dir = scratch("det");
-    let options = ExampleOptions { rows: 3_000, seed: 7 };
+    let options = ExampleOptions { rows: 3_000, seed: 7, defects: true };
     generate_example(&dir.join("a"), options).unwrap();
     generate_example(&dir.join("b"), options).unwrap();
     let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
@@ -283,7 +283,7 @@ fn missing_tables_drifted_schemas_and_empty_tables() {
 fn the_landing_zone_splits_into_exactly_the_documented_defects() {
     let dir = scratch("raw");
     let lake_dir = dir.join("lake");
-    let lake = generate_example(&lake_dir, ExampleOptions { rows: N, seed: 42 }).unwrap();
+    let lake = generate_example(&lake_dir, ExampleOptions { rows: N, seed: 42, defects: true }).unwrap();
     let project = project();
     let raw = project.contracts.iter().find(|c| c.table.qualified() == "raw_db.raw_payments").unwrap();
     let mut options = PreloadOptions::new(
@@ -371,7 +371,7 @@ fn the_suite_keeps_the_measured_plan_shapes() {
     // every row-level rule in one scan of the table.
     let dir = scratch("plans");
     let lake_dir = dir.join("lake");
-    generate_example(&lake_dir, ExampleOptions { rows: 2_000, seed: 42 }).unwrap();
+    generate_example(&lake_dir, ExampleOptions { rows: 2_000, seed: 42, defects: true }).unwrap();
     let project = project();
     let contract = project.contracts.iter().find(|c| c.table.table == "loan_repayment_fact").unwrap();
     let s = suite(&DuckDb, &project, contract, false);
@@ -407,7 +407,7 @@ fn the_suite_keeps_the_measured_plan_shapes() {
 fn the_catalog_reads_the_files_or_a_saved_get_table_response() {
     let dir = scratch("catalog");
     let lake_dir = dir.join("lake");
-    generate_example(&lake_dir, ExampleOptions { rows: 1_000, seed: 42 }).unwrap();
+    generate_example(&lake_dir, ExampleOptions { rows: 1_000, seed: 42, defects: true }).unwrap();
     let local = Local::new(&lake_dir, &dir.join("artifacts"));
     let catalog = LakeCatalog::new(&lake_dir, &local.engine);
 
@@ -554,5 +554,103 @@ fn the_live_schema_check_is_as_strict_as_the_catalog_check() {
         ),
         "{schema}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Drafts the three analytics tables of a lake generated without defects.
+fn drafts_of(lake_dir: &Path) -> Vec<(String, String)> {
+    let engine = DuckEngine::over_lake(lake_dir).unwrap();
+    let tables = ["dim_customer", "dim_loan", "loan_repayment_fact"];
+    tables
+        .iter()
+        .map(|t| {
+            let parents: Vec<(String, String)> =
+                tables.iter().filter(|p| *p != t).map(|p| ("analytics_db".to_string(), (*p).to_string())).collect();
+            let o = dqc_activities::draft::DraftOptions { database: "analytics_db", table: t, parents: &parents };
+            ((*t).to_string(), dqc_activities::draft::draft(&engine, &o).unwrap().text)
+        })
+        .collect()
+}
+
+#[test]
+fn offline_drafts_catch_the_injected_defects_without_false_alarms() {
+    let dir = scratch("draft-quality");
+    let clean_dir = dir.join("clean");
+    let dirty_dir = dir.join("dirty");
+    generate_example(&clean_dir, ExampleOptions { rows: N, seed: 42, defects: false }).unwrap();
+    let dirty = generate_example(&dirty_dir, ExampleOptions { rows: N, seed: 42, defects: true }).unwrap();
+
+    // Deterministic (the drafts are golden files), and the three drafts check together.
+    let drafts = drafts_of(&clean_dir);
+    assert_eq!(drafts, drafts_of(&clean_dir));
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/loans/drafts");
+    for (t, text) in &drafts {
+        let path = golden.join(format!("{t}.dqc"));
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::create_dir_all(&golden).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        assert_eq!(
+            &std::fs::read_to_string(&path).unwrap_or_default(),
+            text,
+            "{} (UPDATE_EXPECT=1 to bless)",
+            path.display()
+        );
+    }
+    let sources: Vec<Source> = drafts.iter().map(|(t, text)| Source::new(format!("{t}.dqc"), text.clone())).collect();
+    let checked = dqc_compiler::check(&sources);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let project = checked.project;
+    for (_, text) in &drafts {
+        let rules: Vec<&str> =
+            text.lines().skip_while(|l| !l.contains("rules {")).skip(1).take_while(|l| l.trim() != "}").collect();
+        assert!(!rules.is_empty() && rules.iter().all(|l| l.contains(" because '")), "evidence on every rule:\n{text}");
+    }
+
+    // No false alarm on the data the drafts came from.
+    let clean = Local::new(&clean_dir, &dir.join("clean-artifacts"));
+    let date = &dirty.as_of[..10];
+    for (t, _) in &drafts {
+        let out = test(&clean, &project, &format!("analytics_db.{t}"), date, &dirty.as_of);
+        let alarms: Vec<&str> = out
+            .run
+            .rules
+            .iter()
+            .filter(|r| matches!(r.status, Status::Fail | Status::Warn))
+            .map(|r| r.rule_id.as_str())
+            .collect();
+        assert!(alarms.is_empty(), "{t}: false alarms {alarms:?}");
+    }
+
+    // Every injected not-null, allowed-value, range, uniqueness and foreign-key defect is caught:
+    // a drafted rule on its column fails (or warns) on the defective data.
+    let dirty_local = Local::new(&dirty_dir, &dir.join("dirty-artifacts"));
+    let mut failing: Vec<(String, String, String)> = Vec::new();
+    for (t, _) in &drafts {
+        let out = test(&dirty_local, &project, &format!("analytics_db.{t}"), date, &dirty.as_of);
+        for r in out.run.rules.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
+            failing.push((t.clone(), r.rule_id.clone(), r.description.clone()));
+        }
+    }
+    let expected: &[(&str, &str, &str)] = &[
+        ("dim_customer", "length_name", "min_length_name"),
+        ("dim_customer", "allowed_values_segment", "allowed_values_segment"),
+        ("dim_loan", "min_principal", "min_principal"),
+        ("dim_loan", "allowed_values_product", "allowed_values_product"),
+        ("loan_repayment_fact", "not_null_customer_id", "not_null_customer_id"),
+        ("loan_repayment_fact", "fk_loan_id_dim_loan", "fk_loan_id_dim_loan"),
+        ("loan_repayment_fact", "fk_customer_id_dim_customer", "fk_customer_id_dim_customer"),
+        ("loan_repayment_fact", "min_emi_amount", "min_emi_amount"),
+        ("loan_repayment_fact", "emi_soft", "range_emi_amount"),
+        ("loan_repayment_fact", "allowed_values_status", "allowed_values_status"),
+        ("loan_repayment_fact", "unique_loan_id_payment_date", "unique_loan_id_payment_date"),
+    ];
+    let mut report = String::from("defect -> drafted rule that catches it\n");
+    for (t, defect, drafted) in expected {
+        let caught = failing.iter().any(|(ft, id, _)| ft == t && id == drafted);
+        report.push_str(&format!("  {t}.{defect}: {drafted} {}\n", if caught { "caught" } else { "MISSED" }));
+    }
+    eprintln!("{report}failing drafted rules on the defective lake: {failing:#?}");
+    assert!(!report.contains("MISSED"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,6 +17,7 @@ pub use dqc_diagnostics as diagnostics;
 use dqc_diagnostics::{Diagnostic, FileId};
 pub use dqc_ir as ir;
 use dqc_ir::Project;
+pub use dqc_syntax as syntax;
 
 /// One input text and the name it is reported under.
 #[derive(Debug, Clone, PartialEq, Eq)]
