@@ -406,12 +406,12 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let started = std::time::Instant::now();
     fresh_demo_folder(&a.out)?;
     let (lake_dir, artifacts, contracts_dir) = (a.out.join("lake"), a.out.join("artifacts"), a.out.join("contracts"));
-    errln!("1/6 generate: the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
+    errln!("1/7 generate: the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
     let lake = dqc_local::generate_example(&lake_dir, ExampleOptions { rows: a.rows, seed: 42, defects: true })
         .map_err(fatal)?;
     let engine = DuckEngine::over_lake(&lake_dir).map_err(fatal)?;
 
-    errln!("2/6 profile: analytics_db.loan_repayment_fact");
+    errln!("2/7 profile: analytics_db.loan_repayment_fact");
     let p = engine
         .with_progress("profiling", &crate::progress::Bar::stderr(), |e| {
             dqc_activities::profile::profile(e, "analytics_db", "loan_repayment_fact")
@@ -421,7 +421,24 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     files::write_atomic(&profile_path, &format!("{}\n", serde_json::to_string_pretty(&p)?))?;
     errln!("    {} rows profiled; context JSON in {}", p.row_count, profile_path.display());
 
-    errln!("3/6 compile: the example contracts into {}", artifacts.display());
+    errln!("3/7 draft: an offline draft of analytics_db.loan_repayment_fact from its data");
+    let parents: Vec<(String, String)> =
+        ["dim_customer", "dim_loan"].iter().map(|t| ("analytics_db".to_string(), (*t).to_string())).collect();
+    let options = dqc_activities::draft::DraftOptions {
+        database: "analytics_db",
+        table: "loan_repayment_fact",
+        parents: &parents,
+    };
+    let drafted = dqc_activities::draft::draft(&engine, &options).map_err(fatal)?;
+    let draft_path = a.out.join("drafts/loan_repayment_fact.dqc");
+    files::write_atomic(&draft_path, &drafted.text)?;
+    errln!(
+        "    {} rules with their evidence in {} (drafted from the defective data, so it accepts some defects: review before approving)",
+        drafted.rules.len(),
+        draft_path.display()
+    );
+
+    errln!("4/7 compile: the example contracts into {}", artifacts.display());
     let mut sources = Vec::new();
     for (name, text) in EXAMPLE_CONTRACTS {
         let path = contracts_dir.join(name);
@@ -436,7 +453,7 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     errln!("    {} contract(s), {written} file(s)", checked.project.contracts.len());
 
     // Pre-load step: split the landing-zone CSV of raw_payments into valid and quarantined rows.
-    errln!("4/6 pre-load split: raw_db.raw_payments");
+    errln!("5/7 pre-load split: raw_db.raw_payments");
     let raw = find(&checked.project, "raw_db.raw_payments")?;
     let mut options = dqc_local::PreloadOptions::new(
         &checked.project,
@@ -462,14 +479,14 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let mut mismatches = lake.preload_mismatches(&split);
 
     let loaded_lake = a.out.join("loaded");
-    errln!("5/6 load: the valid rows of raw_db.raw_payments into {}", loaded_lake.display());
+    errln!("6/7 load: the valid rows of raw_db.raw_payments into {}", loaded_lake.display());
     let loaded = dqc_local::load_valid(&split.outputs.valid, &loaded_lake, raw).map_err(fatal)?;
     errln!("    {loaded} rows, partitioned by ingest_date; the analytics_db tables are the lake's own");
     if loaded != split.rows_valid {
         mismatches.push(format!("raw_db.raw_payments: {} valid rows, {loaded} loaded", split.rows_valid));
     }
     let date: String = lake.as_of.chars().take(10).collect();
-    errln!("6/6 post-load test at {} (the example lake's as-of time)", lake.as_of);
+    errln!("7/7 post-load test at {} (the example lake's as-of time)", lake.as_of);
     for contract in checked.project.contracts.iter().filter(|c| c.table.database.as_deref() == Some("analytics_db")) {
         let outcome = run_test(&local, &checked.project, contract, &date, &lake.as_of)?;
         outln!();

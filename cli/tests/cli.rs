@@ -215,13 +215,22 @@ fn demo_runs_the_whole_cycle_and_checks_every_documented_defect() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("every injected defect was caught with its documented count"), "{stdout}");
     assert!(stderr.contains("invariant holds"), "{stderr}");
-    for step in ["1/6 generate", "2/6 profile", "3/6 compile", "4/6 pre-load split", "5/6 load", "6/6 post-load test"] {
+    for step in [
+        "1/7 generate",
+        "2/7 profile",
+        "3/7 draft",
+        "4/7 compile",
+        "5/7 pre-load split",
+        "6/7 load",
+        "7/7 post-load test",
+    ] {
         assert!(stderr.contains(step), "{step}: {stderr}");
     }
     let demo = dir.join("demo");
     for path in [
         "lake/_defects.json",
         "profile.loan_repayment_fact.json",
+        "drafts/loan_repayment_fact.dqc",
         "staging/raw_payments/raw_payments.parquet",
         "artifacts/quarantine/raw_payments/raw_payments.parquet",
         "artifacts/quarantine/raw_payments/raw_payments.rejected_lines.parquet",
@@ -342,4 +351,31 @@ fn preload_refuses_one_folder_for_valid_and_quarantined_rows() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("give --valid and --quarantine different folders"), "{}", text(&out.stderr));
     assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn draft_prints_a_checked_contract_with_evidence_and_never_replaces_a_file() {
+    let dir = scratch("draft");
+    let out = dqc(&["example", "loans", "--rows", "2000", "--out", "lake"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = dqc(&["draft", "analytics_db.dim_loan", "--lake", "lake"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let contract = text(&out.stdout);
+    assert!(contract.contains("contract analytics_db.dim_loan {"), "{contract}");
+    assert!(contract.contains("unique loan_id because 'profile: "), "{contract}");
+    assert!(
+        contract.contains("customer_id references analytics_db.dim_customer (customer_id) because 'data: "),
+        "{contract}"
+    );
+    assert!(text(&out.stderr).contains("drafted "), "{}", text(&out.stderr));
+    // Formatted: `dqc fmt --check` has nothing to change.
+    std::fs::write(dir.join("draft.dqc"), &contract).unwrap();
+    let fmt = dqc(&["fmt", "--check", "draft.dqc"], &dir);
+    assert_eq!(fmt.status.code(), Some(0), "{}", text(&fmt.stderr));
+    let again = dqc(&["draft", "analytics_db.dim_loan", "--lake", "lake", "--out", "draft.dqc"], &dir);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("never replaces a file"), "{}", text(&again.stderr));
+    let unknown = dqc(&["draft", "analytics_db.nope", "--lake", "lake"], &dir);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("analytics_db.nope"), "{}", text(&unknown.stderr));
 }
