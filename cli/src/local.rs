@@ -73,6 +73,10 @@ pub struct DraftArgs {
     /// deterministic, no network.
     #[arg(long, value_enum, default_value_t = DraftProvider::Offline)]
     provider: DraftProvider,
+    /// The Glue job script that writes the table: its grain, not-null and join hints
+    /// (`dqc analyze`) become rules where the data agrees, with the script's line as evidence.
+    #[arg(long)]
+    script: Option<PathBuf>,
     /// Write the contract to this file instead of standard output (refused if it exists).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -180,7 +184,22 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
         .map(|t| (t.database, t.table))
         .collect();
     let DraftProvider::Offline = a.provider;
-    let options = dqc_activities::draft::DraftOptions { database, table, parents: &parents };
+    let job = match &a.script {
+        Some(path) => {
+            let source = files::read_text(path)?;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("job").to_string();
+            let analysis = dqc_etl::analyze(&name, &source).map_err(|e| Fatal(format!("{}: {}", path.display(), e)))?;
+            let shown = path.file_name().and_then(|s| s.to_str()).unwrap_or("job.py").to_string();
+            Some((shown, analysis))
+        }
+        None => None,
+    };
+    let options = dqc_activities::draft::DraftOptions {
+        database,
+        table,
+        parents: &parents,
+        job: job.as_ref().map(|(n, j)| (n.as_str(), j)),
+    };
     let drafted = engine
         .with_progress("drafting", &crate::progress::Bar::stderr(), |e| dqc_activities::draft::draft(e, &options))
         .map_err(fatal)?;
@@ -428,6 +447,7 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
         database: "analytics_db",
         table: "loan_repayment_fact",
         parents: &parents,
+        job: None,
     };
     let drafted = dqc_activities::draft::draft(&engine, &options).map_err(fatal)?;
     let draft_path = a.out.join("drafts/loan_repayment_fact.dqc");

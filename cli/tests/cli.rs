@@ -379,3 +379,33 @@ fn draft_prints_a_checked_contract_with_evidence_and_never_replaces_a_file() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains("analytics_db.nope"), "{}", text(&unknown.stderr));
 }
+
+#[test]
+fn draft_takes_the_jobs_grain_and_not_null_hints_with_their_lines() {
+    let dir = scratch("draft-job");
+    let out = dqc(&["example", "loans", "--rows", "2000", "--out", "lake"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::write(
+        dir.join("fact_job.py"),
+        "from pyspark.sql import SparkSession\nfrom pyspark.sql import functions as F\n\n\
+         spark = SparkSession.builder.getOrCreate()\n\
+         payments = spark.table(\"raw_db.raw_payments\")\n\
+         loans = spark.table(\"analytics_db.dim_loan\")\n\
+         fact = (\n    payments.join(loans.select(\"loan_id\"), \"loan_id\", \"inner\")\n\
+         \x20   .withColumn(\"status\", F.coalesce(F.col(\"payment_status\"), F.lit(\"PENDING\")))\n\
+         \x20   .dropDuplicates([\"loan_id\", \"payment_date\"])\n)\n\
+         fact.write.mode(\"overwrite\").saveAsTable(\"analytics_db.loan_repayment_fact\")\n",
+    )
+    .unwrap();
+    let out = dqc(&["draft", "analytics_db.loan_repayment_fact", "--lake", "lake", "--script", "fact_job.py"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let draft = text(&out.stdout);
+    // The example lake repeats 2 grain keys and has orphan loan ids: the job's grain is drafted
+    // with today's disagreement, the join is a comment.
+    assert!(
+        draft.contains("unique (loan_id, payment_date) because 'job: dropDuplicates at fact_job.py:10; data: 2 key(s) repeat today'"),
+        "{draft}"
+    );
+    assert!(draft.contains("not null status because 'job: coalesce("), "{draft}");
+    assert!(draft.contains("-- fact_job.py:8 joins on loan_id"), "{draft}");
+}

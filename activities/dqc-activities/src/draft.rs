@@ -17,6 +17,13 @@
 //! | composite key | no single column is unique; the first pair of complete columns that is | `unique (a, b)` |
 //! | foreign key | a column named as the unique, complete key of another table, all of whose values are in it | `c references db.t (c)` |
 //!
+//! With the analysis of the job that writes the table, its hints add rules, each checked
+//! against the data first: a grain (dedup window, `dropDuplicates`, aggregation) becomes
+//! `unique (...)` and a `coalesce`/`IS NOT NULL` becomes `not null`, with the script's line as
+//! evidence (and, where today's data disagrees, how many rows do: the job is the
+//! specification); a join key adds its line to the foreign key the data gave, or a comment of
+//! the draft says why there is none.
+//!
 //! The draft is formatted and checked with the compiler before it is returned: a draft that
 //! does not check is an error, never a half-written contract.
 
@@ -43,6 +50,10 @@ pub struct DraftOptions<'a> {
     pub table: &'a str,
     /// Other tables (`(database, table)`) whose keys the table's columns may reference.
     pub parents: &'a [(String, String)],
+    /// The analysis of the ETL job that writes the table (`dqc analyze`), with the script's
+    /// name for the evidence: its grain, not-null and foreign-key hints become rules where the
+    /// data agrees.
+    pub job: Option<(&'a str, &'a dqc_etl::JobAnalysis)>,
 }
 
 /// One drafted rule and why.
@@ -309,6 +320,99 @@ impl Drafter<'_> {
         Ok(())
     }
 
+    /// Rows sharing a value of `columns` with another row.
+    fn duplicate_keys(&self, columns: &[String]) -> Result<u64, Error> {
+        let d = self.engine.dialect();
+        let keys: Vec<String> = columns.iter().map(|c| d.quote_ident(c)).collect();
+        let r = self.query(&format!(
+            "SELECT COUNT(*) AS n FROM (SELECT {k} FROM {} GROUP BY {k} HAVING COUNT(*) > 1) AS d",
+            self.table,
+            k = keys.join(", ")
+        ))?;
+        Ok(count(r.first("n")))
+    }
+
+    /// Adds the job's evidence to a rule the data already gave; false when there is none.
+    fn add_evidence(&mut self, rule: &str, evidence: &str) -> bool {
+        match self.rules.iter_mut().find(|r| r.rule == rule) {
+            Some(r) => {
+                r.because = format!("{evidence}; {}", r.because);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The job's hints about this table, as rules where the data agrees; the others as notes.
+    fn job_hints(
+        &mut self,
+        script: &str,
+        job: &dqc_etl::JobAnalysis,
+        table: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        let names: Vec<&str> = self.profile.schema.iter().map(|c| c.name.as_str()).collect();
+        let known = |c: &String| names.iter().any(|n| n.eq_ignore_ascii_case(c));
+        let ours = |t: &str| {
+            let t = t.trim_end_matches('/');
+            let last = t.rsplit(['/', '.']).next().unwrap_or(t);
+            last.eq_ignore_ascii_case(table)
+        };
+        for h in job.hints.iter().filter(|h| ours(&h.table) && !h.columns.is_empty() && h.columns.iter().all(known)) {
+            let at = format!("{script}:{}", h.location.line);
+            let cols: Vec<String> = h.columns.iter().map(|c| ident(c)).collect();
+            match h.kind {
+                dqc_etl::HintKind::Grain => {
+                    let rule = if cols.len() == 1 {
+                        format!("unique {}", cols.join(""))
+                    } else {
+                        format!("unique ({})", cols.join(", "))
+                    };
+                    let evidence = format!("job: {} at {at}", h.evidence);
+                    if self.add_evidence(&rule, &evidence) {
+                        continue;
+                    }
+                    // The job is the specification: a key that repeats today is a finding, said so.
+                    match self.duplicate_keys(&h.columns)? {
+                        0 => self.add(rule, evidence),
+                        n => self.add(rule, format!("{evidence}; data: {n} key(s) repeat today")),
+                    }
+                }
+                dqc_etl::HintKind::NotNull => {
+                    let [column] = h.columns.as_slice() else { continue };
+                    let Some(c) = self.profile.schema.iter().find(|c| c.name.eq_ignore_ascii_case(column)) else {
+                        continue;
+                    };
+                    let rule = format!("not null {}", ident(&c.name));
+                    let evidence = format!("job: {} at {at}", h.evidence);
+                    if self.add_evidence(&rule, &evidence) {
+                        continue;
+                    }
+                    let nulls = self.stats(c).map_or(0, |s| s.null_count);
+                    if nulls == 0 {
+                        self.add(rule, evidence);
+                    } else {
+                        self.add(rule, format!("{evidence}; data: {nulls} NULL today"));
+                    }
+                }
+                dqc_etl::HintKind::ForeignKey => {
+                    let [column] = h.columns.as_slice() else { continue };
+                    // The data decided foreign keys already; the job adds its evidence to one.
+                    let prefix = format!("{} references", ident(column));
+                    match self.rules.iter_mut().find(|r| r.rule.starts_with(&prefix)) {
+                        Some(r) => r.because = format!("job: join on {column} at {at}; {}", r.because),
+                        None => notes.push(format!(
+                            "{at} joins on {column} ({}), but not every value is a key of a table in the lake: not drafted",
+                            h.detail
+                        )),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     fn parent_columns(&self, db: &str, t: &str) -> Result<Option<Vec<SchemaColumn>>, Error> {
         let rows = self.engine.query(
             &profile::schema_sql(),
@@ -363,11 +467,18 @@ pub fn draft(engine: &dyn QueryEngine, o: &DraftOptions<'_>) -> Result<Draft, Er
             drafter.lengths(c);
         }
     }
+    let mut notes = Vec::new();
+    if let Some((script, job)) = o.job {
+        drafter.job_hints(script, job, o.table, &mut notes)?;
+    }
     let rules = drafter.rules;
     let mut text = format!(
         "-- Drafted offline by dqc from the data of {}.{} ({} rows). Review every rule before approving it.\n",
         o.database, o.table, p.row_count
     );
+    for note in &notes {
+        text.push_str(&format!("-- {}\n", note.replace('\n', " ")));
+    }
     text.push_str(&format!("contract {}.{} {{\n  columns {{\n", ident(o.database), ident(o.table)));
     for c in &columns {
         text.push_str(&format!("    {} {},\n", ident(&c.name), c.ty));

@@ -566,7 +566,12 @@ fn drafts_of(lake_dir: &Path) -> Vec<(String, String)> {
         .map(|t| {
             let parents: Vec<(String, String)> =
                 tables.iter().filter(|p| *p != t).map(|p| ("analytics_db".to_string(), (*p).to_string())).collect();
-            let o = dqc_activities::draft::DraftOptions { database: "analytics_db", table: t, parents: &parents };
+            let o = dqc_activities::draft::DraftOptions {
+                database: "analytics_db",
+                table: t,
+                parents: &parents,
+                job: None,
+            };
             ((*t).to_string(), dqc_activities::draft::draft(&engine, &o).unwrap().text)
         })
         .collect()
