@@ -77,6 +77,10 @@ pub struct DraftArgs {
     /// (`dqc analyze`) become rules where the data agrees, with the script's line as evidence.
     #[arg(long)]
     script: Option<PathBuf>,
+    /// Print the drafting context instead (the profile, the job summary and what was left out
+    /// to keep it within its size budget), as JSON in the seed's context shape.
+    #[arg(long)]
+    context: bool,
     /// Write the contract to this file instead of standard output (refused if it exists).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -194,6 +198,17 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
         }
         None => None,
     };
+    if a.context {
+        let p = engine
+            .with_progress("profiling", &crate::progress::Bar::stderr(), |e| {
+                dqc_activities::profile::profile(e, database, table)
+            })
+            .map_err(fatal)?;
+        let summary = job.as_ref().map(|(_, j)| serde_json::to_value(&j.summary)).transpose()?;
+        let inputs = dqc_activities::context::ContextInputs { job_summary: summary.as_ref(), ..Default::default() };
+        outln!("{}", serde_json::to_string_pretty(&dqc_activities::context::context(&p, &inputs))?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = dqc_activities::draft::DraftOptions {
         database,
         table,

@@ -408,4 +408,16 @@ fn draft_takes_the_jobs_grain_and_not_null_hints_with_their_lines() {
     );
     assert!(draft.contains("not null status because 'job: coalesce("), "{draft}");
     assert!(draft.contains("-- fact_job.py:8 joins on loan_id"), "{draft}");
+    // The context a drafter gets: the profile and the job summary, in the seed's shape.
+    let out = dqc(
+        &["draft", "analytics_db.loan_repayment_fact", "--lake", "lake", "--script", "fact_job.py", "--context"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let context: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(context["table_name"], "loan_repayment_fact");
+    assert_eq!(context["row_count"], 2002);
+    assert_eq!(context["job_summary"]["grain"], serde_json::json!(["loan_id", "payment_date"]));
+    assert_eq!(context["schema"].as_array().unwrap().len(), 6);
+    assert!(context["column_stats"]["status"]["top_values"].is_array(), "{context}");
 }

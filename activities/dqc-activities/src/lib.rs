@@ -5,6 +5,7 @@
 //! Errors carry one of a small closed set of stable names ([`ErrorKind`]) that workflow
 //! engines match for retries.
 
+pub mod context;
 pub mod draft;
 pub mod ports;
 pub mod post_load;
