@@ -1,0 +1,13 @@
+//! Contract drafting with LLMs: providers behind one trait ([`provider::Provider`]), each
+//! speaking its real wire format ([`openai::OpenAi`] for any OpenAI-compatible
+//! chat-completions endpoint, [`gemini::Gemini`]), the answer's JSON Schema generated from Rust
+//! types ([`schema`]), and the compile-and-retry loop with the offline fallback ([`drafting`]).
+
+pub mod drafting;
+pub mod gemini;
+pub mod openai;
+pub mod provider;
+pub mod schema;
+
+pub use drafting::{draft, LlmDraft, LoopOptions};
+pub use provider::{Provider, ProviderError, RetryPolicy};
