@@ -77,6 +77,20 @@ pub struct DraftArgs {
     /// (`dqc analyze`) become rules where the data agrees, with the script's line as evidence.
     #[arg(long)]
     script: Option<PathBuf>,
+    /// The model, for the LLM providers.
+    #[arg(long)]
+    model: Option<String>,
+    /// The API base URL [default: https://api.openai.com/v1 for openai,
+    /// https://generativelanguage.googleapis.com/v1beta for gemini].
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// The environment variable holding the API key [default: OPENAI_API_KEY, GEMINI_API_KEY].
+    #[arg(long)]
+    api_key_env: Option<String>,
+    /// Answers asked of the LLM before falling back to the offline draft; each answer that
+    /// does not compile goes back to it with the compiler's diagnostics.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    attempts: u32,
     /// Print the drafting context instead (the profile, the job summary and what was left out
     /// to keep it within its size budget), as JSON in the seed's context shape.
     #[arg(long)]
@@ -91,6 +105,10 @@ pub struct DraftArgs {
 pub enum DraftProvider {
     /// Deterministic heuristics over the profile and the data.
     Offline,
+    /// Any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM, ...).
+    Openai,
+    /// Google Gemini (`generateContent`).
+    Gemini,
 }
 
 /// Arguments of `dqc test`.
@@ -187,7 +205,6 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
         .filter(|t| !(t.database == database && t.table == table))
         .map(|t| (t.database, t.table))
         .collect();
-    let DraftProvider::Offline = a.provider;
     let job = match &a.script {
         Some(path) => {
             let source = files::read_text(path)?;
@@ -218,6 +235,9 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
     let drafted = engine
         .with_progress("drafting", &crate::progress::Bar::stderr(), |e| dqc_activities::draft::draft(e, &options))
         .map_err(fatal)?;
+    if a.provider != DraftProvider::Offline {
+        return draft_with_llm(&a, &engine, database, table, job.as_ref().map(|(_, j)| j), &drafted);
+    }
     // The draft checks on its own but for foreign keys to tables without contracts yet.
     let checked = dqc_compiler::check(&[Source::new(format!("{table}.dqc"), drafted.text.clone())]);
     let errors: Vec<&dqc_compiler::diagnostics::Diagnostic> = checked
@@ -249,6 +269,72 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
             "note: check the draft together with the contracts of the tables it references ({})",
             referenced.join("; ")
         );
+    }
+    match &a.out {
+        Some(out) => {
+            files::write_atomic(out, &drafted.text)?;
+            errln!("wrote {}", out.display());
+        }
+        None => out!("{}", drafted.text),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dqc draft --provider openai|gemini`: the LLM loop, with the offline draft as its fallback.
+fn draft_with_llm(
+    a: &DraftArgs,
+    engine: &DuckEngine,
+    database: &str,
+    table: &str,
+    job: Option<&dqc_etl::JobAnalysis>,
+    offline: &dqc_activities::draft::Draft,
+) -> Result<ExitCode, Fatal> {
+    let (name, base, key_env) = match a.provider {
+        DraftProvider::Gemini => ("gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY"),
+        _ => ("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
+    };
+    let model = a.model.clone().ok_or_else(|| Fatal(format!("--provider {name} needs --model")))?;
+    let base_url = a.endpoint.clone().unwrap_or_else(|| base.to_string());
+    let api_key = std::env::var(a.api_key_env.as_deref().unwrap_or(key_env)).ok().filter(|k| !k.is_empty());
+    let client = reqwest::Client::builder().build().map_err(|e| Fatal(format!("cannot start the HTTP client: {e}")))?;
+    let policy = dqc_llm::RetryPolicy::default();
+    let provider: Box<dyn dqc_llm::Provider> = match a.provider {
+        DraftProvider::Gemini => Box::new(dqc_llm::gemini::Gemini { base_url, model, api_key, policy, client }),
+        _ => Box::new(dqc_llm::openai::OpenAi { base_url, model, api_key, policy, client }),
+    };
+    let profile = &offline.profile;
+    let _ = engine;
+    let summary = job.map(|j| serde_json::to_value(&j.summary)).transpose()?;
+    let inputs = dqc_activities::context::ContextInputs { job_summary: summary.as_ref(), ..Default::default() };
+    let context = dqc_activities::context::context(profile, &inputs);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal(format!("cannot start the async runtime: {e}")))?;
+    let offline_text = offline.text.clone();
+    let drafted = runtime
+        .block_on(dqc_llm::draft(
+            provider.as_ref(),
+            &context,
+            &[],
+            move || Ok(offline_text),
+            dqc_llm::LoopOptions { max_attempts: a.attempts },
+        ))
+        .map_err(|e| Fatal(e.message))?;
+    errln!(
+        "{} model {} ({} of {}.{}): {} attempt(s), {} prompt and {} answer tokens{}",
+        drafted.provider,
+        drafted.model,
+        drafted.prompt,
+        database,
+        table,
+        drafted.attempts.len(),
+        drafted.prompt_tokens,
+        drafted.completion_tokens,
+        if drafted.fell_back { "; no answer compiled: the offline draft is printed" } else { "" }
+    );
+    for attempt in &drafted.attempts {
+        errln!("  attempt {} ({} request(s)): {}", attempt.number, attempt.requests, attempt.outcome);
     }
     match &a.out {
         Some(out) => {

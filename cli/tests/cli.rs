@@ -421,3 +421,89 @@ fn draft_takes_the_jobs_grain_and_not_null_hints_with_their_lines() {
     assert_eq!(context["schema"].as_array().unwrap().len(), 6);
     assert!(context["column_stats"]["status"]["top_values"].is_array(), "{context}");
 }
+
+/// Serves `answers` (chat-completions bodies) to one request each on 127.0.0.1, recording the
+/// request bodies.
+fn loopback_llm(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (stream, answer) in listener.incoming().zip(answers) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            log.lock().unwrap().push(String::from_utf8_lossy(&body).to_string());
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn draft_with_an_openai_compatible_endpoint_checks_the_answer_and_records_provenance() {
+    let dir = scratch("draft-llm");
+    let out = dqc(&["example", "loans", "--rows", "2000", "--out", "lake"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let contract = serde_json::json!({
+        "data_quality": {
+            "table_name": "analytics_db.dim_customer",
+            "columns": {
+                "customer_id": {"type": "string", "nullable": false, "rules": [{"type": "unique", "because": "profile: unique"}]},
+                "name": {"type": "string", "nullable": true, "rules": []},
+                "email": {"type": "string", "nullable": true, "rules": [{"type": "regex", "pattern": "^[^@]+@[^@]+$", "because": "profile: emails"}]},
+                "segment": {"type": "string", "nullable": true, "rules": [{"type": "allowed_values", "values": ["RETAIL", "SME", "CORPORATE"], "because": "profile: top values"}]}
+            }
+        }
+    });
+    let body = serde_json::json!({
+        "choices": [{"message": {"role": "assistant", "content": contract.to_string()}}],
+        "usage": {"prompt_tokens": 321, "completion_tokens": 54}
+    });
+    let (url, seen) = loopback_llm(vec![body.to_string()]);
+    let out = dqc(
+        &[
+            "draft",
+            "analytics_db.dim_customer",
+            "--lake",
+            "lake",
+            "--provider",
+            "openai",
+            "--model",
+            "local-model",
+            "--endpoint",
+            &url,
+        ],
+        &dir,
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("-- Drafted by openai model local-model with prompt draft-v1 (sha256:"), "{stdout}");
+    assert!(stdout.contains("segment in ('RETAIL', 'SME', 'CORPORATE') because 'profile: top values'"), "{stdout}");
+    assert!(stderr.contains("1 attempt(s), 321 prompt and 54 answer tokens"), "{stderr}");
+    let request: serde_json::Value = serde_json::from_str(&seen.lock().unwrap()[0]).unwrap();
+    assert_eq!(request["model"], "local-model");
+    assert!(request["messages"][1]["content"].as_str().unwrap().contains("\"table_name\": \"dim_customer\""));
+    let missing = dqc(&["draft", "analytics_db.dim_customer", "--lake", "lake", "--provider", "gemini"], &dir);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("--provider gemini needs --model"), "{}", text(&missing.stderr));
+}
