@@ -410,6 +410,20 @@ CASES = {
         },
         thresholds={"not_null_email": (4, 1, True), "min_score": (4, 1, False)},
     ),
+    "mostly": Case(
+        table="fx.mostly",
+        columns=("id", "x"),
+        rows=[(1, 1), (2, 2), (3, None), (4, None), (5, None), (6, 5), (7, 3), (8, 4), (9, None), (10, 2)],
+        expected={
+            "not_null_id": 0,
+            "all_rows": 1,  # 6 (x = 5); NULLs pass
+            "non_null": 1,  # 6
+            "non_null_where": 1,  # 6
+        },
+        # all_rows: 9 of 10 pass, 90%: met. non_null: 5 of the 6 values, 83.3%: missed (as GE's
+        # mostly=0.9). non_null_where: ids 3..10 with a value are 6, 7, 8, 10: 3 of 4, 75%: missed.
+        thresholds={"all_rows": (10, 1, True), "non_null": (6, 1, False), "non_null_where": (4, 1, False)},
+    ),
     "Odd_Table": Case(
         table="odd-db.Odd Table",
         columns=("id", "weird col", "in", "a.b", "back`tick", 'say "hi"', "check"),

@@ -83,6 +83,53 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
         );
         return None;
     }
+    // `at least N% of non-null` counts only rows whose value is present: exactly a filter on
+    // the subject being not NULL (a NULL value never violates these rules), joined to any
+    // `where` filter, so every backend gives it the same meaning with nothing new to emit.
+    let mut filter = mods.filter;
+    if mods.of_non_null {
+        let subject = match &kind {
+            RuleKind::Range { column, .. }
+            | RuleKind::AllowedValues { column, .. }
+            | RuleKind::Regex { column, .. }
+            | RuleKind::Compare { column, .. } => Some(column.clone()),
+            _ => None,
+        };
+        let Some(column) = subject else {
+            let span = mods.min_pass_percent.as_ref().map_or(r.span, |(_, s)| *s);
+            diags.push(
+                Diagnostic::new(
+                    Code::ModifierNotApplicable,
+                    format!("`of non-null` does not apply to {} rule", article(&kind.type_name().replace('_', " "))),
+                    span,
+                )
+                .with_primary_label("needs a rule on one column's values")
+                .with_help("write a `where` filter to choose the rows the ratio counts"),
+            );
+            return None;
+        };
+        let ty = ctx.scope.columns.iter().find(|c| c.name == column).map(|c| c.ty.clone());
+        let present = dqc_ir::Expr {
+            kind: dqc_ir::ExprKind::IsNull {
+                operand: Box::new(dqc_ir::Expr { kind: dqc_ir::ExprKind::Column { name: column }, ty, span: None }),
+                negated: true,
+            },
+            ty: Some(dqc_ir::Type::Boolean),
+            span: None,
+        };
+        filter = Some(match filter {
+            Some(f) => dqc_ir::Expr {
+                kind: dqc_ir::ExprKind::Binary {
+                    op: dqc_ir::BinaryOp::And,
+                    left: Box::new(f),
+                    right: Box::new(present),
+                },
+                ty: Some(dqc_ir::Type::Boolean),
+                span: None,
+            },
+            None => present,
+        });
+    }
     let id = match &r.id {
         Some(id) => id.name.clone(),
         None => derive_id(&kind),
@@ -93,7 +140,7 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
         severity: mods.severity.unwrap_or(Severity::Error),
         stage,
         stage_inferred,
-        filter: mods.filter,
+        filter,
         min_pass_percent: mods.min_pass_percent.map(|(p, _)| p),
         because: mods.because,
         implicit: false,
@@ -108,6 +155,8 @@ struct Mods {
     severity: Option<Severity>,
     stage: Option<(Stage, Span)>,
     min_pass_percent: Option<(String, Span)>,
+    /// `of non-null`: the pass ratio counts only rows whose subject is not NULL.
+    of_non_null: bool,
     because: Option<String>,
 }
 
@@ -149,8 +198,11 @@ fn lower_modifiers(mods: &[Modifier], ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnos
                 Some(_) => out.stage = Some((Stage::PostLoad, *span)),
                 None => ok = false,
             },
-            Modifier::AtLeast(lit, span) => match percentage(lit, diags) {
-                Some(p) => out.min_pass_percent = Some((p, *span)),
+            Modifier::AtLeast(lit, non_null, span) => match percentage(lit, diags) {
+                Some(p) => {
+                    out.min_pass_percent = Some((p, *span));
+                    out.of_non_null = *non_null;
+                }
                 None => ok = false,
             },
             Modifier::Because(s, _) => out.because = Some(s.value.clone()),

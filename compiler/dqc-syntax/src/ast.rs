@@ -316,7 +316,9 @@ pub enum Modifier {
     /// `stage pre_load|post_load` (the word is checked later)
     Stage(Ident, Span),
     /// `at least N%`
-    AtLeast(Literal, Span),
+    /// `at least N%`, and whether `of non-null` follows (the pass ratio counts only the rows
+    /// whose value is not NULL).
+    AtLeast(Literal, bool, Span),
     /// `because '...'`
     Because(Str, Span),
 }
@@ -328,7 +330,7 @@ impl Modifier {
             Modifier::Where(_, s)
             | Modifier::Severity(_, s)
             | Modifier::Stage(_, s)
-            | Modifier::AtLeast(_, s)
+            | Modifier::AtLeast(_, _, s)
             | Modifier::Because(_, s) => *s,
         }
     }

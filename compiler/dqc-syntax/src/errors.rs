@@ -42,6 +42,7 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         severity_clause | kw_severity => "`severity`",
         stage_clause | kw_stage => "`stage`",
         ratio_clause | kw_at => "`at least`",
+        of_non_null => "`of non-null`",
         because_clause | kw_because => "`because`",
         percent => "a percentage such as `99%`",
         expr | operand | standalone_expr => "an expression",

@@ -326,7 +326,9 @@ fn rule_text(rule: &Rule) -> String {
                 other => format!("severity {other}"),
             },
             Modifier::Stage(s, _) => format!("stage {}", s.name.to_ascii_lowercase()),
-            Modifier::AtLeast(l, _) => format!("at least {}%", literal_text(l)),
+            Modifier::AtLeast(l, non_null, _) => {
+                format!("at least {}%{}", literal_text(l), if *non_null { " of non-null" } else { "" })
+            }
             Modifier::Because(s, _) => format!("because {}", quote_string(&s.value)),
         });
     }

@@ -414,7 +414,10 @@ impl Walker<'_> {
             Rule::where_clause => Modifier::Where(self.expr(value)?, span),
             Rule::severity_clause => Modifier::Severity(self.name(&value), span),
             Rule::stage_clause => Modifier::Stage(self.name(&value), span),
-            Rule::ratio_clause => Modifier::AtLeast(self.percent(value)?, span),
+            Rule::ratio_clause => {
+                let non_null = p.any(|rest| rest.as_rule() == Rule::of_non_null);
+                Modifier::AtLeast(self.percent(value)?, non_null, span)
+            }
             Rule::because_clause => Modifier::Because(self.string(value), span),
             _ => return Err(self.unexpected(&value)),
         })
