@@ -627,3 +627,39 @@ fn an_overflow_in_one_row_flags_that_row_and_the_batch_goes_on() {
     ));
     assert_eq!((q[0]["id"].clone(), q[0]["rule"].clone()), (json!("max"), json!("grows")));
 }
+
+#[test]
+fn mixed_line_endings_are_read_with_the_headers_ending() {
+    let project = project();
+    let header = "id,txn_ref,loan_id,amount,status,note,version";
+    // A CRLF file with one LF line; a CRLF file with a bad line and no final line break; an
+    // LF file with a CRLF line.
+    let inputs = [
+        format!("{header}\r\nr1,t,L1,1,OK,a,1\r\nr2,t,L1,1,OK,b,1\nr3,t,L1,1,OK,c,1\r\n"),
+        format!("{header}\r\nr1,t,L1,1,OK,a,1\r\nbad line\r\nr3,t,L1,1,OK,c,1"),
+        format!("{header}\nr1,t,L1,1,OK,a,1\r\nr2,t,L1,1,OK,\"two\r\nlines\",1\n"),
+    ];
+    for (i, text) in inputs.iter().enumerate() {
+        let dir = Dir::new(&format!("endings-{i}"));
+        let report = split_rows(&dir, &project, rows_input(&dir, text.as_bytes()));
+        assert!(report.invariant_holds, "input {i}: {}", report.render_text());
+        let lines = text.matches('\n').count() as u64 + u64::from(!text.ends_with('\n'));
+        assert_eq!(report.lines_in, Some(lines - 1), "input {i}");
+        assert_eq!(report.rows_valid + report.rows_quarantined + report.rows_rejected, report.rows_in, "input {i}");
+    }
+    // The quoted line break is content, kept as written.
+    let dir = Dir::new("endings-content");
+    let report = split_rows(&dir, &project, rows_input(&dir, inputs[2].as_bytes()));
+    let r = query(&format!("SELECT note FROM read_parquet({}) WHERE id = 'r2'", path_sql(&report.outputs.valid)));
+    assert_eq!(r[0]["note"], json!("two\r\nlines"));
+}
+
+#[test]
+fn a_file_of_carriage_returns_alone_is_refused_with_why() {
+    let dir = Dir::new("cr-only");
+    let project = project();
+    let input = rows_input(&dir, b"id,txn_ref,loan_id,amount,status,note,version\rr1,t,L1,1,OK,a,1\r");
+    let o = PreloadOptions::new(&project, row_level_contract(&project), vec![input], dir.0.join("v"), dir.0.join("q"));
+    let err = preload(&o).unwrap_err();
+    assert!(err.message.contains("carriage return alone"), "{}", err.message);
+}

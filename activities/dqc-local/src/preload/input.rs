@@ -78,7 +78,7 @@ fn scan_csv(
         .flush()
         .map_err(|e| Error::fatal(format!("cannot keep the rejected lines of {}: {e}", path.display())))?;
     drop(sink);
-    if scan.set_aside == 0 && scan.blank == 0 {
+    if scan.set_aside == 0 && scan.blank == 0 && scan.uneven_endings == 0 {
         return Ok((path.to_path_buf(), scan));
     }
     let copy_path = scratch.join(format!("input-{i}.csv"));
@@ -168,7 +168,19 @@ fn csv_header(path: &Path) -> Result<Vec<String>, Error> {
     let mut line = String::new();
     // A header longer than 1 MiB is not a header.
     BufReader::new(file).take(1 << 20).read_line(&mut line).map_err(io)?;
+    if !line.ends_with('\n') && std::fs::metadata(path).is_ok_and(|m| m.len() > 1 << 20) {
+        return Err(Error::fatal(format!(
+            "input {}: the first line is longer than 1 MiB, so it is not a header (are lines ended by a carriage return alone?)",
+            path.display()
+        )));
+    }
     let line = line.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+    if line.contains('\r') {
+        return Err(Error::fatal(format!(
+            "input {}: lines end with a carriage return alone (old Mac style); convert them to \\n or \\r\\n",
+            path.display()
+        )));
+    }
     if line.trim().is_empty() {
         return Err(Error::fatal(format!(
             "input {} is empty: expected a header line naming the columns",

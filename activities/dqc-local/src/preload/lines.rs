@@ -57,6 +57,10 @@ pub(super) struct Scan {
     pub set_aside_lines: u64,
     /// Entries set aside.
     pub set_aside: u64,
+    /// Records whose line ending differs from the header's (`\r\n` against `\n`): DuckDB
+    /// takes the ending from the header and refuses the others, so they are read from a copy
+    /// with the header's ending.
+    pub uneven_endings: u64,
 }
 
 impl Scan {
@@ -195,10 +199,11 @@ pub(super) fn scan(
     let file = std::fs::File::open(path).map_err(io)?;
     let mut lines = Lines { reader: BufReader::with_capacity(1 << 20, file), pending: VecDeque::new(), read: 0 };
     let mut scan = Scan::default();
-    // The header.
-    if lines.next(&io)?.is_none() {
+    // The header, and the line ending DuckDB will expect of every record.
+    let Some((_, header)) = lines.next(&io)? else {
         return Ok(scan);
-    }
+    };
+    let crlf = header.ends_with(b"\r\n");
     // The physical lines of the record being read, its size, and the parser over them.
     let mut parts: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut size = 0usize;
@@ -259,6 +264,10 @@ pub(super) fn scan(
                     }
                     set_aside_all(&mut parts, &mut scan, sink, why)?;
                 } else {
+                    let ends_crlf = record.ends_with(b"\r\n");
+                    if record.ends_with(b"\n") && ends_crlf != crlf {
+                        scan.uneven_endings += 1;
+                    }
                     sink.record(&record)?;
                     scan.records += 1;
                     scan.record_lines += parts.len().max(1) as u64;
@@ -326,17 +335,22 @@ impl Sink for Collect {
     }
 }
 
-/// Writes the header and the records to a copy (the second pass, when anything was set aside).
+/// Writes the header and the records to a copy (the second pass, when anything was set aside
+/// or line endings differ), every record ending as the header does.
 pub(super) struct Copy<W: Write> {
     out: W,
     what: String,
+    ending: &'static [u8],
 }
 
 impl<W: Write> Copy<W> {
     /// A copy writing to `out`, starting with the header line.
     pub fn new(mut out: W, header: &[u8], what: String) -> Result<Self, Error> {
-        out.write_all(header).map_err(|e| Error::fatal(format!("{what}: {e}")))?;
-        Ok(Copy { out, what })
+        let ending: &'static [u8] = if header.ends_with(b"\r\n") { b"\r\n" } else { b"\n" };
+        out.write_all(content(header))
+            .and_then(|()| out.write_all(ending))
+            .map_err(|e| Error::fatal(format!("{what}: {e}")))?;
+        Ok(Copy { out, what, ending })
     }
 
     /// Flushes the copy.
@@ -347,11 +361,12 @@ impl<W: Write> Copy<W> {
 
 impl<W: Write> Sink for Copy<W> {
     fn record(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.out.write_all(bytes).map_err(|e| Error::fatal(format!("{}: {e}", self.what)))?;
-        if !bytes.ends_with(b"\n") {
-            self.out.write_all(b"\n").map_err(|e| Error::fatal(format!("{}: {e}", self.what)))?;
-        }
-        Ok(())
+        // The record's own line breaks inside quoted fields are its content; only its final
+        // ending is the header's.
+        self.out
+            .write_all(content(bytes))
+            .and_then(|()| self.out.write_all(self.ending))
+            .map_err(|e| Error::fatal(format!("{}: {e}", self.what)))
     }
     fn set_aside(&mut self, _: SetAside) -> Result<(), Error> {
         Ok(())
@@ -399,7 +414,8 @@ mod tests {
         let (scan, aside, copy) = run(b"a,b,c\n1,\"two\nlines\",3\r\n4,5,6");
         assert_eq!((scan.lines, scan.records, scan.record_lines), (3, 2, 3));
         assert!(aside.is_empty());
-        assert_eq!(copy, b"a,b,c\n1,\"two\nlines\",3\r\n4,5,6\n");
+        assert_eq!(copy, b"a,b,c\n1,\"two\nlines\",3\n4,5,6\n");
+        assert_eq!(scan.uneven_endings, 1, "the \\r\\n record differs from the header's \\n");
     }
 
     #[test]
