@@ -560,7 +560,10 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
          plain,2024-01-01 10:00:00,2024-01-01,2,4\n\
          cut_date,2024-01-01 10:00:00,2024-01-01 10:00:00,2,5\n\
          huge,2024-01-01 10:00:00,2024-01-01,1e400,6\n\
-         underscore,2024-01-01 10:00:00,2024-01-01,1_0,1_000\n",
+         underscore,2024-01-01 10:00:00,2024-01-01,1_0,1_000\n\
+         named_zone,2024-01-01 10:00:00 Europe/Paris,2024-01-01,1,7\n\
+         fraction,2024-01-01 10:00:00,2024-01-01,1,1.5\n\
+         hex,2024-01-01 10:00:00,2024-01-01,1,0x1F\n",
     )
     .unwrap();
     let o = PreloadOptions::new(&project, contract, vec![input], dir.0.join("valid"), dir.0.join("quarantine"));
@@ -601,7 +604,10 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
         got,
         vec![
             "cut_date [\"cast_d\"]".to_string(),
+            "fraction [\"cast_n\"]".to_string(),
+            "hex [\"cast_n\"]".to_string(),
             "huge [\"cast_x\"]".to_string(),
+            "named_zone [\"cast_ts\"]".to_string(),
             "underscore [\"cast_x\",\"cast_n\"]".to_string(),
         ]
     );

@@ -129,42 +129,31 @@ fn fk_join(contract: &Contract, j: usize, columns: &[String], parent: &str, ref_
     )
 }
 
-/// A timestamp with an offset at its end: the local part, then `Z`/`UTC`, or sign, hours, minutes.
-const OFFSET: &str =
-    r"^\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:([Zz]|UTC)|([+-])(\d{2}):?(\d{2})?)\s*$";
-
 /// The typed value of a text column, exactly or not at all (NULL, which flags a cast failure):
 ///
 /// - a timestamp with an offset (`2024-01-01 10:00:00+05:00`, `...Z`) is converted to UTC, not
-///   stripped of its offset;
+///   stripped of its offset; one with a named zone is a cast failure;
 /// - a date column takes a date, or a timestamp at midnight; any other time of day would be cut;
-/// - numbers with `_` digit separators (`1_000`) do not cast, as in Spark and Athena;
+/// - integers are digits only (`1.5`, `0x1F`, `1e3` do not cast), and numbers with `_` digit
+///   separators (`1_000`) do not cast, as in Spark and Athena;
 /// - a finite number too large for the type (`1e400`) does not become infinity; `inf` does.
 fn cast_text(raw: &str, ty: &dqc_ir::Type) -> String {
     use dqc_ir::Type;
     let target = DuckDb.cast_type(ty);
     let plain = format!("TRY_CAST({raw} AS {target})");
     match ty {
-        Type::Timestamp => {
-            let p = lit(OFFSET);
-            let g = |n: u8| format!("regexp_extract({raw}, {p}, {n})");
-            let minutes = format!(
-                "(CASE {} WHEN '-' THEN -1 ELSE 1 END) * (coalesce(TRY_CAST(nullif({}, '') AS INTEGER), 0) * 60 + coalesce(TRY_CAST(nullif({}, '') AS INTEGER), 0))",
-                g(3),
-                g(4),
-                g(5)
-            );
-            format!(
-                "CASE WHEN regexp_matches({raw}, {p}) THEN TRY_CAST({} AS TIMESTAMP) - to_minutes(CAST({minutes} AS BIGINT)) ELSE {plain} END",
-                g(1)
-            )
-        }
+        // Through TIMESTAMPTZ, which applies any offset (`+05:00`, `-0330`, `Z`) to give UTC;
+        // without one the value is read as UTC. A named zone (`Europe/Paris`) does not cast:
+        // the embedded engine has no time zone database, so it is a cast failure, not a shift.
+        Type::Timestamp => format!("CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP)"),
         Type::Date => format!(
             "CASE WHEN TRY_CAST({raw} AS TIMESTAMP) = CAST({plain} AS TIMESTAMP) THEN {plain} END"
         ),
-        Type::Tinyint | Type::Smallint | Type::Int | Type::Bigint | Type::Decimal { .. } => {
-            format!("CASE WHEN NOT contains({raw}, '_') THEN {plain} END")
+        // Digits only: DuckDB would round `1.5`, read `0x1F` as hex and `1e3` as 1000.
+        Type::Tinyint | Type::Smallint | Type::Int | Type::Bigint => {
+            format!("CASE WHEN regexp_matches({raw}, '^\\s*[+-]?[0-9]+\\s*$') THEN {plain} END")
         }
+        Type::Decimal { .. } => format!("CASE WHEN NOT contains({raw}, '_') THEN {plain} END"),
         Type::Float | Type::Double => format!(
             "CASE WHEN contains({raw}, '_') THEN NULL WHEN isinf({plain}) AND NOT regexp_matches(lower(trim({raw})), '^[+-]?inf(inity)?$') THEN NULL ELSE {plain} END"
         ),
