@@ -48,10 +48,11 @@ pub fn expr(d: &dyn Dialect, e: &Expr) -> String {
         ExprKind::Literal { value: v } => value(d, v),
         ExprKind::Unary { op: UnaryOp::Not, operand } => format!("(NOT {})", expr(d, operand)),
         ExprKind::Unary { op: UnaryOp::Neg, operand } if neg_is_arithmetic(operand) => {
-            d.try_arithmetic("-", "0", &expr(d, operand))
+            let (zero, x) = widened(d, "0", &expr(d, operand), e.ty.as_ref());
+            d.try_arithmetic("-", &zero, &x)
         }
         ExprKind::Unary { op: UnaryOp::Neg, operand } => format!("(- {})", expr(d, operand)),
-        ExprKind::Binary { op, left, right } => binary(d, *op, left, right),
+        ExprKind::Binary { op, left, right } => binary(d, *op, left, right, e.ty.as_ref()),
         ExprKind::IsNull { operand, negated } => {
             format!("({} IS {}NULL)", expr(d, operand), if *negated { "NOT " } else { "" })
         }
@@ -93,7 +94,19 @@ pub fn expr(d: &dyn Dialect, e: &Expr) -> String {
     }
 }
 
-fn binary(d: &dyn Dialect, op: BinaryOp, left: &Expr, right: &Expr) -> String {
+/// Both operands in the result's integer type: engines compute `tinyint + 1` in the narrow
+/// type (DuckDB) or widen it (Spark, Trino), and overflow where the others do not.
+fn widened(d: &dyn Dialect, l: &str, r: &str, ty: Option<&Type>) -> (String, String) {
+    match ty.filter(|t| t.is_integer()) {
+        Some(t) => {
+            let t = d.cast_type(t);
+            (format!("CAST({l} AS {t})"), format!("CAST({r} AS {t})"))
+        }
+        None => (l.to_string(), r.to_string()),
+    }
+}
+
+fn binary(d: &dyn Dialect, op: BinaryOp, left: &Expr, right: &Expr, ty: Option<&Type>) -> String {
     let (l, r) = (expr(d, left), expr(d, right));
     match op {
         // Division is in double on every engine (Trino would truncate integer division), and
@@ -104,6 +117,7 @@ fn binary(d: &dyn Dialect, op: BinaryOp, left: &Expr, right: &Expr) -> String {
         BinaryOp::Cmp(c) => format!("({l} {} {r})", cmp(c)),
         BinaryOp::Concat => format!("({l} || {r})"),
         BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul if exact(left) && exact(right) => {
+            let (l, r) = widened(d, &l, &r, ty);
             d.try_arithmetic(arithmetic_op(op), &l, &r)
         }
         BinaryOp::Add => format!("({l} + {r})"),
@@ -147,7 +161,8 @@ fn neg_is_arithmetic(operand: &Expr) -> bool {
 /// The conditions under which integer or decimal arithmetic in `e` overflowed: for each
 /// maximal arithmetic subtree, its operands are not NULL but its value is (the operations give
 /// NULL on overflow and NULL only on overflow or a NULL operand). `CASE` arms are left out,
-/// since an arm that is not taken may overflow without mattering.
+/// since an arm that is not taken may overflow without mattering, and so are the arguments of
+/// `coalesce` and `nullif` and the operand of `is null`.
 pub fn overflows(d: &dyn Dialect, e: &Expr) -> Vec<String> {
     let mut out = Vec::new();
     collect_overflows(d, e, &mut out);
@@ -155,7 +170,14 @@ pub fn overflows(d: &dyn Dialect, e: &Expr) -> Vec<String> {
 }
 
 fn collect_overflows(d: &dyn Dialect, e: &Expr, out: &mut Vec<String>) {
-    if matches!(e.kind, ExprKind::Case { .. }) {
+    // Where a NULL is chosen or tested (`case`, `coalesce`, `nullif`, `is null`), an overflow
+    // beneath does not make the check undecided by itself.
+    if matches!(
+        e.kind,
+        ExprKind::Case { .. }
+            | ExprKind::IsNull { .. }
+            | ExprKind::Call { function: Function::Coalesce | Function::Nullif, .. }
+    ) {
         return;
     }
     if !is_arithmetic(e) {

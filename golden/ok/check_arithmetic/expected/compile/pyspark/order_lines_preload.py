@@ -123,7 +123,7 @@ RULES = (
         "min_pass": None,
         "checked": None,
         "kind": "row",
-        "violating_row": "(NOT COALESCE((((`quantity` % NULLIF(1, 0)) = 0) AND (try_subtract(0, `quantity`) < 0)), TRUE) OR ((((`quantity` % NULLIF(1, 0)) = 0) AND (try_subtract(0, `quantity`) < 0)) IS NULL AND ((`quantity` IS NOT NULL AND try_subtract(0, `quantity`) IS NULL))))",
+        "violating_row": "(NOT COALESCE((((`quantity` % NULLIF(1, 0)) = 0) AND (try_subtract(CAST(0 AS INT), CAST(`quantity` AS INT)) < 0)), TRUE) OR ((((`quantity` % NULLIF(1, 0)) = 0) AND (try_subtract(CAST(0 AS INT), CAST(`quantity` AS INT)) < 0)) IS NULL AND ((`quantity` IS NOT NULL AND try_subtract(CAST(0 AS INT), CAST(`quantity` AS INT)) IS NULL))))",
     },
     {
         "rule_id": "check_total_quantity_unit_price_de8751e8",

@@ -11,7 +11,7 @@ SELECT
   count_if("unit_price" IS NULL) AS "not_null_unit_price__violations",
   count_if("total" IS NULL) AS "not_null_total__violations",
   count_if((NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))), TRUE) OR (("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))) IS NULL AND (("quantity" IS NOT NULL AND "unit_price" IS NOT NULL AND coalesce("discount", 0) IS NOT NULL AND TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0)) IS NULL))))) AS "line_total__violations",
-  count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))) AS "check_quantity_a2eded93__violations",
+  count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL))))) AS "check_quantity_a2eded93__violations",
   count_if(NOT COALESCE(((CAST("total" AS DOUBLE) / NULLIF(CAST("quantity" AS DOUBLE), 0)) <= "unit_price"), TRUE)) AS "check_total_quantity_unit_price_de8751e8__violations",
   count_if(NOT COALESCE((("tax_rate" * 100) BETWEEN 0 AND 40), TRUE)) AS "check_tax_rate_b71d3773__violations"
 FROM "sales"."order_lines";
@@ -55,7 +55,7 @@ LIMIT 20;
 -- rules: check_quantity_a2eded93
 SELECT *
 FROM "sales"."order_lines"
-WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))
+WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL))))
 LIMIT 20;
 
 -- sample__check_total_quantity_unit_price_de8751e8 (Sample)
@@ -99,7 +99,7 @@ FROM "sales"."order_lines";
 
 -- count__check_quantity_a2eded93 (RuleCount)
 -- rules: check_quantity_a2eded93
-SELECT count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))) AS "check_quantity_a2eded93__violations"
+SELECT count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL))))) AS "check_quantity_a2eded93__violations"
 FROM "sales"."order_lines";
 
 -- count__check_total_quantity_unit_price_de8751e8 (RuleCount)

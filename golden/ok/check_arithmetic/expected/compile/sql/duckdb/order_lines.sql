@@ -41,7 +41,7 @@ WHERE ((NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("d
 -- rules: check_quantity_a2eded93
 SELECT COUNT(*) AS "check_quantity_a2eded93__violations"
 FROM "sales"."order_lines"
-WHERE ((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL)))));
+WHERE ((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL)))));
 
 -- row__check_total_quantity_unit_price_de8751e8 (RowRule)
 -- rules: check_total_quantity_unit_price_de8751e8
@@ -94,7 +94,7 @@ LIMIT 20;
 -- rules: check_quantity_a2eded93
 SELECT *
 FROM "sales"."order_lines"
-WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))
+WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL))))
 LIMIT 20;
 
 -- sample__check_total_quantity_unit_price_de8751e8 (Sample)
@@ -138,7 +138,7 @@ FROM "sales"."order_lines";
 
 -- count__check_quantity_a2eded93 (RuleCount)
 -- rules: check_quantity_a2eded93
-SELECT count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(0 - "quantity") < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(0 - "quantity") IS NULL))))) AS "check_quantity_a2eded93__violations"
+SELECT count_if((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL))))) AS "check_quantity_a2eded93__violations"
 FROM "sales"."order_lines";
 
 -- count__check_total_quantity_unit_price_de8751e8 (RuleCount)
