@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | CompleteIfComplete | no NULL in the column | `not null c` |
 //! | RetainCompleteness | 20% < completeness < 100% | `not null c at least P%`, P the lower bound of the 95% Wald interval |
-//! | UniqueIfApproximatelyUnique | complete, not a measure (float, double, decimal), and distinct = rows (exact counts) or within 8% (approximate counts) | `unique c` |
+//! | UniqueIfApproximatelyUnique | complete, not a measure (float, double, decimal), and distinct = rows (exact counts) or within 8% (approximate counts, then confirmed with a query) | `unique c` |
 //! | RetainType | always | the column's type |
 //! | CategoricalRange | a text or integer column with at most 20 distinct values, at most 10% of them seen once | `c in (...)` |
 //! | NonNegativeNumbers | the minimum is >= 0 (> 0 when it is positive) | `c >= 0` / `c > 0` |
@@ -431,7 +431,13 @@ pub fn draft(engine: &dyn QueryEngine, o: &DraftOptions<'_>) -> Result<Draft, Er
     let mut drafter = Drafter { engine, table, profile: &p, rules: Vec::new() };
     let columns: Vec<&SchemaColumn> =
         p.schema.iter().filter(|c| dqc_semantics::types::engine_type(&c.engine_type).is_some()).collect();
-    let keys: Vec<String> = columns.iter().filter(|c| drafter.unique(c)).map(|c| c.name.clone()).collect();
+    let mut keys: Vec<String> = Vec::new();
+    for c in columns.iter().filter(|c| drafter.unique(c)) {
+        // Approximate distinct counts (large tables) are confirmed exactly before a key is drafted.
+        if p.profile_method.distinct_count == "exact" || drafter.duplicate_keys(std::slice::from_ref(&c.name))? == 0 {
+            keys.push(c.name.clone());
+        }
+    }
     for c in &columns {
         drafter.completeness(c);
     }
@@ -467,7 +473,12 @@ pub fn draft(engine: &dyn QueryEngine, o: &DraftOptions<'_>) -> Result<Draft, Er
             drafter.lengths(c);
         }
     }
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = p
+        .schema
+        .iter()
+        .filter(|c| dqc_semantics::types::engine_type(&c.engine_type).is_none())
+        .map(|c| format!("column {} is {} in the data, which no contract type holds: left out (the table will not match until it is cast)", c.name, c.engine_type))
+        .collect();
     if let Some((script, job)) = o.job {
         drafter.job_hints(script, job, o.table, &mut notes)?;
     }

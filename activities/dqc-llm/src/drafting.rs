@@ -90,8 +90,49 @@ fn render(diagnostics: &[&Diagnostic], texts: &[&str]) -> String {
     out
 }
 
+/// The table's name and columns (name, type) as the context describes them.
+fn expected(context: &Value) -> (String, Vec<(String, String)>) {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let table = format!("{}.{}", text(context, "database"), text(context, "table_name"));
+    let columns = context
+        .get("schema")
+        .and_then(Value::as_array)
+        .map(|cols| cols.iter().map(|c| (text(c, "name"), text(c, "type"))).collect())
+        .unwrap_or_default();
+    (table, columns)
+}
+
+/// How a checked contract differs from the table it is for: its name, its columns and their
+/// types. A contract that compiles but describes another table is not a draft of this one.
+fn mismatches(project: &dqc_compiler::ir::Project, context: &Value) -> Vec<String> {
+    let (table, columns) = expected(context);
+    let Some(contract) = project.contracts.last() else { return vec!["the answer has no contract".to_string()] };
+    let mut out = Vec::new();
+    if !contract.table.qualified().eq_ignore_ascii_case(&table) {
+        out.push(format!(
+            "the contract is for `{}`, but the table is `{table}`: use that name",
+            contract.table.qualified()
+        ));
+    }
+    for c in &contract.columns {
+        match columns.iter().find(|(n, _)| n.eq_ignore_ascii_case(&c.name)) {
+            None => out.push(format!("column `{}` is not in the table's schema", c.name)),
+            Some((_, ty)) if !ty.is_empty() && dqc_compiler::ir::Type::to_string(&c.ty) != *ty => {
+                out.push(format!("column `{}` is `{}` in the schema, not `{}`", c.name, ty, c.ty))
+            }
+            Some(_) => {}
+        }
+    }
+    for (n, _) in &columns {
+        if !contract.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n)) {
+            out.push(format!("column `{n}` of the table's schema is missing"));
+        }
+    }
+    out
+}
+
 /// Reads and checks an answer; the contract text, or the diagnostics to send back.
-fn verify(answer: &str, known: &[Source]) -> Result<String, String> {
+fn verify(answer: &str, known: &[Source], context: &Value) -> Result<String, String> {
     let (contract, diagnostics) = dqc_compiler::import_seed(answer, FileId(0));
     let import_errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
     let Some(contract) = contract.filter(|_| import_errors.is_empty()) else {
@@ -107,7 +148,14 @@ fn verify(answer: &str, known: &[Source]) -> Result<String, String> {
     let errors: Vec<&Diagnostic> =
         checked.diagnostics.iter().filter(|d| d.is_error() && d.code != Code::UnknownTable).collect();
     if errors.is_empty() {
-        return Ok(contract);
+        let differences = mismatches(&checked.project, context);
+        if differences.is_empty() {
+            return Ok(contract);
+        }
+        return Err(format!(
+            "The contract drafted from your answer does not describe this table:\n{}\n",
+            differences.iter().map(|d| format!("- {d}")).collect::<Vec<_>>().join("\n")
+        ));
     }
     let texts: Vec<&str> = sources.iter().map(|s| s.text.as_str()).collect();
     Err(format!("The contract drafted from your answer does not compile:\n{}", render(&errors, &texts)))
@@ -145,7 +193,7 @@ pub async fn draft(
         let answer = provider.complete(&messages, &schema).await?;
         out.prompt_tokens += answer.prompt_tokens;
         out.completion_tokens += answer.completion_tokens;
-        match verify(&answer.text, known) {
+        match verify(&answer.text, known, context) {
             Ok(contract) => {
                 out.attempts.push(Attempt { number, requests: answer.requests, outcome: "compiled".to_string() });
                 let header = format!(

@@ -62,12 +62,17 @@ impl Provider for Gemini {
             let headers: Vec<(&str, String)> = self.api_key.iter().map(|k| ("x-goog-api-key", k.clone())).collect();
             let (answer, requests) =
                 post_json(&self.client, "gemini", &url, &headers, &self.body(messages, schema), &self.policy).await?;
-            let parts = answer.pointer("/candidates/0/content/parts").and_then(Value::as_array).ok_or_else(|| {
-                ProviderError {
-                    message: format!("gemini: the answer has no candidates[0].content.parts: {}", short(&answer)),
-                }
-            })?;
-            let text: String = parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect();
+            if answer.pointer("/candidates/0").is_none() {
+                return Err(ProviderError {
+                    message: format!("gemini: the answer has no candidates: {}", short(&answer)),
+                });
+            }
+            // A blocked or truncated answer (no parts) is an answer that does not compile.
+            let text: String = answer
+                .pointer("/candidates/0/content/parts")
+                .and_then(Value::as_array)
+                .map(|parts| parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect())
+                .unwrap_or_default();
             let tokens = |k: &str| answer.pointer(&format!("/usageMetadata/{k}")).and_then(Value::as_u64).unwrap_or(0);
             Ok(Completion {
                 text,

@@ -62,12 +62,16 @@ impl Provider for OpenAi {
                 self.api_key.iter().map(|k| ("authorization", format!("Bearer {k}"))).collect();
             let (answer, requests) =
                 post_json(&self.client, "openai", &url, &headers, &self.body(messages, schema), &self.policy).await?;
-            let text = answer
-                .pointer("/choices/0/message/content")
+            let message = answer.pointer("/choices/0/message").ok_or_else(|| ProviderError {
+                message: format!("openai: the answer has no choices[0].message: {}", short(&answer)),
+            })?;
+            // A refusal or an empty answer is an answer that does not compile: the loop sends
+            // it back, and falls back to the offline draft if it never does.
+            let text = message
+                .get("content")
                 .and_then(Value::as_str)
-                .ok_or_else(|| ProviderError {
-                    message: format!("openai: the answer has no choices[0].message.content: {}", short(&answer)),
-                })?
+                .or_else(|| message.get("refusal").and_then(Value::as_str))
+                .unwrap_or_default()
                 .to_string();
             let tokens = |k: &str| answer.pointer(&format!("/usage/{k}")).and_then(Value::as_u64).unwrap_or(0);
             Ok(Completion {

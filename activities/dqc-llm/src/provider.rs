@@ -109,7 +109,9 @@ pub(crate) async fn post_json(
     let mut requests = 0;
     loop {
         requests += 1;
-        let mut request = client.post(url).timeout(policy.request_timeout).json(body);
+        // No request outlives the deadline.
+        let left = policy.deadline.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+        let mut request = client.post(url).timeout(policy.request_timeout.min(left)).json(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }
@@ -122,18 +124,22 @@ pub(crate) async fn post_json(
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
-                let text = response.text().await.unwrap_or_default();
-                if status.is_success() {
-                    return serde_json::from_str(&text).map(|v| (v, requests)).map_err(|e| ProviderError {
-                        message: format!("{provider}: the answer is not JSON ({e}): {}", excerpt(&text)),
-                    });
+                match response.text().await {
+                    Err(e) => (format!("HTTP {status}, but the body could not be read: {e}"), None),
+                    Ok(text) if status.is_success() => {
+                        return serde_json::from_str(&text).map(|v| (v, requests)).map_err(|e| ProviderError {
+                            message: format!("{provider}: the answer is not JSON ({e}): {}", excerpt(&text)),
+                        });
+                    }
+                    Ok(text) if status.as_u16() != 429 && !status.is_server_error() => {
+                        return Err(ProviderError {
+                            message: format!("{provider}: HTTP {status}: {}", excerpt(&text)),
+                        });
+                    }
+                    Ok(text) => (format!("HTTP {status}: {}", excerpt(&text)), retry_after),
                 }
-                if status.as_u16() != 429 && !status.is_server_error() {
-                    return Err(ProviderError { message: format!("{provider}: HTTP {status}: {}", excerpt(&text)) });
-                }
-                (format!("HTTP {status}: {}", excerpt(&text)), retry_after)
             }
-            Err(e) if e.is_timeout() => (format!("no answer within {:?}", policy.request_timeout), None),
+            Err(e) if e.is_timeout() => (format!("no answer within {:?}", policy.request_timeout.min(left)), None),
             Err(e) => (format!("request failed: {e}"), None),
         };
         let wait = retry_after.unwrap_or(delay).min(policy.max_delay);

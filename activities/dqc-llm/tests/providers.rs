@@ -318,3 +318,30 @@ async fn gemini_speaks_generate_content_and_retries_unknown_columns_with_model_t
     assert!(feedback.contains("unknown column `amount`"), "{feedback}");
     assert_eq!((d.prompt_tokens, d.completion_tokens), (180, 60));
 }
+
+#[tokio::test]
+async fn a_contract_for_another_table_or_with_invented_columns_goes_back() {
+    let mut other: Value = serde_json::from_str(&answer("status")).unwrap();
+    other["data_quality"]["table_name"] = json!("orders");
+    other["data_quality"]["columns"]["invented"] = json!({"type": "string", "nullable": true, "rules": []});
+    let server = Server::start(vec![chat(&other.to_string()), chat(&answer("status"))]);
+    let d = draft(&openai(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
+    assert_eq!(d.attempts.len(), 2, "{:?}", d.attempts);
+    let feedback = server.requests()[1].body["messages"][3]["content"].as_str().unwrap().to_string();
+    assert!(feedback.contains("does not describe this table"), "{feedback}");
+    assert!(feedback.contains("the table is `sales.orders`"), "{feedback}");
+    assert!(feedback.contains("column `invented` is not in the table's schema"), "{feedback}");
+}
+
+#[tokio::test]
+async fn a_refusal_is_an_answer_that_does_not_compile_not_the_end() {
+    let refusal = Reply::Respond(
+        200,
+        vec![],
+        json!({"choices": [{"message": {"role": "assistant", "content": null, "refusal": "I cannot help"}}]})
+            .to_string(),
+    );
+    let server = Server::start(vec![refusal, chat(&answer("status"))]);
+    let d = draft(&openai(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
+    assert_eq!((d.attempts.len(), d.fell_back), (2, false), "{:?}", d.attempts);
+}

@@ -52,15 +52,16 @@ impl Target {
 /// The mapping is injective, so two contracts never write the same file: ASCII letters, digits,
 /// `_` and `-` are kept, and every other byte of the UTF-8 name is written `%XX` (so `"a b"` is
 /// `a%20b`, distinct from `a_b`); the `.` between database and table is never part of an
-/// escaped name. A qualified table named `partition` or `suite` has its first letter escaped,
-/// so that `db.partition.sql` cannot be the partition suite of a table named `db`.
+/// escaped name. A qualified table named `partition`, `suite` or `rejected_lines` has its first
+/// letter escaped, so that `db.partition.sql` cannot be the partition suite (nor
+/// `db.rejected_lines.parquet` the pre-load rejects) of a table named `db`.
 pub fn file_stem(project: &Project, contract: &Contract) -> String {
     let shared =
         project.contracts.iter().filter(|c| c.table.table.eq_ignore_ascii_case(&contract.table.table)).count() > 1;
     match (&contract.table.database, shared) {
         (Some(db), true) => {
             let table = safe_name(&contract.table.table);
-            let table = if ["partition", "suite"].iter().any(|w| table.eq_ignore_ascii_case(w)) {
+            let table = if ["partition", "suite", "rejected_lines"].iter().any(|w| table.eq_ignore_ascii_case(w)) {
                 let mut bytes = table.bytes();
                 let first = bytes.next().map(|b| format!("%{b:02X}")).unwrap_or_default();
                 first + table.get(1..).unwrap_or_default()
