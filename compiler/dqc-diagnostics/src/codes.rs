@@ -64,6 +64,11 @@ codes! {
          engine walks expressions recursively (DuckDB refuses expressions deeper than 1,000), so dqc \
          sets one limit that every backend can run.\n\nExample:\n\n    check status = 'a' or status = 'b' or ... \
          (300 terms)\n\nWrite `status in ('a', 'b', ...)` instead, or split the check into several rules.";
+    EmptyValueList = "E0004", Error, "empty value list",
+        "`in ()` lists no value, so no row could ever pass it (and `not in ()` would allow every \
+         value): it is almost always a list that lost its values on the way. List the allowed values, \
+         or write `x is null` when only NULL is allowed.\n\nExample:\n\n    status in ()\n\n\
+         Write `status in ('NEW', 'SHIPPED')`.";
     UnknownColumn = "E0101", Error, "unknown column",
         "A rule, a filter, the grain or the partition list names a column that the contract does not \
          declare. The help line suggests the closest declared name.\n\nExample:\n\n    columns { payment_date date }\n    \

@@ -101,6 +101,13 @@ fn inner(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT)
 }
 
+/// E0004 for `in ()`.
+fn empty_list(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::EmptyValueList, "`in ()` lists no value: no row could pass it", span)
+        .with_primary_label("an empty list")
+        .with_help("list the allowed values, or write `is null` if only NULL is allowed")
+}
+
 /// The depth of the tree a flat expression (operands with the operators between them) parses
 /// into, computed without building it: operands nested inside (parentheses, calls) count their
 /// own levels when they are walked. A run of prefix operators longer than the limit is not
@@ -284,6 +291,7 @@ impl Walker<'_> {
     }
 
     fn rule_body(&self, pair: Pair<'_, Rule>) -> Result<RuleBody> {
+        let span = self.span(&pair);
         let rule = pair.as_rule();
         let mut p = self.parts(pair).into_iter();
         Ok(match rule {
@@ -325,6 +333,9 @@ impl Walker<'_> {
             Rule::allowed_rule => {
                 let subject = self.subject(self.next(&mut p, "subject")?)?;
                 let values = p.map(|v| self.literal(v)).collect::<Result<Vec<_>>>()?;
+                if values.is_empty() {
+                    return Err(empty_list(span));
+                }
                 RuleBody::Allowed { subject, values }
             }
             Rule::between_rule => {
@@ -532,7 +543,11 @@ impl Walker<'_> {
         let kind = match rule {
             Rule::is_null => ExprKind::IsNull { expr, negated },
             Rule::in_list => {
-                ExprKind::InList { expr, list: parts.map(|p| self.expr(p)).collect::<Result<_>>()?, negated }
+                let list: Vec<Expr> = parts.map(|p| self.expr(p)).collect::<Result<_>>()?;
+                if list.is_empty() {
+                    return Err(empty_list(span));
+                }
+                ExprKind::InList { expr, list, negated }
             }
             Rule::like => ExprKind::Like { expr, pattern: self.string(self.next(&mut parts, "pattern")?), negated },
             Rule::between => {
