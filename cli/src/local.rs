@@ -270,14 +270,7 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
             referenced.join("; ")
         );
     }
-    match &a.out {
-        Some(out) => {
-            files::write_atomic(out, &drafted.text)?;
-            errln!("wrote {}", out.display());
-        }
-        None => out!("{}", drafted.text),
-    }
-    Ok(ExitCode::SUCCESS)
+    emit_draft(a.out.as_deref(), &drafted.text)
 }
 
 /// `dqc draft --provider openai|gemini`: the LLM loop, with the offline draft as its fallback.
@@ -336,12 +329,17 @@ fn draft_with_llm(
     for attempt in &drafted.attempts {
         errln!("  attempt {} ({} request(s)): {}", attempt.number, attempt.requests, attempt.outcome);
     }
-    match &a.out {
-        Some(out) => {
-            files::write_atomic(out, &drafted.text)?;
-            errln!("wrote {}", out.display());
+    emit_draft(a.out.as_deref(), &drafted.text)
+}
+
+/// Writes a draft to `out` (atomically) or prints it.
+fn emit_draft(out: Option<&Path>, text: &str) -> Result<ExitCode, Fatal> {
+    match out {
+        Some(path) => {
+            files::write_atomic(path, text)?;
+            errln!("wrote {}", path.display());
         }
-        None => out!("{}", drafted.text),
+        None => out!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }
