@@ -120,8 +120,12 @@ enum Command {
     /// are not null, nearly complete ones keep their completeness, unique columns stay unique,
     /// small value sets become allowed values, non-negative numbers stay non-negative) plus keys
     /// and foreign keys found in the data (a column named as another table's unique key, all of
-    /// whose values are in it). Deterministic: the same data gives the same draft. The draft is
-    /// checked before it is printed; review it before approving it.
+    /// whose values are in it). Deterministic: the same data gives the same draft. With
+    /// `--provider openai` (any OpenAI-compatible endpoint: OpenAI, Ollama, vLLM) or `gemini`, an
+    /// LLM drafts from the same context (`--context` prints it); an answer that does not compile
+    /// goes back to it with the compiler's diagnostics, at most `--attempts` times, and then the
+    /// offline draft is printed, saying so. The draft is checked before it is printed, and its
+    /// header records how it was made; review it before approving it.
     Draft(local::DraftArgs),
     /// Run the post-load suite of a table's contract on a lake folder and file the results.
     ///
@@ -129,7 +133,7 @@ enum Command {
     /// `--artifacts` (earlier dates' stats are the row-count history of anomaly rules), prints
     /// a summary table, and exits 1 when an error-severity rule fails.
     Test(local::TestArgs),
-    /// The whole check cycle on the example loans lake: generate, profile, compile, pre-load
+    /// The whole check cycle on the example loans lake: generate, profile, draft, compile, pre-load
     /// split, load, post-load test, report.
     Demo(local::DemoArgs),
     /// Split input files (CSV or Parquet) by a contract's pre-load rules into valid and

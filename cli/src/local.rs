@@ -69,8 +69,9 @@ pub struct DraftArgs {
     /// The lake folder; the other tables in it are the candidate targets of foreign keys.
     #[arg(long)]
     lake: PathBuf,
-    /// Where the rules come from. `offline`: Deequ's suggestion heuristics over the data,
-    /// deterministic, no network.
+    /// Where the rules come from: `offline` (Deequ's suggestion heuristics over the data,
+    /// deterministic, no network), or an LLM (`openai`, `gemini`; needs `--model` and the API key
+    /// in the environment), checked by the compiler and falling back to `offline`.
     #[arg(long, value_enum, default_value_t = DraftProvider::Offline)]
     provider: DraftProvider,
     /// The Glue job script that writes the table: its grain, not-null and join hints
