@@ -32,7 +32,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::ports::{Error, QueryEngine};
-use crate::profile::{self, Class, ColumnStats, Profile, SchemaColumn};
+use crate::profile::{self, count, Class, ColumnStats, Profile, SchemaColumn};
 
 /// Most distinct values a categorical column may have.
 pub const CATEGORICAL_MAX_DISTINCT: u64 = 20;
@@ -103,14 +103,6 @@ fn wald_lower_percent(p: f64, n: u64) -> f64 {
     let n = n as f64;
     let lower = (p - 1.96 * (p * (1.0 - p) / n).sqrt()).max(0.0);
     (lower * 10_000.0).floor() / 100.0
-}
-
-fn count(v: Option<&Value>) -> u64 {
-    match v {
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
-        Some(Value::String(s)) => s.parse().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 struct Drafter<'a> {

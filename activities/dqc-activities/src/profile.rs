@@ -316,7 +316,7 @@ pub fn top_values_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], in
     ))
 }
 
-fn count(v: Option<&Value>) -> u64 {
+pub(crate) fn count(v: Option<&Value>) -> u64 {
     match v {
         Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)).unwrap_or(0),
         Some(Value::String(s)) => s.parse().unwrap_or(0),

@@ -45,19 +45,13 @@ impl lines::Sink for RejectSink<'_> {
         Ok(())
     }
     fn set_aside(&mut self, e: SetAside) -> Result<(), Error> {
-        let text = String::from_utf8_lossy(lines_content(&e.bytes)).into_owned();
+        let text = String::from_utf8_lossy(lines::content(&e.bytes)).into_owned();
         let line = i64::try_from(e.line).unwrap_or(i64::MAX);
         let spanned = i64::try_from(e.lines).unwrap_or(i64::MAX);
         self.appender
             .append_row(duckdb::params![self.file, line, spanned, text, e.bytes, e.reason])
             .map_err(|err| Error::fatal(format!("cannot keep a rejected line of {}: {err}", self.file)))
     }
-}
-
-/// A line without its terminator.
-fn lines_content(bytes: &[u8]) -> &[u8] {
-    let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    b.strip_suffix(b"\r").unwrap_or(b)
 }
 
 /// Scans one CSV input (see [`lines`]): rejected lines go to [`REJECTED`], and when anything

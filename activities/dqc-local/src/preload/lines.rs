@@ -182,7 +182,7 @@ fn parse(bytes: &[u8]) -> Parsed {
 }
 
 /// `bytes` without one trailing `\n` or `\r\n`.
-fn content(bytes: &[u8]) -> &[u8] {
+pub(super) fn content(bytes: &[u8]) -> &[u8] {
     let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     b.strip_suffix(b"\r").unwrap_or(b)
 }
