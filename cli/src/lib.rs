@@ -24,6 +24,7 @@ mod local;
 mod preload;
 mod progress;
 pub mod render;
+mod workflow;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -149,6 +150,10 @@ enum Command {
     /// quarantined + rejected = input rows, and that every line is accounted for (exit 1 when
     /// not; quarantined rows alone exit 0).
     Preload(preload::PreloadArgs),
+    /// Run the workflows (Amazon States Language state machines) on this machine: run,
+    /// validate, resume, answer task tokens, list, history, diagram, demo.
+    #[command(subcommand)]
+    Workflow(workflow::WorkflowCommand),
 }
 
 #[derive(Debug, Args)]
@@ -305,6 +310,7 @@ pub fn main() -> ExitCode {
         Command::Test(a) => local::test(a, color),
         Command::Demo(a) => local::demo(a, color),
         Command::Preload(a) => preload::run(a, color),
+        Command::Workflow(c) => workflow::run(c),
     };
     match result {
         Ok(code) => code,

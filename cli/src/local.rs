@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use dqc_activities::post_load::Status;
-use dqc_activities::test_run::{render_summary, table_pk, test_table, Ports, TestJob, TestOutcome};
-use dqc_activities::{ArtifactStore, MetadataStore};
+use dqc_activities::test_run::{render_summary, test_table, Ports, TestJob, TestOutcome};
+use dqc_activities::ArtifactStore;
 use dqc_compiler::ir::{Contract, Project};
 use dqc_compiler::{Checked, Source, Target};
 use dqc_local::{DuckEngine, ExampleOptions, FolderMetadata, FolderStore, LakeCatalog};
@@ -403,39 +403,23 @@ struct Local<'a> {
 /// writes for them, and each contract version under `contracts/<table>/<hash>.json`, once;
 /// the metadata item `contract#current` of each table names its current version.
 fn publish(local: &Local<'_>, project: &Project, only: Option<&Contract>) -> Result<usize, Fatal> {
-    let store = local.store;
-    let outputs = dqc_compiler::compile(project, Target::ALL);
     let mut written = 0;
     for c in &project.contracts {
         if only.is_some_and(|o| o.table != c.table) {
             continue;
         }
-        let stem = dqc_compiler::codegen::file_stem(project, c);
-        for f in outputs.iter().filter(|f| owned_by(&f.path, &stem)) {
-            store.put(&f.path, f.contents.as_bytes()).map_err(fatal)?;
-            written += 1;
-        }
-        let latest = format!("contracts/{stem}.json");
-        if let Some(f) = outputs.iter().find(|f| f.path == latest) {
-            let hash = c.hash.trim_start_matches("sha256:");
-            let version = format!("contracts/{stem}/{hash}.json");
-            store.put_if_absent(&version, f.contents.as_bytes()).map_err(fatal)?;
-            let current = serde_json::json!({ "contract_hash": c.hash, "key": version });
-            local.metadata.put(&table_pk(&c.table.qualified()), "contract#current", &current).map_err(fatal)?;
-        }
+        let table = c.table.qualified();
+        let (_, n) =
+            dqc_activities::handlers::publish_contract(local.store, local.metadata, project, &table).map_err(fatal)?;
+        written += n;
     }
     if only.is_none() {
+        let outputs = dqc_compiler::compile(project, Target::ALL);
         if let Some(ir) = outputs.iter().find(|f| f.path == "ir.json") {
-            store.put(&ir.path, ir.contents.as_bytes()).map_err(fatal)?;
+            local.store.put(&ir.path, ir.contents.as_bytes()).map_err(fatal)?;
         }
     }
     Ok(written)
-}
-
-/// Whether a compiled file belongs to the contract with file stem `stem`.
-fn owned_by(path: &str, stem: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.strip_prefix(stem).is_some_and(|rest| rest.starts_with('.') || rest.starts_with("_preload."))
 }
 
 /// Runs the post-load test of one contract and prints its summary.
@@ -489,7 +473,7 @@ pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
 }
 
 /// The example contracts, built in so the demo runs from any directory.
-const EXAMPLE_CONTRACTS: [(&str, &str); 4] = [
+pub(crate) const EXAMPLE_CONTRACTS: [(&str, &str); 4] = [
     ("dim_customer.dqc", include_str!("../../examples/loans/contracts/dim_customer.dqc")),
     ("dim_loan.dqc", include_str!("../../examples/loans/contracts/dim_loan.dqc")),
     ("loan_repayment_fact.dqc", include_str!("../../examples/loans/contracts/loan_repayment_fact.dqc")),
@@ -500,7 +484,7 @@ const EXAMPLE_CONTRACTS: [(&str, &str); 4] = [
 const DEMO_MARKER: &str = ".dqc-demo";
 
 /// Empties `out` for a new demo run: only when it is empty or an earlier demo wrote it.
-fn fresh_demo_folder(out: &Path) -> Result<(), Fatal> {
+pub(crate) fn fresh_demo_folder(out: &Path) -> Result<(), Fatal> {
     let entries = match std::fs::read_dir(out) {
         Ok(entries) => entries.count(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,

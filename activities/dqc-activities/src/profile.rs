@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use dqc_codegen::sql::Dialect;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ports::{Error, Param, QueryEngine, Rows};
@@ -40,7 +40,7 @@ pub const PERCENTILES: [(&str, &str); 5] =
     [("p5", "0.05"), ("p25", "0.25"), ("p50", "0.5"), ("p75", "0.75"), ("p95", "0.95")];
 
 /// A column as the engine's catalog describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaColumn {
     /// Column name.
     pub name: String,
@@ -97,7 +97,7 @@ pub fn contract_type(engine_type: &str) -> String {
 }
 
 /// One of the top values of a column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopValue {
     /// The value, as text.
     pub value: Value,
@@ -106,7 +106,7 @@ pub struct TopValue {
 }
 
 /// The statistics of one column; absent entries do not apply to its type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ColumnStats {
     /// NULL rows.
     pub null_count: u64,
@@ -147,7 +147,7 @@ pub struct ColumnStats {
 }
 
 /// How the statistics were computed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Method {
     /// `exact`, or `approximate` above the row threshold.
     pub distinct_count: String,
@@ -163,7 +163,7 @@ pub struct Method {
 }
 
 /// The profile of a table, in the shape of the seed's context JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Table name.
     pub table_name: String,

@@ -38,6 +38,8 @@ pub struct Start {
     pub seed: Option<String>,
     /// A mock configuration and the test case to use from it.
     pub mock: Option<(Value, String)>,
+    /// Kept with the execution for whoever resumes it (the local adapters' folders).
+    pub environment: Value,
 }
 
 /// How a call ended.
@@ -162,9 +164,11 @@ impl Home {
         let dir = self.dir(&name);
         match fs::create_dir(&dir) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(format!(
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(format!(
                 "an execution named `{name}` exists already (ExecutionAlreadyExists); resume it or pick another name"
-            )),
+            ))
+            }
             Err(e) => return Err(err(&dir, e)),
         }
         let record = json!({
@@ -177,6 +181,7 @@ impl Home {
             "input": start.input,
             "definition": start.definition,
             "mock": start.mock.as_ref().map(|(config, case)| json!({"config": config, "testCase": case})),
+            "environment": start.environment,
             "status": "RUNNING",
         });
         let path = dir.join("execution.json");

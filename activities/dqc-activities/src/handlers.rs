@@ -1,0 +1,426 @@
+//! The activities as workflow tasks: one JSON event in, one JSON answer out, over the ports.
+//!
+//! These are the functions the state machines in `statemachines/` call (as Lambda functions
+//! on AWS, in process on the local runner). Everything a step makes is kept in the artifact
+//! store under `onboarding/<database.table>/`, and the events carry its keys, so every step
+//! can be retried or resumed on its own. Published contracts keep their source at
+//! `sources/<database.table>.dqc`: the project the compile step checks a draft against.
+
+use serde_json::{json, Value};
+
+use dqc_compiler::ir::Project;
+use dqc_compiler::{Source, Target};
+
+use crate::ports::{ArtifactStore, Catalog, Error, ErrorKind, MetadataStore, QueryEngine};
+use crate::test_run::{table_pk, test_table, Ports, TestJob};
+
+/// Sends messages to people: SNS on AWS, the console and a file locally.
+pub trait Notifier {
+    /// Sends one message.
+    fn notify(&self, subject: &str, message: &str) -> Result<(), Error>;
+}
+
+/// The ports a task runs against.
+#[derive(Clone, Copy)]
+pub struct Services<'a> {
+    pub catalog: &'a dyn Catalog,
+    pub engine: &'a dyn QueryEngine,
+    pub store: &'a dyn ArtifactStore,
+    pub metadata: &'a dyn MetadataStore,
+    pub notifier: &'a dyn Notifier,
+}
+
+impl std::fmt::Debug for Services<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// The functions, by the name their Lambda function has (`dqc-<name>`).
+pub const FUNCTIONS: [&str; 9] = [
+    "dqc-profile",
+    "dqc-summarize",
+    "dqc-context",
+    "dqc-draft",
+    "dqc-compile",
+    "dqc-request-approval",
+    "dqc-publish",
+    "dqc-list-contracts",
+    "dqc-run-suite",
+];
+
+/// Runs one task. `now` is the run time (`YYYY-MM-DD HH:MM:SS`, UTC) for freshness and records.
+pub fn handle(function: &str, event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error> {
+    match function {
+        "dqc-profile" => profile(event, s),
+        "dqc-summarize" => summarize(event, s),
+        "dqc-context" => context(event, s),
+        "dqc-draft" => draft(event, s),
+        "dqc-compile" => compile(event, s),
+        "dqc-request-approval" => request_approval(event, s, now),
+        "dqc-publish" => publish(event, s),
+        "dqc-list-contracts" => list_contracts(s),
+        "dqc-run-suite" => run_suite(event, s, now),
+        other => Err(Error::fatal(format!("no activity is named `{other}` (activities: {})", FUNCTIONS.join(", ")))),
+    }
+}
+
+fn field<'v>(event: &'v Value, name: &str) -> Result<&'v str, Error> {
+    event
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::fatal(format!("the event needs `{name}` (a string); it has: {}", keys(event))))
+}
+
+fn optional<'v>(event: &'v Value, name: &str) -> Option<&'v str> {
+    event.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn keys(event: &Value) -> String {
+    match event.as_object() {
+        Some(o) if !o.is_empty() => o.keys().cloned().collect::<Vec<_>>().join(", "),
+        _ => "no fields".into(),
+    }
+}
+
+/// `database.table`, split.
+fn table(event: &Value) -> Result<(String, String, String), Error> {
+    let t = field(event, "table")?;
+    match t.split_once('.') {
+        Some((d, n)) if !d.is_empty() && !n.is_empty() => Ok((t.to_owned(), d.to_owned(), n.to_owned())),
+        _ => Err(Error::fatal(format!("table `{t}` must be written database.table"))),
+    }
+}
+
+fn get_text(store: &dyn ArtifactStore, key: &str) -> Result<String, Error> {
+    let bytes = store.get(key)?.ok_or_else(|| Error::fatal(format!("the artifact `{key}` does not exist")))?;
+    String::from_utf8(bytes).map_err(|_| Error::fatal(format!("the artifact `{key}` is not UTF-8 text")))
+}
+
+fn get_json(store: &dyn ArtifactStore, key: &str) -> Result<Value, Error> {
+    serde_json::from_str(&get_text(store, key)?)
+        .map_err(|e| Error::fatal(format!("the artifact `{key}` is not JSON: {e}")))
+}
+
+fn put_json(store: &dyn ArtifactStore, key: &str, v: &Value) -> Result<(), Error> {
+    let mut text = serde_json::to_string_pretty(v).map_err(|e| Error::fatal(e.to_string()))?;
+    text.push('\n');
+    store.put(key, text.as_bytes())
+}
+
+fn ensure_table(s: &Services<'_>, database: &str, name: &str) -> Result<(), Error> {
+    if s.catalog.table(database, name)?.is_none() {
+        let known = s.catalog.tables()?;
+        return Err(Error::fatal(format!(
+            "table {database}.{name} is not in the catalog (tables: {})",
+            known.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// `{table}` -> `{table, profile_key, row_count}`: the one-scan profile of the table.
+fn profile(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
+    let (t, database, name) = table(event)?;
+    ensure_table(s, &database, &name)?;
+    let p = crate::profile::profile(s.engine, &database, &name)?;
+    let key = format!("onboarding/{t}/profile.json");
+    put_json(s.store, &key, &serde_json::to_value(&p).map_err(|e| Error::fatal(e.to_string()))?)?;
+    Ok(json!({"table": t, "profile_key": key, "row_count": p.row_count}))
+}
+
+/// `{table, script_key}` -> `{table, summary_key}`: the job summary of the script that writes
+/// the table (`null` when there is no script).
+fn summarize(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
+    let (t, _, _) = table(event)?;
+    let Some(script) = optional(event, "script_key") else {
+        return Ok(json!({"table": t, "summary_key": null}));
+    };
+    let source = get_text(s.store, script)?;
+    let job = script.rsplit('/').next().unwrap_or(script).trim_end_matches(".py");
+    let analysis = dqc_etl::analyze(job, &source).map_err(|e| Error::fatal(format!("{script}: {e}")))?;
+    let key = format!("onboarding/{t}/summary.json");
+    put_json(s.store, &key, &serde_json::to_value(&analysis.summary).map_err(|e| Error::fatal(e.to_string()))?)?;
+    Ok(json!({"table": t, "summary_key": key}))
+}
+
+/// `{table, profile_key, summary_key}` -> `{table, context_key}`: the drafting context.
+fn context(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
+    let (t, _, _) = table(event)?;
+    let profile: crate::profile::Profile = serde_json::from_value(get_json(s.store, field(event, "profile_key")?)?)
+        .map_err(|e| Error::fatal(format!("the profile is not in the profile shape: {e}")))?;
+    let summary = optional(event, "summary_key").map(|k| get_json(s.store, k)).transpose()?;
+    let inputs = crate::context::ContextInputs { job_summary: summary.as_ref(), ..Default::default() };
+    let key = format!("onboarding/{t}/context.json");
+    put_json(s.store, &key, &crate::context::context(&profile, &inputs))?;
+    Ok(json!({"table": t, "context_key": key}))
+}
+
+/// `{table, context_key, draft_key, diagnostics, attempt}` -> `{table, draft_key}`: an offline
+/// draft from the data, or the given `draft_key` (a draft imported into the artifact store).
+/// Drafting with an LLM (the `dqc-llm` loop) is not wired into this step yet.
+fn draft(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
+    let (t, database, name) = table(event)?;
+    if let Some(existing) = optional(event, "draft_key") {
+        get_text(s.store, existing)?;
+        return Ok(json!({"table": t, "draft_key": existing}));
+    }
+    ensure_table(s, &database, &name)?;
+    // Foreign keys are drafted only to tables with a published contract: the rule must check.
+    let parents: Vec<(String, String)> = list_contracts(s)?["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|q| *q != t)
+        .filter_map(|q| q.split_once('.').map(|(d, n)| (d.to_owned(), n.to_owned())))
+        .collect();
+    let options = crate::draft::DraftOptions { database: &database, table: &name, parents: &parents, job: None };
+    let drafted = crate::draft::draft(s.engine, &options)?;
+    let attempt = event.get("attempt").and_then(Value::as_u64).unwrap_or(1);
+    let key = format!("onboarding/{t}/draft-{attempt}.dqc");
+    s.store.put(&key, drafted.text.as_bytes())?;
+    Ok(json!({"table": t, "draft_key": key}))
+}
+
+/// The published contracts (`sources/*.dqc`) but the one of `except`.
+fn published(store: &dyn ArtifactStore, except: &str) -> Result<Vec<Source>, Error> {
+    let mut out = Vec::new();
+    for key in store.list("sources/")? {
+        if key == format!("sources/{except}.dqc") || !key.ends_with(".dqc") {
+            continue;
+        }
+        out.push(Source::new(key.clone(), get_text(store, &key)?));
+    }
+    Ok(out)
+}
+
+/// Checks a draft with the published contracts; the project and the draft's contract hash.
+fn check(
+    store: &dyn ArtifactStore,
+    t: &str,
+    draft_key: &str,
+) -> Result<(Result<(Project, String), Vec<String>>, String), Error> {
+    let text = get_text(store, draft_key)?;
+    let mut sources = published(store, t)?;
+    let draft_file = sources.len();
+    sources.push(Source::new(draft_key, text.clone()));
+    let checked = dqc_compiler::check(&sources);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let span = d.primary.span;
+            if span.file.0 as usize == draft_file {
+                format!("{}: {} (line {})", d.code.as_str(), d.message, line_of(&text, span.start as usize))
+            } else {
+                format!("{}: {}", d.code.as_str(), d.message)
+            }
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Ok((Err(errors), text));
+    }
+    let Some(contract) = checked.project.contracts.iter().find(|c| c.table.qualified() == t) else {
+        return Ok((Err(vec![format!("the draft has no contract for {t}")]), text));
+    };
+    let hash = contract.hash.clone();
+    Ok((Ok((checked.project, hash)), text))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
+}
+
+/// `{table, draft_key}` -> `{table, draft_key, ok, contract_hash, diagnostics}`.
+fn compile(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
+    let (t, _, _) = table(event)?;
+    let draft_key = field(event, "draft_key")?;
+    Ok(match check(s.store, &t, draft_key)?.0 {
+        Ok((_, hash)) => {
+            json!({"table": t, "draft_key": draft_key, "ok": true, "contract_hash": hash, "diagnostics": []})
+        }
+        Err(diagnostics) => {
+            json!({"table": t, "draft_key": draft_key, "ok": false, "contract_hash": null, "diagnostics": diagnostics})
+        }
+    })
+}
+
+/// `{table, draft_key, contract_hash, task_token, execution, approvers}` -> `{approval_id}`:
+/// records the request (the task token stays in the metadata store) and notifies the approvers.
+fn request_approval(event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error> {
+    let (t, _, _) = table(event)?;
+    let hash = field(event, "contract_hash")?;
+    let token = field(event, "task_token")?;
+    let draft_key = field(event, "draft_key")?;
+    let approvers: Vec<String> = event
+        .get("approvers")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let approval_id = format!("approval#{hash}");
+    let previous = s.metadata.get(&table_pk(&t), "contract#current")?;
+    let item = json!({
+        "status": "pending",
+        "table": t,
+        "draft_key": draft_key,
+        "contract_hash": hash,
+        "previous": previous,
+        "execution": optional(event, "execution"),
+        "approvers": approvers,
+        "requested_at": now,
+        "task_token": token,
+    });
+    s.metadata.put(&table_pk(&t), &approval_id, &item)?;
+    let message = format!(
+        "A contract for {t} waits for your approval.\n\
+         Draft: {draft_key} ({hash})\n\
+         Approvers: {}\n\
+         Approve: dqc workflow send-success {token} --output '{{\"decision\": \"approved\", \"approver\": \"<you>\"}}'\n\
+         Reject:  dqc workflow send-failure {token} --error DqcRejected --cause '<why>'",
+        if approvers.is_empty() { "(none named)".into() } else { approvers.join(", ") }
+    );
+    s.notifier.notify(&format!("Approve the contract for {t}?"), &message)?;
+    Ok(json!({"approval_id": approval_id}))
+}
+
+/// `{table, draft_key, contract_hash, approval}` -> `{table, version, contract_key}`: compiles
+/// the approved draft, writes its artifacts, and publishes the version once.
+fn publish(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
+    let (t, _, _) = table(event)?;
+    let draft_key = field(event, "draft_key")?;
+    let approved_hash = field(event, "contract_hash")?;
+    let (checked, text) = check(s.store, &t, draft_key)?;
+    let (project, hash) =
+        checked.map_err(|d| Error::fatal(format!("the approved draft no longer checks: {}", d.join("; "))))?;
+    if hash != approved_hash {
+        return Err(Error::fatal(format!(
+            "the draft changed after its approval ({approved_hash} approved, {hash} now): not published"
+        )));
+    }
+    let (contract_key, _) = publish_contract(s.store, s.metadata, &project, &t)?;
+    s.store.put(&format!("sources/{t}.dqc"), text.as_bytes())?;
+    let mut record = s.metadata.get(&table_pk(&t), &format!("approval#{hash}"))?.unwrap_or_else(|| json!({}));
+    record["status"] = json!("published");
+    record["decision"] = event.get("approval").cloned().unwrap_or(Value::Null);
+    if let Some(o) = record.as_object_mut() {
+        o.remove("task_token");
+    }
+    s.metadata.put(&table_pk(&t), &format!("approval#{hash}"), &record)?;
+    Ok(json!({"table": t, "version": hash, "contract_key": contract_key}))
+}
+
+/// Writes every compiled artifact of one contract of `project`, its version under
+/// `contracts/<stem>/<hash>.json` once, and names that version current in the metadata store.
+/// Returns the version's key and how many artifacts were written beside it.
+pub fn publish_contract(
+    store: &dyn ArtifactStore,
+    metadata: &dyn MetadataStore,
+    project: &Project,
+    table: &str,
+) -> Result<(String, usize), Error> {
+    let outputs = dqc_compiler::compile(project, Target::ALL);
+    let contract = project
+        .contracts
+        .iter()
+        .find(|c| c.table.qualified() == table)
+        .ok_or_else(|| Error::fatal(format!("no contract for {table} in the project")))?;
+    let stem = dqc_compiler::codegen::file_stem(project, contract);
+    let mut written = 0;
+    for f in outputs.iter().filter(|f| owned_by(&f.path, &stem)) {
+        store.put(&f.path, f.contents.as_bytes())?;
+        written += 1;
+    }
+    let latest = format!("contracts/{stem}.json");
+    let f = outputs
+        .iter()
+        .find(|f| f.path == latest)
+        .ok_or_else(|| Error::fatal(format!("the compiler wrote no {latest}")))?;
+    let version = format!("contracts/{stem}/{}.json", contract.hash.trim_start_matches("sha256:"));
+    store.put_if_absent(&version, f.contents.as_bytes())?;
+    metadata.put(&table_pk(table), "contract#current", &json!({ "contract_hash": contract.hash, "key": version }))?;
+    Ok((version, written))
+}
+
+/// Whether a compiled file belongs to the contract with file stem `stem`.
+pub fn owned_by(path: &str, stem: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_prefix(stem).is_some_and(|rest| rest.starts_with('.') || rest.starts_with("_preload."))
+}
+
+/// `{}` -> `{tables}`: every published contract's table.
+fn list_contracts(s: &Services<'_>) -> Result<Value, Error> {
+    let tables: Vec<String> = s
+        .store
+        .list("sources/")?
+        .iter()
+        .filter_map(|k| k.strip_prefix("sources/")?.strip_suffix(".dqc").map(str::to_owned))
+        .collect();
+    Ok(json!({"tables": tables}))
+}
+
+/// `{table, date, run_time?}` -> `{table, date, passed, failed_rules, results_key, stats_key}`;
+/// a failed error-severity rule is `DqcContractViolation`, whose message names the failing
+/// rules with their counts and the results record.
+fn run_suite(event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error> {
+    let (t, _, _) = table(event)?;
+    let date = field(event, "date")?;
+    if jiff::civil::Date::strptime("%Y-%m-%d", date).is_err() {
+        return Err(Error::fatal(format!("date `{date}` is not of the form YYYY-MM-DD")));
+    }
+    let run_time = optional(event, "run_time").unwrap_or(now);
+    let sources = published(s.store, "")?;
+    let checked = dqc_compiler::check(&sources);
+    if checked.has_errors() {
+        return Err(Error::fatal("the published contracts do not check together; run `dqc check` on them"));
+    }
+    let contract = checked
+        .project
+        .contracts
+        .iter()
+        .find(|c| c.table.qualified() == t)
+        .ok_or_else(|| Error::fatal(format!("no published contract for {t}")))?;
+    let suite = dqc_compiler::codegen::sql::suite(s.engine.dialect(), &checked.project, contract, false);
+    let key = dqc_compiler::codegen::file_stem(&checked.project, contract);
+    let job = TestJob { contract, suite: &suite, key: &key, date, run_time };
+    let ports = Ports { catalog: s.catalog, engine: s.engine, store: s.store, metadata: s.metadata };
+    let outcome = test_table(&ports, &job)?;
+    let failed: Vec<Value> = outcome
+        .run
+        .rules
+        .iter()
+        .filter(|r| matches!(r.status, crate::post_load::Status::Fail | crate::post_load::Status::Warn))
+        .map(|r| json!({"id": r.rule_id, "severity": r.severity, "violations": r.violations}))
+        .collect();
+    let answer = json!({
+        "table": t,
+        "date": date,
+        "passed": outcome.run.passed,
+        "row_count": outcome.run.row_count,
+        "failed_rules": failed,
+        "results_key": outcome.results_key,
+        "stats_key": outcome.stats_key,
+    });
+    if outcome.run.passed {
+        return Ok(answer);
+    }
+    let list = |sev: &str| -> Vec<String> {
+        failed
+            .iter()
+            .filter(|r| r["severity"] == sev)
+            .map(|r| format!("{} ({})", r["id"].as_str().unwrap_or("?"), r["violations"]))
+            .collect()
+    };
+    let (errors, warnings) = (list("error"), list("warn"));
+    let mut message = format!(
+        "{t} violates its contract on {date}: {}",
+        if errors.is_empty() { "the schema check failed".into() } else { errors.join(", ") }
+    );
+    if !warnings.is_empty() {
+        message.push_str(&format!("; warnings: {}", warnings.join(", ")));
+    }
+    message.push_str(&format!("; results in {}", outcome.results_key));
+    Err(Error { kind: ErrorKind::ContractViolation, message })
+}

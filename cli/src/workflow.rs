@@ -1,0 +1,603 @@
+//! `dqc workflow`: runs the state machines of `statemachines/` on one machine.
+//!
+//! Task states call the activities in process (`dqc-profile`, `dqc-run-suite`, ... over the
+//! lake folder, the artifact folder and the metadata folder), SNS messages go to the local
+//! notifier, and `.waitForTaskToken` tasks wait on the token store that `send-success` and
+//! `send-failure` answer. Executions live under `--home` with their history, so an execution
+//! that stopped (waiting on a token, or killed) continues with `resume`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use dqc_activities::handlers::{self, Services, FUNCTIONS};
+use dqc_local::{DuckEngine, FileNotifier, FolderMetadata, FolderStore, LakeCatalog};
+use dqc_workflow::execution::{Home, Report, Start};
+use dqc_workflow::runner::Outcome;
+use dqc_workflow::{Activities, CallInfo, Clock, Failure, RealClock, SkipClock};
+use serde_json::{json, Value};
+
+use crate::{files, Fatal};
+
+/// The workflow commands.
+#[derive(Debug, Subcommand)]
+pub enum WorkflowCommand {
+    /// Run a state machine (Amazon States Language JSON) on this machine.
+    ///
+    /// Lambda tasks call the dqc activities in process (dqc-profile, dqc-summarize,
+    /// dqc-context, dqc-draft, dqc-compile, dqc-request-approval, dqc-publish,
+    /// dqc-list-contracts, dqc-run-suite) over --lake, --artifacts and --metadata; SNS
+    /// messages go to <home>/notifications.jsonl and the console. When the execution reaches a
+    /// `.waitForTaskToken` task it stops (exit 3) and prints the token: answer it with
+    /// `dqc workflow send-success|send-failure`, then `dqc workflow resume NAME`.
+    ///
+    /// Exit status: 0 succeeded, 1 failed or timed out, 2 usage or IO error, 3 waiting on a
+    /// task token. The execution's output is printed on stdout as JSON.
+    Run(RunArgs),
+    /// Check a state machine without running it: the States Language rules, and that every
+    /// resource and Lambda function it names can run here. Problems name the state and field.
+    Validate(ValidateArgs),
+    /// Continue an execution from its history: completed tasks are not run again.
+    Resume(ResumeArgs),
+    /// Answer a waiting task token with success (SendTaskSuccess).
+    SendSuccess(SendSuccessArgs),
+    /// Answer a waiting task token with failure (SendTaskFailure).
+    SendFailure(SendFailureArgs),
+    /// Tell a waiting task it is still being worked on (SendTaskHeartbeat).
+    SendHeartbeat(TokenArgs),
+    /// List the executions under --home with their status, and the task tokens waiting.
+    List(HomeArgs),
+    /// Print an execution's history (the events of GetExecutionHistory, one JSON per line).
+    History(HistoryArgs),
+    /// Print a state machine as a Mermaid flowchart.
+    Diagram(DiagramArgs),
+    /// The workflows end to end on the example lake: onboard a table (stopping at the
+    /// approval step), approve it, resume, then run the nightly post-load workflow.
+    Demo(DemoArgs),
+}
+
+/// Where executions and task tokens are kept.
+#[derive(Debug, Clone, Args)]
+pub struct HomeArgs {
+    /// The workflow home: executions/, tokens/ and notifications.jsonl.
+    #[arg(long, default_value = "out/workflow")]
+    home: PathBuf,
+}
+
+/// The local adapters the activities use.
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    /// The lake folder (`<lake>/<database>/<table>/`) [default: <home>/lake].
+    #[arg(long)]
+    lake: Option<PathBuf>,
+    /// The artifact folder, laid out as the artifact bucket [default: <home>/artifacts].
+    #[arg(long)]
+    artifacts: Option<PathBuf>,
+    /// The metadata folder, the local stand-in for the metadata table [default: <home>/metadata].
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    /// The run time activities measure freshness against, 'YYYY-MM-DD HH:MM:SS' UTC
+    /// [default: the time of each call].
+    #[arg(long)]
+    run_time: Option<String>,
+}
+
+/// Arguments of `dqc workflow run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The state machine, `<name>.asl.json`; its name is the file name without `.asl.json`.
+    machine: PathBuf,
+    /// The execution input, a JSON file (`-` for standard input) [default: {}].
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Values of the `${...}` placeholders, a JSON object [default:
+    /// substitutions.local.json beside the state machine, when it uses placeholders].
+    #[arg(long)]
+    substitutions: Option<PathBuf>,
+    /// The execution name [default: the machine's name and the start time].
+    #[arg(long)]
+    name: Option<String>,
+    /// Seeds States.MathRandom, States.UUID and retry jitter [default: the execution name].
+    #[arg(long)]
+    seed: Option<String>,
+    /// A mock configuration in the format of Step Functions Local's MockConfigFile.
+    #[arg(long, requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case of the mock configuration to run.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    home: HomeArgs,
+    #[command(flatten)]
+    env: EnvArgs,
+}
+
+/// How to treat time.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Wait for task tokens to be answered (polling the token store) instead of stopping.
+    #[arg(long)]
+    wait: bool,
+    /// Wait states and retry intervals take no time (the clock jumps forward instead).
+    #[arg(long)]
+    no_wait: bool,
+}
+
+/// Arguments of `dqc workflow validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The state machines.
+    #[arg(required = true)]
+    machines: Vec<PathBuf>,
+    /// Values of the `${...}` placeholders [default: substitutions.local.json beside each].
+    #[arg(long)]
+    substitutions: Option<PathBuf>,
+}
+
+/// Arguments of `dqc workflow resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The execution name.
+    name: String,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    home: HomeArgs,
+}
+
+/// A task token.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The task token.
+    token: String,
+    #[command(flatten)]
+    home: HomeArgs,
+}
+
+/// Arguments of `dqc workflow send-success`.
+#[derive(Debug, Args)]
+pub struct SendSuccessArgs {
+    /// The task token.
+    token: String,
+    /// The task's output, JSON [default: {}].
+    #[arg(long)]
+    output: Option<String>,
+    #[command(flatten)]
+    home: HomeArgs,
+}
+
+/// Arguments of `dqc workflow send-failure`.
+#[derive(Debug, Args)]
+pub struct SendFailureArgs {
+    /// The task token.
+    token: String,
+    /// The error name the state machine's Catch matches.
+    #[arg(long, default_value = "States.TaskFailed")]
+    error: String,
+    /// Why.
+    #[arg(long, default_value = "")]
+    cause: String,
+    #[command(flatten)]
+    home: HomeArgs,
+}
+
+/// Arguments of `dqc workflow history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The execution name.
+    name: String,
+    #[command(flatten)]
+    home: HomeArgs,
+}
+
+/// Arguments of `dqc workflow diagram`.
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// The state machine.
+    machine: PathBuf,
+}
+
+/// Arguments of `dqc workflow demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Base rows of the example fact table (at least 1).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    rows: u64,
+    /// The demo folder (replaced when an earlier demo wrote it; any other non-empty folder is refused).
+    #[arg(long, default_value = "out/workflow-demo")]
+    out: PathBuf,
+}
+
+/// The local twins of the AWS services the state machines call.
+#[derive(Debug, Clone)]
+pub struct LocalActivities {
+    lake: PathBuf,
+    artifacts: PathBuf,
+    metadata: PathBuf,
+    notifications: PathBuf,
+    run_time: Option<String>,
+}
+
+impl LocalActivities {
+    fn new(home: &Path, env: &EnvArgs) -> Self {
+        LocalActivities {
+            lake: env.lake.clone().unwrap_or_else(|| home.join("lake")),
+            artifacts: env.artifacts.clone().unwrap_or_else(|| home.join("artifacts")),
+            metadata: env.metadata.clone().unwrap_or_else(|| home.join("metadata")),
+            notifications: home.join("notifications.jsonl"),
+            run_time: env.run_time.clone(),
+        }
+    }
+
+    fn record(&self) -> Value {
+        json!({
+            "lake": self.lake,
+            "artifacts": self.artifacts,
+            "metadata": self.metadata,
+            "notifications": self.notifications,
+            "run_time": self.run_time,
+        })
+    }
+
+    fn from_record(v: &Value, home: &Path) -> Self {
+        let path = |k: &str, d: &str| v[k].as_str().map_or_else(|| home.join(d), PathBuf::from);
+        LocalActivities {
+            lake: path("lake", "lake"),
+            artifacts: path("artifacts", "artifacts"),
+            metadata: path("metadata", "metadata"),
+            notifications: path("notifications", "notifications.jsonl"),
+            run_time: v["run_time"].as_str().map(str::to_owned),
+        }
+    }
+
+    fn notifier(&self) -> FileNotifier {
+        FileNotifier::new(&self.notifications)
+    }
+}
+
+fn failure(e: dqc_activities::Error) -> Failure {
+    Failure::new(e.kind.as_str(), e.message)
+}
+
+impl Activities for LocalActivities {
+    fn has_function(&self, name: &str) -> bool {
+        FUNCTIONS.contains(&name)
+    }
+
+    fn invoke(&self, function: &str, payload: Value, _call: &CallInfo<'_>) -> Result<Value, Failure> {
+        let now = self.run_time.clone().unwrap_or_else(|| {
+            jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M:%S").to_string()
+        });
+        let engine = DuckEngine::over_lake(&self.lake).map_err(failure)?;
+        if function == "dqc-run-suite" {
+            if let Some(t) = payload.get("table").and_then(Value::as_str) {
+                engine.read_csv_once(t).map_err(failure)?;
+            }
+        }
+        let catalog = LakeCatalog::new(&self.lake, &engine);
+        let store = FolderStore::new(&self.artifacts);
+        let metadata = FolderMetadata::new(&self.metadata);
+        let notifier = self.notifier();
+        let services =
+            Services { catalog: &catalog, engine: &engine, store: &store, metadata: &metadata, notifier: &notifier };
+        handlers::handle(function, &payload, &services, &now).map_err(failure)
+    }
+
+    fn publish(&self, topic_arn: &str, subject: Option<&str>, message: &str) -> Result<String, Failure> {
+        self.notifier().send(topic_arn, subject.unwrap_or_default(), message).map_err(failure)?;
+        let n = std::fs::read_to_string(&self.notifications).map_or(0, |t| t.lines().count());
+        Ok(format!("local-{n}"))
+    }
+}
+
+/// Reads a JSON file (`-` for standard input).
+fn read_json(path: &Path) -> Result<Value, Fatal> {
+    let text = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        s
+    } else {
+        files::read_text(path)?
+    };
+    serde_json::from_str(&text).map_err(|e| Fatal(format!("{}: not JSON: {e}", path.display())))
+}
+
+/// The machine's name: its file name without `.asl.json` (or `.json`).
+fn machine_name(path: &Path) -> String {
+    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("machine");
+    file.strip_suffix(".asl.json").or_else(|| file.strip_suffix(".json")).unwrap_or(file).to_owned()
+}
+
+/// The definition with its placeholders filled.
+fn load_definition(path: &Path, substitutions: Option<&Path>) -> Result<Value, Fatal> {
+    let raw = read_json(path)?;
+    substituted(&raw, path, substitutions)
+}
+
+fn substituted(raw: &Value, path: &Path, substitutions: Option<&Path>) -> Result<Value, Fatal> {
+    let needed = dqc_workflow::definition::placeholders(raw);
+    if needed.is_empty() {
+        return Ok(raw.clone());
+    }
+    let beside = path.parent().unwrap_or(Path::new(".")).join("substitutions.local.json");
+    let file = substitutions.map_or(beside, Path::to_path_buf);
+    if !file.exists() {
+        return Err(Fatal(format!(
+            "{} uses placeholders ({}) and {} does not exist; pass --substitutions",
+            path.display(),
+            needed.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(", "),
+            file.display()
+        )));
+    }
+    let values = substitution_values(&read_json(&file)?, &file)?;
+    dqc_workflow::definition::substitute(raw, &values)
+        .map_err(|e| Fatal(format!("{}: {e} ({})", path.display(), file.display())))
+}
+
+fn substitution_values(v: &Value, file: &Path) -> Result<BTreeMap<String, String>, Fatal> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| Fatal(format!("{}: substitutions are a JSON object of strings", file.display())))?;
+    o.iter()
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => Ok((k.clone(), s.to_owned())),
+            None => Err(Fatal(format!("{}: the substitution `{k}` must be a string", file.display()))),
+        })
+        .collect()
+}
+
+/// Dispatches `dqc workflow ...`.
+pub fn run(cmd: WorkflowCommand) -> Result<ExitCode, Fatal> {
+    match cmd {
+        WorkflowCommand::Run(a) => run_machine(a),
+        WorkflowCommand::Validate(a) => validate(a),
+        WorkflowCommand::Resume(a) => resume(a),
+        WorkflowCommand::SendSuccess(a) => {
+            let output: Value = match &a.output {
+                Some(text) => serde_json::from_str(text).map_err(|e| Fatal(format!("--output is not JSON: {e}")))?,
+                None => json!({}),
+            };
+            Home::open(&a.home.home)?.tokens()?.send_success(&a.token, &output)?;
+            errln!("answered {} with success; continue the execution with `dqc workflow resume`", a.token);
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowCommand::SendFailure(a) => {
+            Home::open(&a.home.home)?.tokens()?.send_failure(&a.token, &a.error, &a.cause)?;
+            errln!("answered {} with failure {}; continue the execution with `dqc workflow resume`", a.token, a.error);
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowCommand::SendHeartbeat(a) => {
+            Home::open(&a.home.home)?.tokens()?.send_heartbeat(&a.token, jiff::Timestamp::now())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowCommand::List(a) => list(&a),
+        WorkflowCommand::History(a) => {
+            let path = a.home.home.join("executions").join(&a.name).join("history.jsonl");
+            Home::open(&a.home.home)?.describe(&a.name)?;
+            out!("{}", files::read_text(&path)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowCommand::Diagram(a) => {
+            let raw = read_json(&a.machine)?;
+            let machine = dqc_workflow::definition::parse(&raw, &|_| Ok(())).map_err(|p| problems(&a.machine, &p))?;
+            out!("{}", dqc_workflow::mermaid::render(&machine));
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowCommand::Demo(a) => demo(&a),
+    }
+}
+
+fn problems(path: &Path, p: &[dqc_workflow::definition::Invalid]) -> Fatal {
+    Fatal(format!(
+        "{} is not a valid state machine:\n{}",
+        path.display(),
+        p.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    ))
+}
+
+fn validate(a: ValidateArgs) -> Result<ExitCode, Fatal> {
+    let local =
+        LocalActivities::new(Path::new("."), &EnvArgs { lake: None, artifacts: None, metadata: None, run_time: None });
+    let mut bad = 0;
+    for path in &a.machines {
+        let def = load_definition(path, a.substitutions.as_deref())?;
+        match dqc_workflow::runner::validate(&def, &local) {
+            Ok(m) => errln!("{}: valid ({} states at the top level)", path.display(), m.states.len()),
+            Err(p) => {
+                bad += 1;
+                errln!("{}", problems(path, &p).0);
+            }
+        }
+    }
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn clock(w: &WaitArgs) -> Box<dyn Clock> {
+    if w.no_wait {
+        Box::new(SkipClock::default())
+    } else {
+        Box::new(RealClock)
+    }
+}
+
+fn run_machine(a: RunArgs) -> Result<ExitCode, Fatal> {
+    let name = machine_name(&a.machine);
+    let definition = load_definition(&a.machine, a.substitutions.as_deref())?;
+    let input = match &a.input {
+        Some(p) => read_json(p)?,
+        None => json!({}),
+    };
+    let mock = match (&a.mock_config, &a.test_case) {
+        (Some(p), Some(case)) => Some((read_json(p)?, case.clone())),
+        _ => None,
+    };
+    let home = Home::open(&a.home.home)?;
+    let local = LocalActivities::new(&a.home.home, &a.env);
+    let start =
+        Start { machine: name, definition, input, name: a.name, seed: a.seed, mock, environment: local.record() };
+    let report = home.start(start, Arc::new(local), clock(&a.wait).as_ref(), a.wait.wait)?;
+    Ok(finish(&report))
+}
+
+fn resume(a: ResumeArgs) -> Result<ExitCode, Fatal> {
+    let home = Home::open(&a.home.home)?;
+    let record = home.describe(&a.name)?;
+    let local = LocalActivities::from_record(&record["environment"], &a.home.home);
+    let report = home.resume(&a.name, Arc::new(local), clock(&a.wait).as_ref(), a.wait.wait)?;
+    Ok(finish(&report))
+}
+
+/// Prints how an execution stopped; the exit status says it too.
+fn finish(report: &Report) -> ExitCode {
+    errln!("execution {}: {} (history: {})", report.name, report.status(), report.history.display());
+    match &report.outcome {
+        Outcome::Succeeded(v) => {
+            outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Outcome::Failed(f) => {
+            errln!("  error: {}", f.error);
+            errln!("  cause: {}", f.cause);
+            ExitCode::from(1)
+        }
+        Outcome::Waiting(w) => {
+            for t in w {
+                errln!("  state {} waits on task token {}", t.state, t.token);
+            }
+            errln!(
+                "  answer with `dqc workflow send-success TOKEN --output JSON` (or send-failure), then `dqc workflow resume {}`",
+                report.name
+            );
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn list(h: &HomeArgs) -> Result<ExitCode, Fatal> {
+    let home = Home::open(&h.home)?;
+    let dir = h.home.join("executions");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir)?.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    names.sort();
+    for n in names {
+        if let Ok(r) = home.describe(&n) {
+            outln!(
+                "{n}\t{}\t{}\t{}",
+                r["status"].as_str().unwrap_or("?"),
+                r["stateMachine"].as_str().unwrap_or("?"),
+                r["startDate"].as_str().unwrap_or("?")
+            );
+        }
+    }
+    for t in home.tokens()?.pending() {
+        outln!(
+            "token\t{}\t{}\t{}",
+            t["token"].as_str().unwrap_or("?"),
+            t["execution"].as_str().unwrap_or("?"),
+            t["state"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The state machines, built in so the demo runs from any directory.
+const ONBOARD: &str = include_str!("../../statemachines/onboard.asl.json");
+const NIGHTLY: &str = include_str!("../../statemachines/nightly.asl.json");
+const SUBSTITUTIONS: &str = include_str!("../../statemachines/substitutions.local.json");
+
+fn demo(a: &DemoArgs) -> Result<ExitCode, Fatal> {
+    crate::local::fresh_demo_folder(&a.out)?;
+    let (lake_dir, artifacts) = (a.out.join("lake"), a.out.join("artifacts"));
+    errln!("1/6 the example loans lake, {} rows, into {}", a.rows, lake_dir.display());
+    let lake =
+        dqc_local::generate_example(&lake_dir, dqc_local::ExampleOptions { rows: a.rows, seed: 42, defects: true })
+            .map_err(|e| Fatal(e.message))?;
+    let env = EnvArgs {
+        lake: Some(lake_dir.clone()),
+        artifacts: Some(artifacts.clone()),
+        metadata: None,
+        run_time: Some(lake.as_of.clone()),
+    };
+    let local = LocalActivities::new(&a.out, &env);
+
+    errln!("2/6 publish the dimension contracts (approved earlier): analytics_db.dim_customer, analytics_db.dim_loan");
+    let store = FolderStore::new(&artifacts);
+    let metadata = FolderMetadata::new(a.out.join("metadata"));
+    let sources: Vec<dqc_compiler::Source> = crate::local::EXAMPLE_CONTRACTS
+        .iter()
+        .filter(|(n, _)| n.starts_with("dim_"))
+        .map(|(n, t)| dqc_compiler::Source::new(*n, *t))
+        .collect();
+    let checked = dqc_compiler::check(&sources);
+    for (name, text) in crate::local::EXAMPLE_CONTRACTS.iter().filter(|(n, _)| n.starts_with("dim_")) {
+        let table = format!("analytics_db.{}", name.trim_end_matches(".dqc"));
+        handlers::publish_contract(&store, &metadata, &checked.project, &table).map_err(|e| Fatal(e.message))?;
+        dqc_activities::ArtifactStore::put(&store, &format!("sources/{table}.dqc"), text.as_bytes())
+            .map_err(|e| Fatal(e.message))?;
+    }
+
+    let subs = substitution_values(
+        &serde_json::from_str(SUBSTITUTIONS)?,
+        Path::new("statemachines/substitutions.local.json"),
+    )?;
+    let onboard = dqc_workflow::definition::substitute(&serde_json::from_str(ONBOARD)?, &subs)?;
+    let nightly = dqc_workflow::definition::substitute(&serde_json::from_str(NIGHTLY)?, &subs)?;
+    let home = Home::open(&a.out)?;
+    let activities: Arc<dyn Activities> = Arc::new(local.clone());
+
+    errln!("3/6 onboard analytics_db.loan_repayment_fact (statemachines/onboard.asl.json): profile, context, offline draft, compile, ask for approval");
+    let input = json!({"table": "analytics_db.loan_repayment_fact", "script_key": null, "draft_key": null, "approvers": ["data-eng-team@example.com"]});
+    let start = Start {
+        machine: "onboard".into(),
+        definition: onboard,
+        input,
+        name: Some("onboard-loan-repayment-fact".into()),
+        seed: None,
+        mock: None,
+        environment: local.record(),
+    };
+    let report = home.start(start, Arc::clone(&activities), &RealClock, false)?;
+    let Outcome::Waiting(waiting) = &report.outcome else {
+        finish(&report);
+        return Err(Fatal("the onboarding workflow did not stop at the approval step".into()));
+    };
+    let token = waiting.first().map(|w| w.token.clone()).unwrap_or_default();
+    errln!("    waiting for approval at {} (token {token})", waiting.first().map(|w| w.state.as_str()).unwrap_or("?"));
+
+    errln!("4/6 approve: dqc workflow send-success {token} --output '{{\"decision\": \"approved\", ...}}'");
+    let decision = json!({"decision": "approved", "approver": "data-eng-team@example.com", "decided_at": lake.as_of});
+    home.tokens()?.send_success(&token, &decision)?;
+
+    errln!("5/6 resume the onboarding: publish the approved version, notify");
+    let report = home.resume(&report.name, Arc::clone(&activities), &RealClock, false)?;
+    let Outcome::Succeeded(onboarded) = &report.outcome else {
+        finish(&report);
+        return Err(Fatal("the onboarding workflow did not succeed after the approval".into()));
+    };
+    errln!(
+        "    published {}",
+        onboarded.pointer("/published/contract_key").and_then(Value::as_str).unwrap_or("the contract")
+    );
+
+    let date: String = lake.as_of.chars().take(10).collect();
+    errln!("6/6 nightly post-load run for {date} (statemachines/nightly.asl.json): every published contract, one Map item per table");
+    let start = Start {
+        machine: "nightly".into(),
+        definition: nightly,
+        input: json!({"date": date}),
+        name: Some(format!("nightly-{date}")),
+        seed: None,
+        mock: None,
+        environment: local.record(),
+    };
+    let report = home.start(start, activities, &RealClock, false)?;
+    let code = finish(&report);
+    outln!("\nworkflow demo: executions, history and tokens in {}", a.out.join("executions").display());
+    outln!("  notifications: {}", a.out.join("notifications.jsonl").display());
+    outln!("  results:       {}", artifacts.join("results").display());
+    Ok(code)
+}
