@@ -79,6 +79,13 @@ fn every_command_has_help() {
         &["import", "--help"],
         &["export", "json", "--help"],
         &["explain", "--help"],
+        &["workflow", "--help"],
+        &["workflow", "run", "--help"],
+        &["workflow", "validate", "--help"],
+        &["workflow", "resume", "--help"],
+        &["workflow", "send-success", "--help"],
+        &["workflow", "send-failure", "--help"],
+        &["workflow", "demo", "--help"],
     ] {
         let out = dqc(cmd, &root());
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");

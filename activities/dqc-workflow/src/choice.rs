@@ -190,8 +190,18 @@ impl ChoiceRule {
                     Op::String(c) | Op::Numeric(c) | Op::Timestamp(c) => format!("{} {} {rhs}", variable.text, sym(c)),
                     Op::Boolean => format!("{} == {rhs}", variable.text),
                     Op::StringMatches => format!("{} matches {rhs}", variable.text),
-                    Op::IsPresent if rhs == "false" => format!("{} absent", variable.text),
-                    other => format!("{} {other:?} {rhs}", variable.text),
+                    Op::IsNull | Op::IsPresent | Op::IsNumeric | Op::IsString | Op::IsBoolean | Op::IsTimestamp => {
+                        let what = match op {
+                            Op::IsNull => "null",
+                            Op::IsPresent => "present",
+                            Op::IsNumeric => "a number",
+                            Op::IsString => "a string",
+                            Op::IsBoolean => "a boolean",
+                            _ => "a timestamp",
+                        };
+                        let not = if rhs == "false" { "not " } else { "" };
+                        format!("{} is {not}{what}", variable.text)
+                    }
                 }
             }
         }

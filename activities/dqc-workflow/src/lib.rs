@@ -79,6 +79,10 @@ pub trait Activities: Send + Sync {
 pub trait Clock: Send + Sync {
     fn now(&self) -> jiff::Timestamp;
     fn sleep(&self, seconds: f64);
+    /// The pause between two looks at the task-token store while waiting on a token.
+    fn poll_pause(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// The wall clock.

@@ -76,9 +76,8 @@ fn machine(m: &Machine, scope: &str, out: &mut String, ids: &mut Ids, indent: &s
                 let _ = writeln!(out, "{indent}{id}([\"{text}{e}\"])");
                 let _ = writeln!(out, "{indent}style {id} stroke:#c00");
             }
-            Kind::Task { resource, .. } => {
-                let what = resource.rsplit([':', '}']).find(|p| !p.is_empty()).unwrap_or(resource);
-                let _ = writeln!(out, "{indent}{id}[\"{text}<br/><small>{}</small>\"]", label(what));
+            Kind::Task { resource, work, .. } => {
+                let _ = writeln!(out, "{indent}{id}[\"{text}<br/><small>{}</small>\"]", label(&task_target(resource, work)));
             }
             Kind::Wait { .. } => {
                 let _ = writeln!(out, "{indent}{id}[/\"{text}\"/]");
@@ -114,5 +113,23 @@ fn machine(m: &Machine, scope: &str, out: &mut String, ids: &mut Ids, indent: &s
                 Edge::Catch(errors) => writeln!(out, "{indent}{id} -.->|\"catch {}\"| {to}", label(&errors)),
             };
         }
+    }
+}
+
+/// What a task calls, for its label: the Lambda function (or its placeholder), else the
+/// service action.
+fn task_target(resource: &str, work: &crate::definition::Work) -> String {
+    let function = match &work.parameters {
+        Some(crate::path::Template::Object(fields)) => fields.iter().find_map(|(k, f)| match f {
+            crate::path::Field::Static(crate::path::Template::Literal(serde_json::Value::String(s))) if k == "FunctionName" => Some(s.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let tail = |s: &str| s.trim_start_matches("${").trim_end_matches('}').rsplit(':').next().unwrap_or(s).to_owned();
+    match function {
+        Some(f) => tail(&f),
+        None if resource.starts_with("arn:aws:states:::") => resource.trim_start_matches("arn:aws:states:::").to_owned(),
+        None => tail(resource),
     }
 }

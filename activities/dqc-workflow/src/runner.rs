@@ -765,7 +765,7 @@ impl<'a> Runner<'a> {
             if !self.block_on_tokens {
                 return Err(Fault::Pause(vec![Waiting { token, state: name.to_owned() }]));
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            self.clock.poll_pause();
         }
     }
 

@@ -14,8 +14,10 @@
 //! ```
 //!
 //! Functions answer in call order (the last answer repeats); `echo` returns the event;
-//! `sendSuccess`/`sendFailure` answer the task token the function was given. The clock is
-//! manual: waits and retry intervals are recorded in `sleeps` instead of taking time.
+//! `sendSuccess`/`sendFailure` answer the task token the function was given (`{"return": v}`
+//! leaves it unanswered: the task then times out). The clock is manual: waits and retry
+//! intervals are recorded in `sleeps` instead of taking time, and each look at an unanswered
+//! token moves it on by a second, so `TimeoutSeconds` and `HeartbeatSeconds` expire.
 
 #![allow(clippy::expect_used, clippy::panic, reason = "a test harness: a broken fixture stops it")]
 
@@ -48,6 +50,12 @@ impl Clock for ManualClock {
         self.sleeps.lock().expect("clock").push((seconds * 1000.0).round() / 1000.0);
         let mut now = self.now.lock().expect("clock");
         *now += jiff::SignedDuration::from_millis((seconds * 1000.0) as i64);
+    }
+
+    /// Waiting on a task token nobody answers moves time on by a second a look.
+    fn poll_pause(&self) {
+        let mut now = self.now.lock().expect("clock");
+        *now += jiff::SignedDuration::from_secs(1);
     }
 }
 
