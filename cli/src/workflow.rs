@@ -219,6 +219,8 @@ pub struct LocalActivities {
     artifacts: PathBuf,
     metadata: PathBuf,
     notifications: PathBuf,
+    /// Athena query results by query execution id (`<id>.json`).
+    queries: PathBuf,
     run_time: Option<String>,
 }
 
@@ -229,6 +231,7 @@ impl LocalActivities {
             artifacts: env.artifacts.clone().unwrap_or_else(|| home.join("artifacts")),
             metadata: env.metadata.clone().unwrap_or_else(|| home.join("metadata")),
             notifications: home.join("notifications.jsonl"),
+            queries: home.join("athena"),
             run_time: env.run_time.clone(),
         }
     }
@@ -239,6 +242,7 @@ impl LocalActivities {
             "artifacts": self.artifacts,
             "metadata": self.metadata,
             "notifications": self.notifications,
+            "queries": self.queries,
             "run_time": self.run_time,
         })
     }
@@ -250,6 +254,7 @@ impl LocalActivities {
             artifacts: path("artifacts", "artifacts"),
             metadata: path("metadata", "metadata"),
             notifications: path("notifications", "notifications.jsonl"),
+            queries: path("queries", "athena"),
             run_time: v["run_time"].as_str().map(str::to_owned),
         }
     }
@@ -292,6 +297,105 @@ impl Activities for LocalActivities {
         let n = std::fs::read_to_string(&self.notifications).map_or(0, |t| t.lines().count());
         Ok(format!("local-{n}"))
     }
+
+    fn has_athena(&self) -> bool {
+        true
+    }
+
+    /// Runs the query on DuckDB over the lake; Athena's execution parameters (SQL literals:
+    /// `'text'`, numbers, `true`, `false`) are bound to the `?` placeholders, never spliced.
+    fn athena_start_query(&self, params: &Value) -> Result<Value, Failure> {
+        let bad = |m: String| Failure::new("DqcNonRetryable", m);
+        let sql = params
+            .get("QueryString")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("startQueryExecution needs `QueryString`".into()))?;
+        let mut values = Vec::new();
+        for p in params.get("ExecutionParameters").and_then(Value::as_array).into_iter().flatten() {
+            let literal = p
+                .as_str()
+                .ok_or_else(|| bad(format!("an execution parameter must be a string (an SQL literal), not {p}")))?;
+            values.push(dqc_activities::ports::Param::Text(athena_literal(literal).map_err(bad)?));
+        }
+        let engine = DuckEngine::over_lake(&self.lake).map_err(failure)?;
+        let started = jiff::Timestamp::now();
+        let rows = dqc_activities::QueryEngine::query(&engine, sql, &values).map_err(failure)?;
+        let finished = jiff::Timestamp::now();
+        static QUERIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = QUERIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let id = format!("local-{}-{}-{n}", started.as_nanosecond(), std::process::id());
+        std::fs::create_dir_all(&self.queries).map_err(|e| bad(format!("{}: {e}", self.queries.display())))?;
+        let path = self.queries.join(format!("{id}.json"));
+        let stored = json!({"columns": rows.columns, "rows": rows.rows});
+        dqc_workflow::tokens::write_atomic(&path, stored.to_string().as_bytes())
+            .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        Ok(json!({"QueryExecution": {
+            "QueryExecutionId": id,
+            "Query": sql,
+            "StatementType": "DML",
+            "QueryExecutionContext": params.get("QueryExecutionContext").cloned().unwrap_or(json!({})),
+            "WorkGroup": params.get("WorkGroup").cloned().unwrap_or(json!("primary")),
+            "ExecutionParameters": params.get("ExecutionParameters").cloned().unwrap_or(json!([])),
+            "Status": {"State": "SUCCEEDED", "SubmissionDateTime": started.to_string(), "CompletionDateTime": finished.to_string()},
+            "Statistics": {"DataScannedInBytes": 0, "EngineExecutionTimeInMillis": finished.duration_since(started).as_millis()},
+        }}))
+    }
+
+    /// The stored result of a query, as Athena returns it: strings in `VarCharValue`, the
+    /// header row first, NULL as an empty datum.
+    fn athena_query_results(&self, params: &Value) -> Result<Value, Failure> {
+        let id = params.get("QueryExecutionId").and_then(Value::as_str).unwrap_or_default();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Failure::new("DqcNonRetryable", format!("`{id}` is not a query execution id")));
+        }
+        let path = self.queries.join(format!("{id}.json"));
+        let stored: Value = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| Failure::new("DqcNonRetryable", format!("no query execution `{id}`")))?;
+        let columns: Vec<String> =
+            stored["columns"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_owned)).collect();
+        let rows = stored["rows"].as_array().cloned().unwrap_or_default();
+        let first = rows.first().and_then(Value::as_array);
+        let info: Vec<Value> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let ty = match first.and_then(|r| r.get(i)) {
+                    Some(Value::Bool(_)) => "boolean",
+                    Some(Value::Number(n)) if n.is_f64() => "double",
+                    Some(Value::Number(_)) => "bigint",
+                    _ => "varchar",
+                };
+                json!({"Name": c, "Label": c, "Type": ty})
+            })
+            .collect();
+        let datum = |v: &Value| match v {
+            Value::Null => json!({}),
+            Value::String(s) => json!({"VarCharValue": s}),
+            other => json!({"VarCharValue": other.to_string()}),
+        };
+        let mut out = vec![json!({"Data": columns.iter().map(|c| json!({"VarCharValue": c})).collect::<Vec<_>>()})];
+        for r in &rows {
+            out.push(json!({"Data": r.as_array().into_iter().flatten().map(datum).collect::<Vec<_>>()}));
+        }
+        Ok(json!({"ResultSet": {"ResultSetMetadata": {"ColumnInfo": info}, "Rows": out}, "UpdateCount": 0}))
+    }
+}
+
+/// An Athena execution parameter (an SQL literal) as the text bound to its placeholder.
+fn athena_literal(literal: &str) -> Result<String, String> {
+    let t = literal.trim();
+    if let Some(inner) = t.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        if inner.replace("''", "").contains('\'') {
+            return Err(format!("the execution parameter {literal} has an unescaped quote"));
+        }
+        return Ok(inner.replace("''", "'"));
+    }
+    if t.parse::<f64>().is_ok() || t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
+        return Ok(t.to_owned());
+    }
+    Err(format!("the execution parameter {literal} is not a quoted string, a number or a boolean"))
 }
 
 /// Reads a JSON file (`-` for standard input).

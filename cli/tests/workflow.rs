@@ -386,3 +386,69 @@ fn an_execution_killed_mid_run_resumes_without_running_a_completed_task_twice() 
     let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "event ids continue across the resume");
 }
+
+#[test]
+fn the_diagrams_in_the_statemachines_readme_are_the_generated_ones() {
+    let readme = std::fs::read_to_string(root().join("statemachines/README.md")).unwrap();
+    for name in ["onboard", "nightly"] {
+        let marker = format!(
+            "<!-- diagram: {name} (generated: dqc workflow diagram statemachines/{name}.asl.json) -->\n```mermaid\n"
+        );
+        let start = readme.find(&marker).unwrap_or_else(|| panic!("no diagram of {name} in statemachines/README.md"))
+            + marker.len();
+        let end = start + readme[start..].find("```").unwrap();
+        let path = format!("statemachines/{name}.asl.json");
+        let generated = text(&dqc(&["workflow", "diagram", &path], &root()).stdout);
+        assert_eq!(&readme[start..end], generated, "regenerate the {name} diagram in statemachines/README.md");
+    }
+}
+
+#[test]
+fn athena_tasks_run_on_duckdb_over_the_lake_with_bound_parameters() {
+    let (home, lake) = example("athena");
+    let machine = home.join("query.asl.json");
+    let query = |param: &str| {
+        json!({
+            "StartAt": "Query",
+            "States": {
+                "Query": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::athena:startQueryExecution.sync",
+                    "Parameters": {
+                        "QueryString": "SELECT count(*) AS n, min(loan_id) <> ? AS differs FROM analytics_db.dim_loan",
+                        "ExecutionParameters": [param],
+                        "WorkGroup": "primary"
+                    },
+                    "ResultSelector": {"id.$": "$.QueryExecution.QueryExecutionId", "state.$": "$.QueryExecution.Status.State"},
+                    "ResultPath": "$.query",
+                    "Next": "Results"
+                },
+                "Results": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::athena:getQueryResults",
+                    "Parameters": {"QueryExecutionId.$": "$.query.id"},
+                    "ResultSelector": {"columns.$": "$.ResultSet.ResultSetMetadata.ColumnInfo[*].Name", "rows.$": "$.ResultSet.Rows"},
+                    "End": true
+                }
+            }
+        })
+    };
+    write_json(&machine, &query("'it''s'"));
+    let out = dqc(&["workflow", "run", s(&machine), "--home", s(&home), "--lake", s(&lake)], &root());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let output: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(output["columns"], json!(["n", "differs"]), "{output}");
+    assert_eq!(
+        output["rows"][0]["Data"],
+        json!([{"VarCharValue": "n"}, {"VarCharValue": "differs"}]),
+        "the header row first"
+    );
+    let n: u64 = output["rows"][1]["Data"][0]["VarCharValue"].as_str().unwrap().parse().unwrap();
+    assert!(n > 0, "{output}");
+    assert_eq!(output["rows"][1]["Data"][1]["VarCharValue"], "true", "the quoted literal was bound as the text it's");
+
+    write_json(&machine, &query("'it's'"));
+    let out = dqc(&["workflow", "run", s(&machine), "--home", s(&home), "--lake", s(&lake)], &root());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("unescaped quote"), "{}", text(&out.stderr));
+}

@@ -73,6 +73,21 @@ pub trait Activities: Send + Sync {
     fn invoke(&self, function: &str, payload: Value, call: &CallInfo<'_>) -> Result<Value, Failure>;
     /// SNS `Publish`: returns the message id.
     fn publish(&self, topic_arn: &str, subject: Option<&str>, message: &str) -> Result<String, Failure>;
+    /// Whether Athena's `startQueryExecution` and `getQueryResults` run here.
+    fn has_athena(&self) -> bool {
+        false
+    }
+    /// Athena `StartQueryExecution` (run to completion) with the task's parameters: answers
+    /// `{"QueryExecution": {...}}` as the `.sync` integration does.
+    fn athena_start_query(&self, params: &Value) -> Result<Value, Failure> {
+        let _ = params;
+        Err(Failure::new("States.Runtime", "Athena is not available to this runner"))
+    }
+    /// Athena `GetQueryResults`: answers `{"ResultSet": {...}}`.
+    fn athena_query_results(&self, params: &Value) -> Result<Value, Failure> {
+        let _ = params;
+        Err(Failure::new("States.Runtime", "Athena is not available to this runner"))
+    }
 }
 
 /// Time as the runner sees it: waits and retry intervals go through here.

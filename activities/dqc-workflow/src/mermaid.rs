@@ -77,7 +77,11 @@ fn machine(m: &Machine, scope: &str, out: &mut String, ids: &mut Ids, indent: &s
                 let _ = writeln!(out, "{indent}style {id} stroke:#c00");
             }
             Kind::Task { resource, work, .. } => {
-                let _ = writeln!(out, "{indent}{id}[\"{text}<br/><small>{}</small>\"]", label(&task_target(resource, work)));
+                let _ = writeln!(
+                    out,
+                    "{indent}{id}[\"{text}<br/><small>{}</small>\"]",
+                    label(&task_target(resource, work))
+                );
             }
             Kind::Wait { .. } => {
                 let _ = writeln!(out, "{indent}{id}[/\"{text}\"/]");
@@ -121,7 +125,11 @@ fn machine(m: &Machine, scope: &str, out: &mut String, ids: &mut Ids, indent: &s
 fn task_target(resource: &str, work: &crate::definition::Work) -> String {
     let function = match &work.parameters {
         Some(crate::path::Template::Object(fields)) => fields.iter().find_map(|(k, f)| match f {
-            crate::path::Field::Static(crate::path::Template::Literal(serde_json::Value::String(s))) if k == "FunctionName" => Some(s.clone()),
+            crate::path::Field::Static(crate::path::Template::Literal(serde_json::Value::String(s)))
+                if k == "FunctionName" =>
+            {
+                Some(s.clone())
+            }
             _ => None,
         }),
         _ => None,
@@ -129,7 +137,9 @@ fn task_target(resource: &str, work: &crate::definition::Work) -> String {
     let tail = |s: &str| s.trim_start_matches("${").trim_end_matches('}').rsplit(':').next().unwrap_or(s).to_owned();
     match function {
         Some(f) => tail(&f),
-        None if resource.starts_with("arn:aws:states:::") => resource.trim_start_matches("arn:aws:states:::").to_owned(),
+        None if resource.starts_with("arn:aws:states:::") => {
+            resource.trim_start_matches("arn:aws:states:::").to_owned()
+        }
         None => tail(resource),
     }
 }

@@ -32,9 +32,17 @@ pub enum Resource {
     /// A Lambda function ARN: the effective input is the event, the function's answer the result.
     Function(String),
     /// `arn:aws:states:::lambda:invoke`: `Parameters` has `FunctionName` and `Payload`.
-    LambdaInvoke { wait: bool },
+    LambdaInvoke {
+        wait: bool,
+    },
     /// `arn:aws:states:::sns:publish`.
-    SnsPublish { wait: bool },
+    SnsPublish {
+        wait: bool,
+    },
+    /// `arn:aws:states:::athena:startQueryExecution` (with `.sync`, the runner's only mode:
+    /// the query runs to completion) and `arn:aws:states:::athena:getQueryResults`.
+    AthenaStart,
+    AthenaResults,
 }
 
 impl Resource {
@@ -45,9 +53,12 @@ impl Resource {
                 "lambda:invoke.waitForTaskToken" => Ok(Resource::LambdaInvoke { wait: true }),
                 "sns:publish" => Ok(Resource::SnsPublish { wait: false }),
                 "sns:publish.waitForTaskToken" => Ok(Resource::SnsPublish { wait: true }),
+                "athena:startQueryExecution.sync" | "athena:startQueryExecution" => Ok(Resource::AthenaStart),
+                "athena:getQueryResults" => Ok(Resource::AthenaResults),
                 other => Err(format!(
                     "the service integration `{other}` is not supported by the local runner \
-                     (it runs lambda:invoke, lambda:invoke.waitForTaskToken, sns:publish and Lambda function ARNs)"
+                     (it runs lambda:invoke, lambda:invoke.waitForTaskToken, sns:publish, \
+                     athena:startQueryExecution.sync, athena:getQueryResults and Lambda function ARNs)"
                 )),
             };
         }
@@ -72,6 +83,7 @@ impl Resource {
         match self {
             Resource::Function(_) | Resource::LambdaInvoke { .. } => "lambda",
             Resource::SnsPublish { .. } => "sns",
+            Resource::AthenaStart | Resource::AthenaResults => "athena",
         }
     }
 }
@@ -1003,6 +1015,8 @@ fn call_resource(
             let id = activities.publish(topic, subject, &message)?;
             Ok(json!({"MessageId": id, "SdkHttpMetadata": {"HttpStatusCode": 200}, "SdkResponseMetadata": {}}))
         }
+        Resource::AthenaStart => activities.athena_start_query(&params),
+        Resource::AthenaResults => activities.athena_query_results(&params),
     }
 }
 
