@@ -196,12 +196,15 @@ fn published(store: &dyn ArtifactStore, except: &str) -> Result<Vec<Source>, Err
     Ok(out)
 }
 
-/// Checks a draft with the published contracts; the project and the draft's contract hash.
+/// A draft that checks (the project with it and its contract hash), or its error messages.
+type Checked = Result<(Project, String), Vec<String>>;
+
+/// Checks a draft with the published contracts; the outcome and the draft's text.
 fn check(
     store: &dyn ArtifactStore,
     t: &str,
     draft_key: &str,
-) -> Result<(Result<(Project, String), Vec<String>>, String), Error> {
+) -> Result<(Checked, String), Error> {
     let text = get_text(store, draft_key)?;
     let mut sources = published(store, t)?;
     let draft_file = sources.len();

@@ -142,7 +142,7 @@ impl ChoiceRule {
                         let ok = match op {
                             Op::String(_) | Op::StringMatches => val.is_string(),
                             Op::Numeric(_) => val.is_number(),
-                            Op::Timestamp(_) => val.as_str().is_some_and(|s| s.parse::<jiff::Timestamp>().is_ok()),
+                            Op::Timestamp(_) => val.as_str().is_some_and(|s| strict_timestamp(s).is_some()),
                             _ => val.is_boolean(),
                         };
                         if !ok {
@@ -253,8 +253,9 @@ impl ChoiceRule {
                 };
                 let want = rhs.as_bool() == Some(true);
                 Ok(match op {
+                    // Java's `compareTo`, as on AWS: by UTF-16 code unit, not by code point.
                     Op::String(c) => match (value.as_str(), rhs.as_str()) {
-                        (Some(a), Some(b)) => c.holds(a.cmp(b)),
+                        (Some(a), Some(b)) => c.holds(a.encode_utf16().cmp(b.encode_utf16())),
                         _ => false,
                     },
                     Op::StringMatches => match (value.as_str(), rhs.as_str()) {
@@ -284,7 +285,51 @@ impl ChoiceRule {
 }
 
 fn timestamp(v: &Value) -> Option<jiff::Timestamp> {
-    v.as_str()?.parse().ok()
+    strict_timestamp(v.as_str()?)
+}
+
+/// An RFC 3339 timestamp as AWS reads one: `YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)`, with
+/// an uppercase `T` and `Z` (the profile of RFC 3339 the States Language requires).
+pub fn strict_timestamp(s: &str) -> Option<jiff::Timestamp> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shape {
+        return None;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    let zone = &b[i..];
+    let ok = zone == b"Z"
+        || (zone.len() == 6
+            && matches!(zone[0], b'+' | b'-')
+            && digits(i + 1..i + 3)
+            && zone[3] == b':'
+            && digits(i + 4..i + 6));
+    if !ok {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// `StringMatches`: `*` matches any run of characters; `\*` is a star and `\\` a backslash.

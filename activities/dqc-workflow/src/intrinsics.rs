@@ -134,11 +134,11 @@ impl Parser<'_> {
             while let Some((k, c)) = chars.next() {
                 match c {
                     '\\' => match chars.next() {
+                        Some((_, e @ ('\'' | '\\' | '{' | '}'))) => value.push(e),
                         Some((_, e)) => {
-                            if e != '\'' && e != '\\' && e != '{' && e != '}' {
-                                value.push('\\');
-                            }
-                            value.push(e);
+                            return Err(self.err(&format!(
+                                "`\\{e}` escapes nothing: only `\\'`, `\\{{`, `\\}}` and `\\\\` are escapes"
+                            )));
                         }
                         None => break,
                     },
@@ -239,6 +239,14 @@ fn int(call: &Call, v: &Value, what: &str) -> Result<i64, Failure> {
     }
 }
 
+/// A number rounded to the nearest integer, halves up (as AWS's math functions read them).
+fn rounded(call: &Call, v: &Value, what: &str) -> Result<i64, Failure> {
+    match v.as_f64() {
+        Some(f) if f.abs() < 9.0e15 => Ok((f + 0.5).floor() as i64),
+        _ => Err(fail(call, format!("{what} must be a number, not {}", kind(v)))),
+    }
+}
+
 fn string<'v>(call: &Call, v: &'v Value, what: &str) -> Result<&'v str, Failure> {
     v.as_str().ok_or_else(|| fail(call, format!("{what} must be a string, not {}", kind(v))))
 }
@@ -274,8 +282,11 @@ impl Call {
         let a = |i: usize| &args[i];
         Ok(match self.name.as_str() {
             "States.Format" => {
-                let Some(Arg::Str { raw, .. }) = self.args.first() else {
-                    return Err(fail(self, "the template must be a string literal"));
+                // A literal template keeps its escapes (`\{` is a brace, not a placeholder);
+                // a template from a path or a call is taken as it is.
+                let raw = match self.args.first() {
+                    Some(Arg::Str { raw, .. }) => raw.clone(),
+                    _ => string(self, a(0), "the template")?.replace('\\', "\\\\"),
                 };
                 let mut out = String::new();
                 let mut next = 1;
@@ -284,9 +295,6 @@ impl Call {
                     match c {
                         '\\' => {
                             if let Some(e) = chars.next() {
-                                if !matches!(e, '\'' | '\\' | '{' | '}') {
-                                    out.push('\\');
-                                }
                                 out.push(e);
                             }
                         }
@@ -422,7 +430,7 @@ impl Call {
                 Value::Object(out)
             }
             "States.MathRandom" => {
-                let (start, end) = (int(self, a(0), "the start")?, int(self, a(1), "the end")?);
+                let (start, end) = (rounded(self, a(0), "the start")?, rounded(self, a(1), "the end")?);
                 if end <= start {
                     return Err(fail(self, "the end must be greater than the start"));
                 }
@@ -444,7 +452,7 @@ impl Call {
                 Value::from(i128::from(start) as i64 + r as i64)
             }
             "States.MathAdd" => {
-                let (x, y) = (int(self, a(0), "the first number")?, int(self, a(1), "the second number")?);
+                let (x, y) = (rounded(self, a(0), "the first number")?, rounded(self, a(1), "the second number")?);
                 let range = -2_147_483_648..=2_147_483_647;
                 if !range.contains(&x) || !range.contains(&y) {
                     return Err(fail(self, "the numbers must be 32-bit integers"));

@@ -166,8 +166,12 @@ fn next_of(t: &Transition) -> Option<String> {
 
 /// Whether an `ErrorEquals` list matches an error name.
 pub fn error_matches(names: &[String], error: &str) -> bool {
-    // `States.TaskFailed` matches every error but `States.Timeout`, as on AWS.
-    names.iter().any(|n| n == error || n == "States.ALL" || (n == "States.TaskFailed" && error != "States.Timeout"))
+    // `States.Timeout` also names a missed heartbeat; `States.TaskFailed` matches every error
+    // but the timeouts, as on AWS.
+    let timeout = error == "States.Timeout" || error == "States.HeartbeatTimeout";
+    names.iter().any(|n| {
+        n == error || n == "States.ALL" || (n == "States.Timeout" && timeout) || (n == "States.TaskFailed" && !timeout)
+    })
 }
 
 impl<'a> Runner<'a> {
@@ -240,11 +244,16 @@ impl<'a> Runner<'a> {
         }
     }
 
+    fn execution_deadline(&self) -> Option<jiff::Timestamp> {
+        let t = self.machine.timeout_seconds?;
+        Some(
+            self.execution.start
+                + jiff::SignedDuration::from_secs(i64::try_from(t).unwrap_or(i64::MAX / 2_000_000_000)),
+        )
+    }
+
     fn past_deadline(&self) -> bool {
-        match self.machine.timeout_seconds {
-            Some(t) => self.clock.now() >= self.execution.start + jiff::SignedDuration::from_secs(t as i64),
-            None => false,
-        }
+        self.execution_deadline().is_some_and(|end| self.clock.now() >= end)
     }
 
     fn context(&self, state: &str, retry: u32, token: Option<&str>, item: Option<(usize, &Value)>) -> Value {
@@ -316,10 +325,13 @@ impl<'a> Runner<'a> {
                         format!("Invalid path '{}' : the field '{field}Path' found nothing", p.text),
                     )
                 })?;
-                v.as_f64().filter(|n| *n >= 0.0).ok_or_else(|| {
+                // Seconds, counts and concurrency are whole numbers; a percentage need not be.
+                let whole = field != "ToleratedFailurePercentage";
+                v.as_f64().filter(|n| *n >= 0.0 && (!whole || n.fract() == 0.0)).ok_or_else(|| {
+                    let what = if whole { "a non-negative integer" } else { "a non-negative number" };
                     Failure::new(
                         "States.Runtime",
-                        format!("the field '{field}Path' ('{}') must select a non-negative number, not {v}", p.text),
+                        format!("the field '{field}Path' ('{}') must select {what}, not {v}", p.text),
                     )
                 })
             }
@@ -443,6 +455,18 @@ impl<'a> Runner<'a> {
                         }
                     };
                     let left = deadline.duration_since(self.clock.now()).as_secs_f64();
+                    // The execution's own deadline ends a wait early, as on AWS.
+                    if let Some(end) = self.execution_deadline() {
+                        let until_end = end.duration_since(self.clock.now()).as_secs_f64();
+                        if until_end < left {
+                            self.clock.sleep(until_end);
+                            return Err(Failure::new(
+                                "States.Timeout",
+                                "The execution ran longer than the state machine's TimeoutSeconds",
+                            )
+                            .into());
+                        }
+                    }
                     self.clock.sleep(left);
                 }
                 Ok((self.select(&io.output_path, &effective, "OutputPath")?, next_of(transition)))
@@ -627,6 +651,16 @@ impl<'a> Runner<'a> {
         };
         let timeout = timeout.map(|s| self.seconds(s, effective, "TimeoutSeconds")).transpose()?;
         let heartbeat = heartbeat.map(|s| self.seconds(s, effective, "HeartbeatSeconds")).transpose()?;
+        // A plain Lambda function ARN records `LambdaFunction*` events, as on AWS.
+        let prefix = if matches!(res, Resource::Function(_)) { "LambdaFunction" } else { "Task" };
+        let ev = |kind: &str| format!("{prefix}{kind}");
+        let details = |kind: &str| {
+            let mut name = ev(kind);
+            if let Some(first) = name.get_mut(..1) {
+                first.make_ascii_lowercase();
+            }
+            format!("{name}EventDetails")
+        };
         let invocation = {
             let mut inv =
                 self.invocations.lock().map_err(|_| Failure::new("States.Runtime", "a runner thread panicked"))?;
@@ -635,11 +669,11 @@ impl<'a> Runner<'a> {
             *n - 1
         };
         // Replay: a task whose outcome is in the history is not called again.
-        if let Some((d, _)) = self.journal.recorded("TaskSucceeded", akey) {
+        if let Some((d, _)) = self.journal.recorded(&ev("Succeeded"), akey) {
             return Ok(serde_json::from_str(d["output"].as_str().unwrap_or("null")).unwrap_or(Value::Null));
         }
-        for ty in ["TaskFailed", "TaskTimedOut"] {
-            if let Some((d, _)) = self.journal.recorded(ty, akey) {
+        for ty in [ev("Failed"), ev("TimedOut")] {
+            if let Some((d, _)) = self.journal.recorded(&ty, akey) {
                 return Err(Failure::new(
                     d["error"].as_str().unwrap_or_default(),
                     d["cause"].as_str().unwrap_or_default(),
@@ -655,33 +689,37 @@ impl<'a> Runner<'a> {
         if let Some(h) = heartbeat {
             scheduled["heartbeatInSeconds"] = json!(h);
         }
-        self.journal.emit("TaskScheduled", akey, now, Some(("taskScheduledEventDetails", scheduled)));
+        self.journal.emit(&ev("Scheduled"), akey, now, Some((&details("Scheduled"), scheduled)));
         self.journal.emit(
-            "TaskStarted",
+            &ev("Started"),
             akey,
             now,
-            Some(("taskStartedEventDetails", json!({"resourceType": res.type_name(), "resource": resource}))),
+            Some((&details("Started"), json!({"resourceType": res.type_name(), "resource": resource}))),
         );
         let succeeded = |v: Value| {
             self.journal.emit(
-                "TaskSucceeded",
+                &ev("Succeeded"),
                 akey,
                 self.clock.now(),
                 Some((
-                    "taskSucceededEventDetails",
+                    &details("Succeeded"),
                     json!({"resourceType": res.type_name(), "resource": resource, "output": v.to_string()}),
                 )),
             );
             Ok(v)
         };
         let failed = |f: Failure, ty: &str| -> Result<Value, Fault> {
-            let details = if ty == "TaskTimedOut" { "taskTimedOutEventDetails" } else { "taskFailedEventDetails" };
+            let (ty, dname) = if ty == "TaskTimedOut" {
+                (ev("TimedOut"), details("TimedOut"))
+            } else {
+                (ev("Failed"), details("Failed"))
+            };
             self.journal.emit(
-                ty,
+                &ty,
                 akey,
                 self.clock.now(),
                 Some((
-                    details,
+                    &dname,
                     json!({"resourceType": res.type_name(), "resource": resource, "error": f.error, "cause": f.cause}),
                 )),
             );

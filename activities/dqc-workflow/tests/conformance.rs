@@ -10,7 +10,8 @@
 //!                       | {"sendSuccess": v} | {"sendFailure": {"error": "E", "cause": "C"}} | {"sleep": s, "return": v}]},
 //!  "mockConfig": {...}, "testCase": "name",
 //!  "expect": {"output": v} | {"error": "E", "cause": "substring"} | {"invalid": "substring"},
-//!  "calls": {"fn": n}, "sleeps": [seconds, ...], "events": ["TaskScheduled", ...]}
+//!  "calls": {"fn": n}, "sleeps": [seconds, ...], "published": [{"topic", "subject", "message"}],
+//!  "events": ["TaskScheduled", ...]}
 //! ```
 //!
 //! Functions answer in call order (the last answer repeats); `echo` returns the event;
