@@ -371,16 +371,16 @@ fn an_execution_killed_mid_run_resumes_without_running_a_completed_task_twice() 
     child.kill().unwrap();
     child.wait().unwrap();
     let events = history(&home, "steps-1");
-    assert_eq!(count(&events, "TaskSucceeded", "First"), 1);
-    assert_eq!(count(&events, "TaskScheduled", "Second"), 0, "killed before the second task");
+    assert_eq!(count(&events, "LambdaFunctionSucceeded", "First"), 1);
+    assert_eq!(count(&events, "LambdaFunctionScheduled", "Second"), 0, "killed before the second task");
 
     let out = dqc(&["workflow", "resume", "steps-1", "--home", s(&home)], &root());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let output: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(output, json!({"first": {"n": 1}, "second": {"n": 2}}));
     let events = history(&home, "steps-1");
-    assert_eq!(count(&events, "TaskScheduled", "First"), 1, "the completed task did not run again");
-    assert_eq!(count(&events, "TaskScheduled", "Second"), 1);
+    assert_eq!(count(&events, "LambdaFunctionScheduled", "First"), 1, "the completed task did not run again");
+    assert_eq!(count(&events, "LambdaFunctionScheduled", "Second"), 1);
     assert_eq!(count(&events, "WaitStateEntered", "Pause"), 1);
     assert_eq!(events.iter().filter(|e| e["type"] == "ExecutionStarted").count(), 1);
     let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
