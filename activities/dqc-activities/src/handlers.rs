@@ -200,11 +200,7 @@ fn published(store: &dyn ArtifactStore, except: &str) -> Result<Vec<Source>, Err
 type Checked = Result<(Project, String), Vec<String>>;
 
 /// Checks a draft with the published contracts; the outcome and the draft's text.
-fn check(
-    store: &dyn ArtifactStore,
-    t: &str,
-    draft_key: &str,
-) -> Result<(Checked, String), Error> {
+fn check(store: &dyn ArtifactStore, t: &str, draft_key: &str) -> Result<(Checked, String), Error> {
     let text = get_text(store, draft_key)?;
     let mut sources = published(store, t)?;
     let draft_file = sources.len();
