@@ -160,5 +160,7 @@ def test_split_dynamic_frame_converts_both_ways(spark, fixtures, monkeypatch):
 
 def test_requirements_pin_every_package():
     lines = (Path(__file__).with_name("requirements.txt")).read_text(encoding="utf-8").splitlines()
-    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
-    assert set(pins) == {"duckdb", "pyspark", "sqlglot", "ruff", "pytest"}
+    packages = [line for line in lines if line and not line.startswith("#")]
+    assert all(line.count("==") == 1 and line.split("==")[1] for line in packages), packages
+    pins = dict(line.split("==") for line in packages)
+    assert {"duckdb", "pyspark", "sqlglot", "ruff", "pytest", "cfn-lint"} <= set(pins)
