@@ -137,4 +137,7 @@ pub trait MetadataStore {
     fn get(&self, pk: &str, sk: &str) -> Result<Option<serde_json::Value>, Error>;
     /// The items of a partition whose sort key starts with `sk_prefix`, sorted by sort key.
     fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<(String, serde_json::Value)>, Error>;
+    /// Writes an item only when none has these keys yet (a decision or a run record is written
+    /// once); false when one existed. Two writers racing: exactly one gets true.
+    fn put_if_absent(&self, pk: &str, sk: &str, item: &serde_json::Value) -> Result<bool, Error>;
 }

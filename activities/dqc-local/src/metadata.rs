@@ -95,6 +95,26 @@ impl MetadataStore for FolderMetadata {
         Self::read(&self.path(pk, sk)?)
     }
 
+    /// A complete temporary file hard-linked to the item's name: the link fails when the item
+    /// exists, so the first writer wins and readers never see a partial item.
+    fn put_if_absent(&self, pk: &str, sk: &str, item: &Value) -> Result<bool, Error> {
+        let path = self.path(pk, sk)?;
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
+        let n = TEMP.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+        let mut text = serde_json::to_string_pretty(item).map_err(|e| Error::fatal(e.to_string()))?;
+        text.push('\n');
+        std::fs::write(&tmp, text).map_err(|e| io(e, &tmp))?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io(e, &path)),
+        }
+    }
+
     fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<(String, Value)>, Error> {
         let dir = self.root.join(encode(pk)?);
         let entries = match std::fs::read_dir(&dir) {

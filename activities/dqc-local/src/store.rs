@@ -34,15 +34,30 @@ fn io(e: std::io::Error, what: &Path) -> Error {
     Error::fatal(format!("{}: {e}", what.display()))
 }
 
-impl ArtifactStore for FolderStore {
-    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), Error> {
+static TEMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl FolderStore {
+    /// Writes `bytes` to a temporary file of its own beside the key's file.
+    fn temp(&self, key: &str, bytes: &[u8]) -> Result<(PathBuf, PathBuf), Error> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact");
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let n = TEMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
         std::fs::write(&tmp, bytes).map_err(|e| io(e, &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))
+        Ok((tmp, path))
+    }
+}
+
+impl ArtifactStore for FolderStore {
+    /// A complete temporary file renamed over the key's file: readers see old or new.
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), Error> {
+        let (tmp, path) = self.temp(key, bytes)?;
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e, &path)
+        })
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
@@ -79,11 +94,19 @@ impl ArtifactStore for FolderStore {
         Ok(out)
     }
 
+    /// A complete temporary file hard-linked to the key's name: the link fails when the key
+    /// exists, so of two racing writers exactly one wins, and the file is never partial.
     fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<bool, Error> {
         if self.path(key)?.exists() {
             return Ok(false);
         }
-        self.put(key, bytes)?;
-        Ok(true)
+        let (tmp, path) = self.temp(key, bytes)?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io(e, &path)),
+        }
     }
 }
