@@ -1,0 +1,336 @@
+//! The `bootstrap` binary as Lambda runs it: started against a loopback implementation of the
+//! Lambda Runtime API (next invocation, response, error), with the AWS services on the moto
+//! emulator. Good events get the activity's answer; bad events (missing fields, an unknown
+//! table) and AWS faults get `{errorType, errorMessage}` with the stable error names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
+#[path = "../../dqc-aws/tests/support/mod.rs"]
+mod support;
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{aws, moto, proxy, unique, Fault};
+
+/// What the function answered for one event.
+#[derive(Debug, Clone, PartialEq)]
+enum Answer {
+    Response(Value),
+    Error(Value),
+}
+
+/// A loopback Runtime API serving `events` in turn; returns the answers, in order.
+fn invoke(activity: &str, endpoint: &str, env: &[(&str, &str)], events: Vec<Value>) -> Vec<Answer> {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let total = events.len();
+    let queue = Arc::new(Mutex::new(events.into_iter().enumerate().collect::<VecDeque<_>>()));
+    let answers: Arc<Mutex<Vec<(usize, Answer)>>> = Arc::new(Mutex::new(Vec::new()));
+    {
+        let (queue, answers) = (Arc::clone(&queue), Arc::clone(&answers));
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (queue, answers) = (Arc::clone(&queue), Arc::clone(&answers));
+                std::thread::spawn(move || runtime_api(conn, &queue, &answers));
+            }
+        });
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", activity)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/test")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("DQC_AWS_ENDPOINT_URL", endpoint)
+        .env("DQC_ACTIVITY", activity)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while answers.lock().unwrap().len() < total {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            panic!("bootstrap exited ({status}) after {} of {total} answers: {err}", answers.lock().unwrap().len());
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "bootstrap did not answer every event in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut got = answers.lock().unwrap().clone();
+    got.sort_by_key(|(i, _)| *i);
+    got.into_iter().map(|(_, a)| a).collect()
+}
+
+fn runtime_api(conn: TcpStream, queue: &Mutex<VecDeque<(usize, Value)>>, answers: &Mutex<Vec<(usize, Answer)>>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+        if path.ends_with("/invocation/next") {
+            // Wait for an event; the last caller waits until the test ends.
+            let next = loop {
+                if let Some(e) = queue.lock().unwrap().pop_front() {
+                    break e;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            let (id, event) = next;
+            let body = event.to_string();
+            let deadline =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 60_000;
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-{id}\r\n\
+                 Lambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n\
+                 Lambda-Runtime-Trace-Id: Root=1-0-0\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        } else {
+            let id: usize = path
+                .split("/invocation/req-")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX);
+            let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let answer = if path.ends_with("/error") { Answer::Error(value) } else { Answer::Response(value) };
+            answers.lock().unwrap().push((id, answer));
+            write!(conn, "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{{}}").unwrap();
+        }
+    }
+}
+
+/// A bucket, a metadata table and a topic on the emulator, with the environment naming them.
+struct Stack {
+    bucket: String,
+    table: String,
+    topic: String,
+}
+
+fn stack() -> Stack {
+    let aws = aws(&moto().url, 2);
+    let bucket = unique("lambda-artifacts");
+    let s3 =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws.config).force_path_style(true).build());
+    aws.exec.block_on(s3.create_bucket().bucket(&bucket).send()).unwrap();
+    let table = unique("lambda-metadata");
+    {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let client = aws_sdk_dynamodb::Client::new(&aws.config);
+        let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+        let attr = |n: &str| {
+            AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+        };
+        let request = client
+            .create_table()
+            .table_name(&table)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .billing_mode(BillingMode::PayPerRequest);
+        aws.exec.block_on(request.send()).unwrap();
+    }
+    let glue = aws_sdk_glue::Client::new(&aws.config);
+    let database = aws_sdk_glue::types::DatabaseInput::builder().name("shop").build().unwrap();
+    // Several tests seed the same database: the second creation is refused, and that is fine.
+    let _ = aws.exec.block_on(glue.create_database().database_input(database).send());
+    let sns = aws_sdk_sns::Client::new(&aws.config);
+    let topic = aws
+        .exec
+        .block_on(sns.create_topic().name(unique("dqc-notifications")).send())
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    let put = |key: &str, text: &str| {
+        aws.exec
+            .block_on(s3.put_object().bucket(&bucket).key(key).body(text.as_bytes().to_vec().into()).send())
+            .unwrap();
+    };
+    put("sources/shop.customers.dqc", CUSTOMERS);
+    put("drafts/shop.orders.dqc", ORDERS);
+    put("drafts/broken.dqc", "contract shop.orders { columns { id bigint not null } rules { idd > 0 } }");
+    put("scripts/orders_job.py", JOB);
+    Stack { bucket, table, topic }
+}
+
+const CUSTOMERS: &str = "contract shop.customers {\n  columns {\n    customer_id string not null,\n  }\n  rules {\n    unique (customer_id)\n  }\n}\n";
+const ORDERS: &str = "contract shop.orders {\n  columns {\n    order_id bigint not null,\n    customer_id string not null,\n  }\n  rules {\n    customer_id references shop.customers (customer_id)\n    order_id > 0\n  }\n}\n";
+const JOB: &str = "from pyspark.sql import SparkSession\nspark = SparkSession.builder.getOrCreate()\n\
+                   orders = spark.read.parquet('s3://lake/raw/orders/')\n\
+                   orders.filter('order_id > 0').dropDuplicates(['order_id']).write.mode('overwrite').saveAsTable('shop.orders')\n";
+
+fn env(s: &Stack) -> Vec<(&'static str, String)> {
+    vec![
+        ("DQC_ARTIFACT_BUCKET", s.bucket.clone()),
+        ("DQC_METADATA_TABLE", s.table.clone()),
+        ("DQC_NOTIFICATION_TOPIC_ARN", s.topic.clone()),
+        ("DQC_GLUE_DATABASES", "shop".into()),
+        ("DQC_ATHENA_WORKGROUP", "primary".into()),
+    ]
+}
+
+fn error_type(a: &Answer) -> (&str, &str) {
+    match a {
+        Answer::Error(v) => {
+            (v["errorType"].as_str().unwrap_or_default(), v["errorMessage"].as_str().unwrap_or_default())
+        }
+        Answer::Response(v) => panic!("expected an error, got {v}"),
+    }
+}
+
+fn call(activity: &str, endpoint: &str, s: &Stack, events: Vec<Value>) -> Vec<Answer> {
+    let env = env(s);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    invoke(activity, endpoint, &pairs, events)
+}
+
+#[test]
+fn every_activity_refuses_an_event_without_its_fields() {
+    let s = stack();
+    for activity in [
+        "dqc-profile",
+        "dqc-summarize",
+        "dqc-context",
+        "dqc-draft",
+        "dqc-compile",
+        "dqc-request-approval",
+        "dqc-publish",
+        "dqc-run-suite",
+    ] {
+        let answers = call(activity, &moto().url, &s, vec![json!({}), json!({"table": "no-dot"})]);
+        let (ty, message) = error_type(&answers[0]);
+        assert_eq!(ty, "DqcNonRetryable", "{activity}: {message}");
+        assert!(message.contains("`table`"), "{activity}: {message}");
+        let (ty, message) = error_type(&answers[1]);
+        assert_eq!(ty, "DqcNonRetryable", "{activity}: {message}");
+        assert!(message.contains("database.table"), "{activity}: {message}");
+    }
+}
+
+#[test]
+fn good_events_get_the_activitys_answer() {
+    let s = stack();
+    let url = &moto().url;
+    let answers = call("dqc-list-contracts", url, &s, vec![json!({})]);
+    assert_eq!(answers, [Answer::Response(json!({"tables": ["shop.customers"]}))]);
+
+    let answers = call(
+        "dqc-summarize",
+        url,
+        &s,
+        vec![
+            json!({"table": "shop.orders", "script_key": "scripts/orders_job.py"}),
+            json!({"table": "shop.orders", "script_key": null}),
+        ],
+    );
+    assert_eq!(
+        answers[0],
+        Answer::Response(json!({"table": "shop.orders", "summary_key": "onboarding/shop.orders/summary.json"}))
+    );
+    assert_eq!(answers[1], Answer::Response(json!({"table": "shop.orders", "summary_key": null})));
+
+    let answers = call(
+        "dqc-compile",
+        url,
+        &s,
+        vec![
+            json!({"table": "shop.orders", "draft_key": "drafts/shop.orders.dqc"}),
+            json!({"table": "shop.orders", "draft_key": "drafts/broken.dqc"}),
+        ],
+    );
+    let Answer::Response(ok) = &answers[0] else { panic!("{answers:?}") };
+    assert_eq!(ok["ok"], true, "{ok}");
+    let hash = ok["contract_hash"].as_str().unwrap().to_owned();
+    let Answer::Response(bad) = &answers[1] else { panic!("{answers:?}") };
+    assert_eq!(bad["ok"], false, "{bad}");
+    assert!(bad["diagnostics"][0].as_str().unwrap().contains("idd"), "{bad}");
+
+    let answers = call(
+        "dqc-request-approval",
+        url,
+        &s,
+        vec![
+            json!({"table": "shop.orders", "draft_key": "drafts/shop.orders.dqc", "contract_hash": hash, "task_token": "token-1", "execution": "exec-1", "approvers": ["owner@example.com"]}),
+        ],
+    );
+    assert_eq!(answers, [Answer::Response(json!({"approval_id": format!("approval#{hash}")}))]);
+
+    let answers = call(
+        "dqc-publish",
+        url,
+        &s,
+        vec![
+            json!({"table": "shop.orders", "draft_key": "drafts/shop.orders.dqc", "contract_hash": hash, "approval": {"decision": "approved"}}),
+            json!({"table": "shop.orders", "draft_key": "drafts/shop.orders.dqc", "contract_hash": "sha256:other", "approval": {"decision": "approved"}}),
+        ],
+    );
+    let Answer::Response(published) = &answers[0] else { panic!("{answers:?}") };
+    let key = published["contract_key"].as_str().unwrap();
+    let aws = aws(url, 1);
+    let store = dqc_aws::S3Store::new(&aws, &format!("s3://{}", s.bucket)).unwrap();
+    assert!(dqc_activities::ArtifactStore::get(&store, key).unwrap().is_some(), "{key}");
+    let (ty, message) = error_type(&answers[1]);
+    assert_eq!(ty, "DqcNonRetryable");
+    assert!(message.contains("changed after its approval"), "{message}");
+}
+
+#[test]
+fn an_unknown_table_and_aws_faults_get_the_stable_error_names() {
+    let s = stack();
+    let answers = call("dqc-profile", &moto().url, &s, vec![json!({"table": "shop.missing"})]);
+    let (ty, message) = error_type(&answers[0]);
+    assert_eq!(ty, "DqcNonRetryable");
+    assert!(message.contains("shop.missing") && message.contains("not in the catalog"), "{message}");
+
+    let slow_down = Fault::Answer(
+        503,
+        "application/xml",
+        "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+    );
+    let p = proxy(&moto().url, vec![slow_down; 20]);
+    let answers = call("dqc-list-contracts", &p.url, &s, vec![json!({})]);
+    let (ty, message) = error_type(&answers[0]);
+    assert_eq!(ty, "DqcRetryable", "{message}");
+    assert!(message.contains("SlowDown"), "{message}");
+}
