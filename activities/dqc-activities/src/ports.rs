@@ -89,6 +89,11 @@ pub trait QueryEngine {
     fn dialect(&self) -> &dyn dqc_codegen::sql::Dialect;
     /// Runs one query with positional parameters.
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error>;
+    /// Bytes scanned by every query so far, where the engine bills by them (Athena); `None`
+    /// for engines that do not.
+    fn bytes_scanned(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Stores artifacts under keys with the layout of the artifact bucket

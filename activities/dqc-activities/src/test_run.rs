@@ -211,11 +211,17 @@ pub fn test_table(ports: &Ports<'_>, job: &TestJob<'_>) -> Result<TestOutcome, E
     let history = row_count_history(store, job.key, job.date)?;
     let options =
         RunOptions { run_time: job.run_time.to_string(), row_count_history: history, ..RunOptions::default() };
+    let scanned_before = engine.bytes_scanned();
     let run = run(engine, job.suite, &options)?;
     let profile = profile::profile(engine, &database, &table)?;
     let results_key = format!("results/{}/{}.json", job.key, job.date);
     let stats_key = format!("stats-history/{}/{}.json", job.key, job.date);
-    store.put(&results_key, &pretty(&results_record(&run, job.suite, job))?)?;
+    let mut record = results_record(&run, job.suite, job);
+    // What the run cost where the engine bills by data scanned (Athena).
+    if let (Some(before), Some(after)) = (scanned_before, engine.bytes_scanned()) {
+        record["bytes_scanned"] = json!(after.saturating_sub(before));
+    }
+    store.put(&results_key, &pretty(&record)?)?;
     let stats = json!({
         "table": run.table,
         "date": job.date,

@@ -94,11 +94,6 @@ impl AthenaEngine {
         }
     }
 
-    /// Bytes scanned by every query so far (what the runs cost).
-    pub fn bytes_scanned(&self) -> u64 {
-        self.scanned.load(Ordering::Relaxed)
-    }
-
     async fn run(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
         let o = &self.options;
         let mut start = self.client.start_query_execution().query_string(sql).work_group(&o.work_group);
@@ -196,5 +191,10 @@ impl QueryEngine for AthenaEngine {
 
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
         self.exec.block_on(self.run(sql, params))
+    }
+
+    /// Bytes scanned by every query so far, from each query's statistics: what the runs cost.
+    fn bytes_scanned(&self) -> Option<u64> {
+        Some(self.scanned.load(Ordering::Relaxed))
     }
 }

@@ -321,6 +321,11 @@ fn athena_engine() {
     };
     let engine = AthenaEngine::new(&aws, options);
     engine_suite(&engine);
+    assert_eq!(
+        engine.bytes_scanned(),
+        Some(0),
+        "the emulator's statistics report 0 bytes scanned; the engine adds them up"
+    );
     // The exact request: the SQL as written, every value a parameter, the work group and
     // the output location.
     let ids = aws.exec.block_on(client.list_query_executions().work_group(&work_group).send()).unwrap();
