@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use dqc_activities::{ArtifactStore, ErrorKind, MetadataStore};
 use dqc_aws::{DynamoMetadata, S3Store};
 use serde_json::json;
-use support::{aws, aws_with, moto, proxy, unique, Fault};
+use support::{aws, aws_with, create_bucket, create_metadata_table, moto, proxy, unique, Fault};
 
 const SLOW_DOWN: Fault = Fault::Answer(
     503,
@@ -39,9 +39,7 @@ const DENIED: Fault = Fault::Answer(
 fn bucket() -> (String, S3Store) {
     let aws = aws(&moto().url, 1);
     let name = unique("faults");
-    let client =
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws.config).force_path_style(true).build());
-    aws.exec.block_on(client.create_bucket().bucket(&name).send()).unwrap();
+    create_bucket(&aws, &name);
     let direct = S3Store::new(&aws, &format!("s3://{name}/p")).unwrap();
     (name, direct)
 }
@@ -109,26 +107,7 @@ fn slow_answers_time_out_and_are_retried_within_the_bound() {
 #[test]
 fn dynamodb_throttling_is_retried_then_reported() {
     let table = unique("faults-metadata");
-    {
-        let aws = aws(&moto().url, 1);
-        let client = aws_sdk_dynamodb::Client::new(&aws.config);
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-        let attr = |n: &str| {
-            AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
-        };
-        let request = client
-            .create_table()
-            .table_name(&table)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attr("pk"))
-            .attribute_definitions(attr("sk"))
-            .billing_mode(BillingMode::PayPerRequest);
-        aws.exec.block_on(request.send()).unwrap();
-    }
+    create_metadata_table(&aws(&moto().url, 1), &table);
     let p = proxy(&moto().url, vec![THROTTLED, Fault::Drop, Fault::Forward]);
     let m = DynamoMetadata::new(&aws(&p.url, 4), &table);
     assert!(m.put_if_absent("table#db.t", "run#2024-01-01", &json!({"passed": true})).unwrap());

@@ -11,12 +11,11 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use dqc_activities::ports::Param;
 use dqc_activities::{ArtifactStore, Catalog, ErrorKind, MetadataStore, QueryEngine};
 use dqc_aws::{AthenaEngine, AthenaOptions, DynamoMetadata, GlueCatalog, S3Store};
 use serde_json::{json, Value};
-use support::{aws, moto, unique};
+use support::{aws, create_bucket, create_metadata_table, moto, unique};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dqc-aws-ports-{}-{name}", std::process::id()));
@@ -184,9 +183,7 @@ fn local_duckdb_engine() {
 fn s3_store() {
     let aws = aws(&moto().url, 3);
     let bucket = unique("artifacts");
-    let client =
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws.config).force_path_style(true).build());
-    aws.exec.block_on(client.create_bucket().bucket(&bucket).send()).unwrap();
+    let client = create_bucket(&aws, &bucket);
     let mut store = S3Store::new(&aws, &format!("s3://{bucket}/team/dqc")).unwrap();
     store.page_size = 7;
     store_suite(&store);
@@ -198,28 +195,11 @@ fn s3_store() {
     assert!(e.message.contains("NoSuchBucket") && e.message.contains("s3://"), "{e}");
 }
 
-fn create_table(aws: &dqc_aws::Aws, table: &str) {
-    let client = aws_sdk_dynamodb::Client::new(&aws.config);
-    let key = |name: &str, ty: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(ty).build().unwrap();
-    let attr = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let request = client
-        .create_table()
-        .table_name(table)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .billing_mode(BillingMode::PayPerRequest);
-    aws.exec.block_on(request.send()).unwrap();
-}
-
 #[test]
 fn dynamodb_metadata() {
     let aws = aws(&moto().url, 3);
     let table = unique("dqc-metadata");
-    create_table(&aws, &table);
+    create_metadata_table(&aws, &table);
     let mut m = DynamoMetadata::new(&aws, &table);
     m.page_size = 5;
     metadata_suite(&m);

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{aws, moto, proxy, unique, Fault};
+use support::{aws, create_bucket, create_metadata_table, moto, proxy, unique, Fault};
 
 /// What the function answered for one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,29 +147,9 @@ struct Stack {
 fn stack() -> Stack {
     let aws = aws(&moto().url, 2);
     let bucket = unique("lambda-artifacts");
-    let s3 =
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws.config).force_path_style(true).build());
-    aws.exec.block_on(s3.create_bucket().bucket(&bucket).send()).unwrap();
+    let s3 = create_bucket(&aws, &bucket);
     let table = unique("lambda-metadata");
-    {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        let client = aws_sdk_dynamodb::Client::new(&aws.config);
-        let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-        let attr = |n: &str| {
-            AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
-        };
-        let request = client
-            .create_table()
-            .table_name(&table)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attr("pk"))
-            .attribute_definitions(attr("sk"))
-            .billing_mode(BillingMode::PayPerRequest);
-        aws.exec.block_on(request.send()).unwrap();
-    }
+    create_metadata_table(&aws, &table);
     let glue = aws_sdk_glue::Client::new(&aws.config);
     let database = aws_sdk_glue::types::DatabaseInput::builder().name("shop").build().unwrap();
     // Several tests seed the same database: the second creation is refused, and that is fine.

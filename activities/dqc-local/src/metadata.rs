@@ -67,6 +67,19 @@ impl FolderMetadata {
         Ok(self.root.join(encode(pk)?).join(format!("{}.json", encode(sk)?)))
     }
 
+    /// Writes the item to a temporary file of its own beside the item's file.
+    fn temp(&self, pk: &str, sk: &str, item: &Value) -> Result<(PathBuf, PathBuf), Error> {
+        let path = self.path(pk, sk)?;
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
+        let n = TEMP.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+        let mut text = serde_json::to_string_pretty(item).map_err(|e| Error::fatal(e.to_string()))?;
+        text.push('\n');
+        std::fs::write(&tmp, text).map_err(|e| io(e, &tmp))?;
+        Ok((tmp, path))
+    }
+
     fn read(path: &Path) -> Result<Option<Value>, Error> {
         match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -80,14 +93,7 @@ impl FolderMetadata {
 
 impl MetadataStore for FolderMetadata {
     fn put(&self, pk: &str, sk: &str, item: &Value) -> Result<(), Error> {
-        let path = self.path(pk, sk)?;
-        let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
-        let n = TEMP.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-        let mut text = serde_json::to_string_pretty(item).map_err(|e| Error::fatal(e.to_string()))?;
-        text.push('\n');
-        std::fs::write(&tmp, text).map_err(|e| io(e, &tmp))?;
+        let (tmp, path) = self.temp(pk, sk, item)?;
         std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))
     }
 
@@ -98,14 +104,7 @@ impl MetadataStore for FolderMetadata {
     /// A complete temporary file hard-linked to the item's name: the link fails when the item
     /// exists, so the first writer wins and readers never see a partial item.
     fn put_if_absent(&self, pk: &str, sk: &str, item: &Value) -> Result<bool, Error> {
-        let path = self.path(pk, sk)?;
-        let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
-        let n = TEMP.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-        let mut text = serde_json::to_string_pretty(item).map_err(|e| Error::fatal(e.to_string()))?;
-        text.push('\n');
-        std::fs::write(&tmp, text).map_err(|e| io(e, &tmp))?;
+        let (tmp, path) = self.temp(pk, sk, item)?;
         let linked = std::fs::hard_link(&tmp, &path);
         let _ = std::fs::remove_file(&tmp);
         match linked {

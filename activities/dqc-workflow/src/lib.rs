@@ -18,6 +18,7 @@ pub mod journal;
 pub mod mermaid;
 pub mod mock;
 pub mod path;
+pub mod resources;
 pub mod runner;
 pub mod tokens;
 

@@ -123,20 +123,10 @@ fn machine(m: &Machine, scope: &str, out: &mut String, ids: &mut Ids, indent: &s
 /// What a task calls, for its label: the Lambda function (or its placeholder), else the
 /// service action.
 fn task_target(resource: &str, work: &crate::definition::Work) -> String {
-    let function = match &work.parameters {
-        Some(crate::path::Template::Object(fields)) => fields.iter().find_map(|(k, f)| match f {
-            crate::path::Field::Static(crate::path::Template::Literal(serde_json::Value::String(s)))
-                if k == "FunctionName" =>
-            {
-                Some(s.clone())
-            }
-            _ => None,
-        }),
-        _ => None,
-    };
+    let function = work.parameters.as_ref().and_then(|p| p.field("FunctionName")).flatten();
     let tail = |s: &str| s.trim_start_matches("${").trim_end_matches('}').rsplit(':').next().unwrap_or(s).to_owned();
     match function {
-        Some(f) => tail(&f),
+        Some(f) => tail(f),
         None if resource.starts_with("arn:aws:states:::") => {
             resource.trim_start_matches("arn:aws:states:::").to_owned()
         }

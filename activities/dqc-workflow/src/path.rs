@@ -280,6 +280,18 @@ impl Template {
         })
     }
 
+    /// A top-level field of an object template: `Some(Some(text))` when it is a literal string,
+    /// `Some(None)` when it comes from a path or an intrinsic (`key.$`), `None` when it is
+    /// absent or any other literal.
+    pub fn field(&self, key: &str) -> Option<Option<&str>> {
+        let Template::Object(fields) = self else { return None };
+        fields.iter().find(|(k, _)| k == key).and_then(|(_, f)| match f {
+            Field::Static(Template::Literal(Value::String(s))) => Some(Some(s.as_str())),
+            Field::Dynamic(..) => Some(None),
+            Field::Static(_) => None,
+        })
+    }
+
     /// Fills the template from the input and the context object.
     pub fn render(&self, input: &Value, context: &Value, env: &intrinsics::Env<'_>) -> Result<Value, Failure> {
         Ok(match self {

@@ -190,3 +190,30 @@ fn serve(
     }
     Ok(())
 }
+
+/// A bucket on the emulator, and a client that addresses it by path.
+pub fn create_bucket(aws: &Aws, name: &str) -> aws_sdk_s3::Client {
+    let client =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws.config).force_path_style(true).build());
+    aws.exec.block_on(client.create_bucket().bucket(name).send()).unwrap();
+    client
+}
+
+/// A metadata table on the emulator, keyed `(pk, sk)` as the adapter expects.
+pub fn create_metadata_table(aws: &Aws, table: &str) {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let client = aws_sdk_dynamodb::Client::new(&aws.config);
+    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let request = client
+        .create_table()
+        .table_name(table)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .billing_mode(BillingMode::PayPerRequest);
+    aws.exec.block_on(request.send()).unwrap();
+}
