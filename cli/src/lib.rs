@@ -24,6 +24,7 @@ mod local;
 mod preload;
 mod progress;
 pub mod render;
+mod tables;
 mod workflow;
 
 use std::io::{IsTerminal, Read, Write};

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use dqc_activities::post_load::Status;
 use dqc_activities::test_run::{render_summary, test_table, Ports, TestJob, TestOutcome};
-use dqc_activities::ArtifactStore;
+use dqc_activities::{ArtifactStore, MetadataStore};
 use dqc_compiler::ir::{Contract, Project};
 use dqc_compiler::{Checked, Source, Target};
-use dqc_local::{DuckEngine, ExampleOptions, FolderMetadata, FolderStore, LakeCatalog};
+use dqc_local::{DuckEngine, ExampleOptions, FolderMetadata, FolderStore};
 
+use crate::tables::{self, fatal, open_lake, split_table, Tables, TablesArgs};
 use crate::{eprint_diagnostics, files, Fatal};
 
 /// Example data sets.
@@ -44,9 +45,8 @@ pub struct ExampleLoansArgs {
 pub struct ProfileArgs {
     /// The table, `database.table`.
     table: String,
-    /// The lake folder.
-    #[arg(long)]
-    lake: PathBuf,
+    #[command(flatten)]
+    tables: TablesArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ProfileFormat::Text)]
     format: ProfileFormat,
@@ -117,20 +117,21 @@ pub enum DraftProvider {
 pub struct TestArgs {
     /// The table, `database.table`.
     table: String,
-    /// The lake folder.
-    #[arg(long)]
-    lake: PathBuf,
+    #[command(flatten)]
+    tables: TablesArgs,
     /// The contracts (a directory or files), checked as one project.
     #[arg(long)]
     contracts: PathBuf,
-    /// The artifact folder (`results/`, `stats-history/`, `contracts/`, ...).
+    /// Where the artifacts go (`results/`, `stats-history/`, `contracts/`, ...): a folder, or
+    /// `s3://bucket/prefix` (region, credentials and `AWS_ENDPOINT_URL` from the standard AWS
+    /// configuration chain).
     #[arg(long)]
-    artifacts: PathBuf,
-    /// The metadata folder, the local stand-in for the metadata table: each run is indexed
-    /// there (`table#<db.table>/run#<date>.json`) with the current contract version
-    /// [default: `<artifacts>/_metadata`].
+    artifacts: String,
+    /// Where each run is indexed (`table#<db.table>`, `run#<date>`) with the current contract
+    /// version: a folder (the local stand-in for the metadata table), or `dynamodb:TABLE`
+    /// (a table keyed `pk`, `sk`) [default: `<artifacts>/_metadata`; required with s3://].
     #[arg(long)]
-    metadata: Option<PathBuf>,
+    metadata: Option<String>,
     /// The date the results are filed under [default: the run time's date].
     #[arg(long)]
     date: Option<String>,
@@ -151,10 +152,6 @@ pub struct DemoArgs {
     out: PathBuf,
 }
 
-fn fatal(e: dqc_activities::Error) -> Fatal {
-    Fatal(e.message)
-}
-
 /// `dqc example loans`.
 pub fn example(cmd: ExampleCommand) -> Result<ExitCode, Fatal> {
     let ExampleCommand::Loans(a) = cmd;
@@ -170,27 +167,6 @@ pub fn example(cmd: ExampleCommand) -> Result<ExitCode, Fatal> {
         a.out.join("_defects.json").display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn split_table(name: &str) -> Result<(&str, &str), Fatal> {
-    name.split_once('.')
-        .filter(|(d, t)| !d.is_empty() && !t.is_empty())
-        .ok_or_else(|| Fatal(format!("table `{name}` must be written database.table")))
-}
-
-/// Opens the lake and makes sure `database.table` is in it and readable.
-fn open_lake(lake: &Path, table: &str) -> Result<DuckEngine, Fatal> {
-    let engine = DuckEngine::over_lake(lake).map_err(fatal)?;
-    if let Some(why) = engine.unreadable(table) {
-        return Err(Fatal(format!("table {table} in {} cannot be read: {why}", lake.display())));
-    }
-    let tables = dqc_local::discover(lake).map_err(fatal)?;
-    let names: Vec<String> = tables.iter().map(|t| format!("{}.{}", t.database, t.table)).collect();
-    if !names.iter().any(|n| n == table) {
-        let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
-        return Err(Fatal(format!("table {table} not found in lake {} (tables: {known})", lake.display())));
-    }
-    Ok(engine)
 }
 
 /// `dqc draft`: drafts the contract, checks it, and prints it with the evidence of each rule.
@@ -348,12 +324,9 @@ fn emit_draft(out: Option<&Path>, text: &str) -> Result<ExitCode, Fatal> {
 /// `dqc profile`.
 pub fn profile(a: ProfileArgs) -> Result<ExitCode, Fatal> {
     let (database, table) = split_table(&a.table)?;
-    let engine = open_lake(&a.lake, &a.table)?;
-    let p = engine
-        .with_progress("profiling", &crate::progress::Bar::stderr(), |e| {
-            dqc_activities::profile::profile(e, database, table)
-        })
-        .map_err(fatal)?;
+    let aws = tables::connect(tables::needs_aws(Some(&a.tables), None, None))?;
+    let tables = Tables::open(&a.tables, aws.as_ref(), &a.table)?;
+    let p = tables.run("profiling", |_, e| dqc_activities::profile::profile(e, database, table)).map_err(fatal)?;
     match a.format {
         ProfileFormat::Json => outln!("{}", serde_json::to_string_pretty(&p)?),
         ProfileFormat::Text => out!("{}", dqc_activities::profile::render_text(&p)),
@@ -391,12 +364,11 @@ fn find<'p>(project: &'p Project, table: &str) -> Result<&'p Contract, Fatal> {
     })
 }
 
-/// The local adapters: the lake's catalog and engine, the artifact and metadata folders.
+/// The adapters of a run: the tables, the artifact and metadata stores.
 struct Local<'a> {
-    lake: &'a Path,
-    engine: &'a DuckEngine,
-    store: &'a FolderStore,
-    metadata: &'a FolderMetadata,
+    tables: &'a Tables,
+    store: &'a dyn ArtifactStore,
+    metadata: &'a dyn MetadataStore,
 }
 
 /// Writes the compiled artifacts of `contracts` into the store: everything `dqc compile`
@@ -430,13 +402,15 @@ fn run_test(
     date: &str,
     run_time: &str,
 ) -> Result<TestOutcome, Fatal> {
-    let suite = dqc_compiler::codegen::sql::suite(&dqc_compiler::codegen::sql::DuckDb, project, contract, false);
+    let suite = dqc_compiler::codegen::sql::suite(local.tables.dialect(), project, contract, false);
     let key = dqc_compiler::codegen::file_stem(project, contract);
     let job = TestJob { contract, suite: &suite, key: &key, date, run_time };
     let label = format!("testing {}", contract.table.qualified());
-    let catalog = LakeCatalog::new(local.lake, local.engine);
-    let ports = Ports { catalog: &catalog, engine: local.engine, store: local.store, metadata: local.metadata };
-    local.engine.with_progress(&label, &crate::progress::Bar::stderr(), |_| test_table(&ports, &job)).map_err(fatal)
+    let (store, metadata) = (local.store, local.metadata);
+    local
+        .tables
+        .run(&label, |catalog, engine| test_table(&Ports { catalog, engine, store, metadata }, &job))
+        .map_err(fatal)
 }
 
 /// `dqc test`.
@@ -449,25 +423,24 @@ pub fn test(a: TestArgs, color: bool) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::from(1));
     };
     let contract = find(&checked.project, &a.table)?;
-    let engine = open_lake(&a.lake, &a.table)?;
-    // A CSV table is parsed once for the whole suite, not once per query.
-    engine.read_csv_once(&a.table).map_err(fatal)?;
-    let store = FolderStore::new(&a.artifacts);
-    let metadata = FolderMetadata::new(a.metadata.unwrap_or_else(|| a.artifacts.join("_metadata")));
-    let local = Local { lake: &a.lake, engine: &engine, store: &store, metadata: &metadata };
+    let aws = tables::connect(tables::needs_aws(Some(&a.tables), Some(&a.artifacts), a.metadata.as_deref()))?;
+    let tables = Tables::open(&a.tables, aws.as_ref(), &a.table)?;
+    if let Some(engine) = tables.duck() {
+        // A CSV table is parsed once for the whole suite, not once per query.
+        engine.read_csv_once(&a.table).map_err(fatal)?;
+    }
+    let store = tables::artifact_store(&a.artifacts, aws.as_ref())?;
+    let metadata = tables::metadata_store(a.metadata.as_deref(), &a.artifacts, aws.as_ref())?;
+    let local = Local { tables: &tables, store: store.as_ref(), metadata: metadata.as_ref() };
     publish(&local, &checked.project, Some(contract))?;
     let outcome = run_test(&local, &checked.project, contract, &date, &run_time)?;
     out!("{}", render_summary(&outcome.run));
+    let at = |key: &str| format!("{}/{key}", a.artifacts.trim_end_matches('/'));
     match &outcome.stats_key {
-        Some(stats) => errln!(
-            "wrote {} and {}",
-            a.artifacts.join(&outcome.results_key).display(),
-            a.artifacts.join(stats).display()
-        ),
-        None => errln!(
-            "the table disagrees with its contract: the suite did not run; wrote {}",
-            a.artifacts.join(&outcome.results_key).display()
-        ),
+        Some(stats) => errln!("wrote {} and {}", at(&outcome.results_key), at(stats)),
+        None => {
+            errln!("the table disagrees with its contract: the suite did not run; wrote {}", at(&outcome.results_key))
+        }
     }
     Ok(if outcome.run.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -552,7 +525,8 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     let Some(checked) = check_project(&sources, color) else { return Ok(ExitCode::from(1)) };
     let store = FolderStore::new(&artifacts);
     let metadata = FolderMetadata::new(a.out.join("metadata"));
-    let local = Local { lake: &lake_dir, engine: &engine, store: &store, metadata: &metadata };
+    let tables = Tables::Lake { lake: lake_dir.clone(), engine };
+    let local = Local { tables: &tables, store: &store, metadata: &metadata };
     let written = publish(&local, &checked.project, None)?;
     errln!("    {} contract(s), {written} file(s)", checked.project.contracts.len());
 
@@ -610,7 +584,8 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
     }
     // The loaded rows are what the split let through: they pass their contract post-load.
     let loaded_engine = DuckEngine::over_lake(&loaded_lake).map_err(fatal)?;
-    let loaded_local = Local { lake: &loaded_lake, engine: &loaded_engine, store: &store, metadata: &metadata };
+    let loaded_tables = Tables::Lake { lake: loaded_lake.clone(), engine: loaded_engine };
+    let loaded_local = Local { tables: &loaded_tables, store: &store, metadata: &metadata };
     let outcome = run_test(&loaded_local, &checked.project, raw, &date, &lake.as_of)?;
     outln!();
     out!("{}", render_summary(&outcome.run));

@@ -13,8 +13,13 @@ use crate::{files, Fatal};
 #[derive(Debug, Args)]
 pub struct PreloadArgs {
     /// The contract file of the table the inputs belong to.
-    #[arg(long)]
-    contract: PathBuf,
+    #[arg(long, required_unless_present = "published")]
+    contract: Option<PathBuf>,
+    /// Take the contract from the published ones instead: the artifact store the onboarding
+    /// workflow publishes to (`sources/*.dqc`), a folder or `s3://bucket/prefix` (AWS
+    /// configuration from the standard chain). Needs `--table`.
+    #[arg(long, conflicts_with_all = ["contract", "contracts"], requires = "table")]
+    published: Option<String>,
     /// Directories of further contracts (the tables foreign keys reference); repeatable.
     #[arg(long)]
     contracts: Vec<PathBuf>,
@@ -73,25 +78,24 @@ fn same_file(a: &Path, b: &str) -> bool {
 /// a normal outcome), 1 when the contracts have errors or the invariant does not hold, 2 for
 /// usage and IO errors (missing inputs, columns that disagree with the contract).
 pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
-    if !args.contract.is_file() {
-        return Err(Fatal(format!("contract file not found: {}", args.contract.display())));
-    }
-    let mut paths = vec![args.contract.clone()];
-    paths.extend(args.contracts.iter().cloned());
-    let sources: Vec<Source> = files::load(&paths)?;
+    let (sources, from) = contracts(&args)?;
     let checked = dqc_compiler::check(&sources);
     crate::eprint_diagnostics(&checked.diagnostics, &sources, color);
     if checked.has_errors() {
         errln!("not split: the contracts have errors");
         return Ok(ExitCode::from(1));
     }
-    let file =
-        sources.iter().position(|s| same_file(&args.contract, &s.name)).and_then(|i| u32::try_from(i).ok()).map(FileId);
+    let file = args
+        .contract
+        .as_ref()
+        .and_then(|contract| sources.iter().position(|s| same_file(contract, &s.name)))
+        .and_then(|i| u32::try_from(i).ok())
+        .map(FileId);
     let defined: Vec<&dqc_compiler::ir::Contract> = checked
         .project
         .contracts
         .iter()
-        .filter(|c| c.span.as_ref().is_some_and(|s| Some(s.file) == file))
+        .filter(|c| args.published.is_some() || c.span.as_ref().is_some_and(|s| Some(s.file) == file))
         .filter(|c| {
             args.table
                 .as_ref()
@@ -102,16 +106,14 @@ pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
         [one] => *one,
         [] => {
             return Err(Fatal(format!(
-                "{} defines no contract{}",
-                args.contract.display(),
+                "{from} defines no contract{}",
                 args.table.as_ref().map(|t| format!(" for {t}")).unwrap_or_default()
             )))
         }
         many => {
             let names: Vec<String> = many.iter().map(|c| c.table.qualified()).collect();
             return Err(Fatal(format!(
-                "{} defines several contracts ({}); pick one with --table",
-                args.contract.display(),
+                "{from} defines several contracts ({}); pick one with --table",
                 names.join(", ")
             )));
         }
@@ -137,4 +139,27 @@ pub fn run(args: PreloadArgs, color: bool) -> Result<ExitCode, Fatal> {
         errln!("error: the rows written do not add up to the rows read");
         Ok(ExitCode::from(1))
     }
+}
+
+/// The sources to check and where the contract comes from (for messages): the contract file
+/// and `--contracts`, or every published contract of `--published`.
+fn contracts(args: &PreloadArgs) -> Result<(Vec<Source>, String), Fatal> {
+    if let Some(location) = &args.published {
+        let aws = crate::tables::connect(crate::tables::is_s3(location))?;
+        let store = crate::tables::artifact_store(location, aws.as_ref())?;
+        let sources = dqc_activities::handlers::published(store.as_ref(), "").map_err(crate::tables::fatal)?;
+        if sources.is_empty() {
+            return Err(Fatal(format!("no published contracts in {location} (sources/*.dqc)")));
+        }
+        return Ok((sources, format!("the published contracts of {location}")));
+    }
+    let Some(contract) = &args.contract else {
+        return Err(Fatal("say which contract: --contract or --published".into()));
+    };
+    if !contract.is_file() {
+        return Err(Fatal(format!("contract file not found: {}", contract.display())));
+    }
+    let mut paths = vec![contract.clone()];
+    paths.extend(args.contracts.iter().cloned());
+    Ok((files::load(&paths)?, contract.display().to_string()))
 }

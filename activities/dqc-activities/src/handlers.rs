@@ -184,8 +184,9 @@ fn draft(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
     Ok(json!({"table": t, "draft_key": key}))
 }
 
-/// The published contracts (`sources/*.dqc`) but the one of `except`.
-fn published(store: &dyn ArtifactStore, except: &str) -> Result<Vec<Source>, Error> {
+/// The published contracts (`sources/*.dqc`, as the onboarding workflow's publish step writes
+/// them) but the one of table `except` (`""`: all of them).
+pub fn published(store: &dyn ArtifactStore, except: &str) -> Result<Vec<Source>, Error> {
     let mut out = Vec::new();
     for key in store.list("sources/")? {
         if key == format!("sources/{except}.dqc") || !key.ends_with(".dqc") {

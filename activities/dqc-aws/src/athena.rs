@@ -60,11 +60,16 @@ pub fn athena_literal(text: &str) -> String {
 /// One value of a result row, typed by its column's Athena type: numbers as numbers (NaN and
 /// the infinities as the strings `NaN`, `Infinity`, `-Infinity`, as the embedded engine gives
 /// them), booleans as booleans, decimals, dates, timestamps and text as strings; an absent
-/// datum is NULL, an empty one the empty string.
+/// datum is NULL, an empty one the empty string. An array of numbers (Athena writes
+/// `[1.5, 2.0, null]`, as `approx_percentile` answers) is a JSON array; other arrays, whose
+/// text elements Athena does not quote, stay the text Athena wrote.
 pub fn athena_value(ty: &str, datum: Option<&str>) -> Value {
     let Some(text) = datum else { return Value::Null };
     let ty = ty.to_ascii_lowercase();
     match ty.as_str() {
+        t if t == "array" || t.starts_with("array(") || t.starts_with("array<") => {
+            number_array(text).map_or_else(|| json!(text), Value::Array)
+        }
         "tinyint" | "smallint" | "integer" | "int" | "bigint" => {
             text.parse::<i64>().map_or_else(|_| json!(text), |n| json!(n))
         }
@@ -82,6 +87,22 @@ pub fn athena_value(ty: &str, datum: Option<&str>) -> Value {
         },
         _ => json!(text),
     }
+}
+
+/// The elements of an Athena array of numbers (`[1.5, 2.0, null]`), or `None` when any element
+/// is not a number or `null`.
+fn number_array(text: &str) -> Option<Vec<Value>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?.trim();
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|e| match e.trim() {
+            "null" => Some(Value::Null),
+            n => athena_value("double", Some(n)).is_number().then(|| athena_value("double", Some(n))),
+        })
+        .collect()
 }
 
 impl AthenaEngine {
@@ -196,5 +217,30 @@ impl QueryEngine for AthenaEngine {
     /// Bytes scanned by every query so far, from each query's statistics: what the runs cost.
     fn bytes_scanned(&self) -> Option<u64> {
         Some(self.scanned.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::athena_value;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_typed_by_their_column() {
+        assert_eq!(athena_value("bigint", Some("-7")), json!(-7));
+        assert_eq!(athena_value("double", Some("NaN")), json!("NaN"));
+        assert_eq!(athena_value("double", Some("-Infinity")), json!("-Infinity"));
+        assert_eq!(athena_value("varchar", Some("")), json!(""));
+        assert_eq!(athena_value("varchar", None), json!(null));
+        assert_eq!(athena_value("boolean", Some("false")), json!(false));
+        assert_eq!(athena_value("decimal", Some("12.50")), json!("12.50"));
+    }
+
+    #[test]
+    fn arrays_of_numbers_are_arrays_and_other_arrays_stay_text() {
+        assert_eq!(athena_value("array", Some("[1.5, 2.0E3, null]")), json!([1.5, 2000.0, null]));
+        assert_eq!(athena_value("array", Some("[]")), json!([]));
+        assert_eq!(athena_value("array", Some("[a, b, c]")), json!("[a, b, c]"));
+        assert_eq!(athena_value("array", Some("[1.0, NaN]")), json!("[1.0, NaN]"));
     }
 }

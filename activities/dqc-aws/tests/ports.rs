@@ -15,7 +15,7 @@ use dqc_activities::ports::Param;
 use dqc_activities::{ArtifactStore, Catalog, ErrorKind, MetadataStore, QueryEngine};
 use dqc_aws::{AthenaEngine, AthenaOptions, DynamoMetadata, GlueCatalog, S3Store};
 use serde_json::{json, Value};
-use support::{aws, create_bucket, create_metadata_table, moto, unique};
+use support::{aws, create_bucket, create_metadata_table, inject_athena_results, moto, unique};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dqc-aws-ports-{}-{name}", std::process::id()));
@@ -252,23 +252,6 @@ fn glue_catalog() {
     let e = glue.partitions("sales_db", "missing").unwrap_err();
     assert_eq!(e.kind, ErrorKind::NonRetryable, "{e}");
     assert!(e.message.contains("sales_db.missing"), "{e}");
-}
-
-/// Queues results for the next Athena queries in moto (its result-injection endpoint).
-pub fn inject_athena_results(url: &str, results: Value) {
-    let body = json!({"account_id": "123456789012", "region": "us-east-1", "results": results}).to_string();
-    let host = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    use std::io::{Read, Write};
-    write!(
-        stream,
-        "POST /moto-api/static/athena/query-results HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 201") || answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
 fn typed_results() -> Value {

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
 
+#[path = "../../dqc-aws/tests/support/athena_on_duckdb.rs"]
+mod athena_on_duckdb;
 #[path = "../../dqc-aws/tests/support/mod.rs"]
 mod support;
 
@@ -313,4 +315,95 @@ fn an_unknown_table_and_aws_faults_get_the_stable_error_names() {
     let (ty, message) = error_type(&answers[0]);
     assert_eq!(ty, "DqcRetryable", "{message}");
     assert!(message.contains("SlowDown"), "{message}");
+}
+
+/// The orders and customers of the `shop` lake: order 4 is negative and order 3's customer is
+/// unknown, so the suite fails two rules.
+fn shop_lake(dir: &std::path::Path) {
+    for (table, text) in
+        [("orders", "order_id,customer_id\n1,C1\n2,C2\n3,C9\n-4,C1\n"), ("customers", "customer_id\nC1\nC2\n")]
+    {
+        let folder = dir.join("shop").join(table);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(format!("{table}.csv")), text).unwrap();
+    }
+}
+
+#[test]
+fn the_activities_that_query_athena_answer_good_events() {
+    use athena_on_duckdb::{as_athena, AthenaOnDuckDb};
+    use dqc_activities::{ArtifactStore, Catalog};
+    let url = &moto().url;
+    let s = stack();
+    let aws = aws(url, 2);
+    let dir = std::env::temp_dir().join(format!("dqc-lambda-athena-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let lake = dir.join("lake");
+    shop_lake(&lake);
+    let store = dqc_aws::S3Store::new(&aws, &format!("s3://{}", s.bucket)).unwrap();
+    store.put("sources/shop.orders.dqc", ORDERS.as_bytes()).unwrap();
+
+    // The tables in Glue, as the lake describes them.
+    let engine = AthenaOnDuckDb::over(&lake);
+    let lake_catalog = dqc_local::LakeCatalog::new(&lake, &engine.inner);
+    let glue = aws_sdk_glue::Client::new(&aws.config);
+    for name in ["orders", "customers"] {
+        let definition = lake_catalog.table("shop", name).unwrap().unwrap();
+        let columns = definition
+            .columns
+            .iter()
+            .map(|c| aws_sdk_glue::types::Column::builder().name(&c.name).r#type(&c.ty).build().unwrap());
+        let sd = aws_sdk_glue::types::StorageDescriptor::builder().set_columns(Some(columns.collect())).build();
+        let input = aws_sdk_glue::types::TableInput::builder().name(name).storage_descriptor(sd).build().unwrap();
+        let _ = aws.exec.block_on(glue.create_table().database_name("shop").table_input(input).send());
+    }
+
+    // What each activity answers in process, over the same objects, with Athena's answers
+    // computed on the embedded engine.
+    let here = dqc_local::FolderStore::new(dir.join("artifacts"));
+    for key in ["sources/shop.customers.dqc", "sources/shop.orders.dqc"] {
+        here.put(key, &store.get(key).unwrap().unwrap()).unwrap();
+    }
+    let index = dqc_local::FolderMetadata::new(dir.join("metadata"));
+    let mut notes = dqc_local::FileNotifier::new(dir.join("notifications.log"));
+    notes.echo = false;
+    let services = dqc_activities::handlers::Services {
+        catalog: &lake_catalog,
+        engine: &engine,
+        store: &here,
+        metadata: &index,
+        notifier: &notes,
+    };
+    let calls = [
+        ("dqc-profile", json!({"table": "shop.orders"})),
+        ("dqc-draft", json!({"table": "shop.orders", "attempt": 1})),
+        ("dqc-run-suite", json!({"table": "shop.orders", "date": "2024-03-01", "run_time": "2024-03-01 06:00:00"})),
+    ];
+    let now = "2024-03-01 06:00:00";
+    let expected: Vec<Answer> = calls
+        .iter()
+        .map(|(activity, event)| match dqc_activities::handlers::handle(activity, event, &services, now) {
+            Ok(v) => Answer::Response(v),
+            Err(e) => Answer::Error(json!({"errorType": e.kind.as_str(), "errorMessage": e.message})),
+        })
+        .collect();
+    let answers: Vec<serde_json::Value> = engine.seen.take().iter().map(|(_, _, rows)| as_athena(rows)).collect();
+    assert!(answers.len() > 6, "{} queries", answers.len());
+    support::inject_athena_results(url, Value::Array(answers));
+
+    // The same events through the Runtime API: the same answers, and the same artifacts.
+    for ((activity, event), expected) in calls.iter().zip(&expected) {
+        let got = call(activity, url, &s, vec![event.clone()]);
+        assert_eq!(&got[0], expected, "{activity}");
+    }
+    let Answer::Response(profile) = &expected[0] else { panic!("{expected:?}") };
+    assert_eq!(profile["row_count"], 4, "{profile}");
+    let Answer::Error(failed) = &expected[2] else { panic!("the suite fails: {expected:?}") };
+    assert_eq!(failed["errorType"], "DqcContractViolation", "{failed}");
+    for key in ["onboarding/shop.orders/profile.json", "onboarding/shop.orders/draft-1.dqc"] {
+        assert_eq!(store.get(key).unwrap(), here.get(key).unwrap(), "{key}");
+    }
+    let results = store.list("results/").unwrap();
+    assert_eq!(results, here.list("results/").unwrap());
+    assert_eq!(results.len(), 1, "{results:?}");
 }

@@ -217,3 +217,19 @@ pub fn create_metadata_table(aws: &Aws, table: &str) {
         .billing_mode(BillingMode::PayPerRequest);
     aws.exec.block_on(request.send()).unwrap();
 }
+
+/// Queues results for the next Athena queries in moto (its result-injection endpoint).
+pub fn inject_athena_results(url: &str, results: serde_json::Value) {
+    let body = serde_json::json!({"account_id": "123456789012", "region": "us-east-1", "results": results}).to_string();
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /moto-api/static/athena/query-results HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201") || answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
