@@ -6,11 +6,18 @@
 //! can be retried or resumed on its own. Published contracts keep their source at
 //! `sources/<database.table>.dqc`: the project the compile step checks a draft against.
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use dqc_compiler::ir::Project;
 use dqc_compiler::{Source, Target};
 
+use crate::events::{
+    CompileAnswer, CompileEvent, ContextAnswer, ContextEvent, DraftAnswer, DraftEvent, FailedRule, ListContractsAnswer,
+    ListContractsEvent, ProfileAnswer, ProfileEvent, PublishAnswer, PublishEvent, RequestApprovalAnswer,
+    RequestApprovalEvent, RunSuiteAnswer, RunSuiteEvent, SummarizeAnswer, SummarizeEvent,
+};
 use crate::ports::{ArtifactStore, Catalog, Error, ErrorKind, MetadataStore, QueryEngine};
 use crate::test_run::{table_pk, test_table, Ports, TestJob};
 
@@ -50,31 +57,41 @@ pub const FUNCTIONS: [&str; 9] = [
 ];
 
 /// Runs one task. `now` is the run time (`YYYY-MM-DD HH:MM:SS`, UTC) for freshness and records.
+/// Events and answers have the shapes of [`crate::events`].
 pub fn handle(function: &str, event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error> {
+    let e = event;
     match function {
-        "dqc-profile" => profile(event, s),
-        "dqc-summarize" => summarize(event, s),
-        "dqc-context" => context(event, s),
-        "dqc-draft" => draft(event, s),
-        "dqc-compile" => compile(event, s),
-        "dqc-request-approval" => request_approval(event, s, now),
-        "dqc-publish" => publish(event, s),
-        "dqc-list-contracts" => list_contracts(s),
-        "dqc-run-suite" => run_suite(event, s, now),
+        "dqc-profile" => answer(&profile(&parse(function, e)?, s)?),
+        "dqc-summarize" => answer(&summarize(&parse(function, e)?, s)?),
+        "dqc-context" => answer(&context(&parse(function, e)?, s)?),
+        "dqc-draft" => answer(&draft(&parse(function, e)?, s)?),
+        "dqc-compile" => answer(&compile(&parse(function, e)?, s)?),
+        "dqc-request-approval" => answer(&request_approval(&parse(function, e)?, s, now)?),
+        "dqc-publish" => answer(&publish(&parse(function, e)?, s)?),
+        "dqc-list-contracts" => {
+            let _: ListContractsEvent = parse(function, e)?;
+            answer(&list_contracts(s)?)
+        }
+        "dqc-run-suite" => answer(&run_suite(&parse(function, e)?, s, now)?),
         other => Err(Error::fatal(format!("no activity is named `{other}` (activities: {})", FUNCTIONS.join(", ")))),
     }
 }
 
-fn field<'v>(event: &'v Value, name: &str) -> Result<&'v str, Error> {
-    event
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::fatal(format!("the event needs `{name}` (a string); it has: {}", keys(event))))
+/// The event as the function's input type; a missing field or a field of the wrong type is
+/// refused, naming it.
+fn parse<T: DeserializeOwned>(function: &str, event: &Value) -> Result<T, Error> {
+    serde_json::from_value(event.clone()).map_err(|e| {
+        Error::fatal(format!("the event does not fit the input of {function}: {e}; it has: {}", keys(event)))
+    })
 }
 
-fn optional<'v>(event: &'v Value, name: &str) -> Option<&'v str> {
-    event.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+fn answer<T: Serialize>(a: &T) -> Result<Value, Error> {
+    serde_json::to_value(a).map_err(|e| Error::fatal(e.to_string()))
+}
+
+/// A non-empty string field, or `None`.
+fn given(v: Option<&String>) -> Option<&str> {
+    v.map(String::as_str).filter(|s| !s.is_empty())
 }
 
 fn keys(event: &Value) -> String {
@@ -85,8 +102,7 @@ fn keys(event: &Value) -> String {
 }
 
 /// `database.table`, split.
-fn table(event: &Value) -> Result<(String, String, String), Error> {
-    let t = field(event, "table")?;
+fn table(t: &str) -> Result<(String, String, String), Error> {
     match t.split_once('.') {
         Some((d, n)) if !d.is_empty() && !n.is_empty() => Ok((t.to_owned(), d.to_owned(), n.to_owned())),
         _ => Err(Error::fatal(format!("table `{t}` must be written database.table"))),
@@ -121,67 +137,65 @@ fn ensure_table(s: &Services<'_>, database: &str, name: &str) -> Result<(), Erro
 }
 
 /// `{table}` -> `{table, profile_key, row_count}`: the one-scan profile of the table.
-fn profile(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
-    let (t, database, name) = table(event)?;
+fn profile(event: &ProfileEvent, s: &Services<'_>) -> Result<ProfileAnswer, Error> {
+    let (t, database, name) = table(&event.table)?;
     ensure_table(s, &database, &name)?;
     let p = crate::profile::profile(s.engine, &database, &name)?;
     let key = format!("onboarding/{t}/profile.json");
     put_json(s.store, &key, &serde_json::to_value(&p).map_err(|e| Error::fatal(e.to_string()))?)?;
-    Ok(json!({"table": t, "profile_key": key, "row_count": p.row_count}))
+    Ok(ProfileAnswer { table: t, profile_key: key, row_count: p.row_count })
 }
 
 /// `{table, script_key}` -> `{table, summary_key}`: the job summary of the script that writes
 /// the table (`null` when there is no script).
-fn summarize(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
-    let (t, _, _) = table(event)?;
-    let Some(script) = optional(event, "script_key") else {
-        return Ok(json!({"table": t, "summary_key": null}));
+fn summarize(event: &SummarizeEvent, s: &Services<'_>) -> Result<SummarizeAnswer, Error> {
+    let (t, _, _) = table(&event.table)?;
+    let Some(script) = given(event.script_key.as_ref()) else {
+        return Ok(SummarizeAnswer { table: t, summary_key: None });
     };
     let source = get_text(s.store, script)?;
     let job = script.rsplit('/').next().unwrap_or(script).trim_end_matches(".py");
     let analysis = dqc_etl::analyze(job, &source).map_err(|e| Error::fatal(format!("{script}: {e}")))?;
     let key = format!("onboarding/{t}/summary.json");
     put_json(s.store, &key, &serde_json::to_value(&analysis.summary).map_err(|e| Error::fatal(e.to_string()))?)?;
-    Ok(json!({"table": t, "summary_key": key}))
+    Ok(SummarizeAnswer { table: t, summary_key: Some(key) })
 }
 
 /// `{table, profile_key, summary_key}` -> `{table, context_key}`: the drafting context.
-fn context(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
-    let (t, _, _) = table(event)?;
-    let profile: crate::profile::Profile = serde_json::from_value(get_json(s.store, field(event, "profile_key")?)?)
+fn context(event: &ContextEvent, s: &Services<'_>) -> Result<ContextAnswer, Error> {
+    let (t, _, _) = table(&event.table)?;
+    let profile: crate::profile::Profile = serde_json::from_value(get_json(s.store, &event.profile_key)?)
         .map_err(|e| Error::fatal(format!("the profile is not in the profile shape: {e}")))?;
-    let summary = optional(event, "summary_key").map(|k| get_json(s.store, k)).transpose()?;
+    let summary = given(event.summary_key.as_ref()).map(|k| get_json(s.store, k)).transpose()?;
     let inputs = crate::context::ContextInputs { job_summary: summary.as_ref(), ..Default::default() };
     let key = format!("onboarding/{t}/context.json");
     put_json(s.store, &key, &crate::context::context(&profile, &inputs))?;
-    Ok(json!({"table": t, "context_key": key}))
+    Ok(ContextAnswer { table: t, context_key: key })
 }
 
 /// `{table, context_key, draft_key, diagnostics, attempt}` -> `{table, draft_key}`: an offline
 /// draft from the data, or the given `draft_key` (a draft imported into the artifact store).
 /// Drafting with an LLM (the `dqc-llm` loop) is not wired into this step yet.
-fn draft(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
-    let (t, database, name) = table(event)?;
-    if let Some(existing) = optional(event, "draft_key") {
+fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
+    let (t, database, name) = table(&event.table)?;
+    if let Some(existing) = given(event.draft_key.as_ref()) {
         get_text(s.store, existing)?;
-        return Ok(json!({"table": t, "draft_key": existing}));
+        return Ok(DraftAnswer { table: t, draft_key: existing.to_owned() });
     }
     ensure_table(s, &database, &name)?;
     // Foreign keys are drafted only to tables with a published contract: the rule must check.
-    let parents: Vec<(String, String)> = list_contracts(s)?["tables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|q| *q != t)
+    let parents: Vec<(String, String)> = list_contracts(s)?
+        .tables
+        .iter()
+        .filter(|q| **q != t)
         .filter_map(|q| q.split_once('.').map(|(d, n)| (d.to_owned(), n.to_owned())))
         .collect();
     let options = crate::draft::DraftOptions { database: &database, table: &name, parents: &parents, job: None };
     let drafted = crate::draft::draft(s.engine, &options)?;
-    let attempt = event.get("attempt").and_then(Value::as_u64).unwrap_or(1);
+    let attempt = event.attempt.unwrap_or(1);
     let key = format!("onboarding/{t}/draft-{attempt}.dqc");
     s.store.put(&key, drafted.text.as_bytes())?;
-    Ok(json!({"table": t, "draft_key": key}))
+    Ok(DraftAnswer { table: t, draft_key: key })
 }
 
 /// The published contracts (`sources/*.dqc`, as the onboarding workflow's publish step writes
@@ -235,31 +249,23 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// `{table, draft_key}` -> `{table, draft_key, ok, contract_hash, diagnostics}`.
-fn compile(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
-    let (t, _, _) = table(event)?;
-    let draft_key = field(event, "draft_key")?;
-    Ok(match check(s.store, &t, draft_key)?.0 {
+fn compile(event: &CompileEvent, s: &Services<'_>) -> Result<CompileAnswer, Error> {
+    let (t, _, _) = table(&event.table)?;
+    let draft_key = event.draft_key.clone();
+    Ok(match check(s.store, &t, &draft_key)?.0 {
         Ok((_, hash)) => {
-            json!({"table": t, "draft_key": draft_key, "ok": true, "contract_hash": hash, "diagnostics": []})
+            CompileAnswer { table: t, draft_key, ok: true, contract_hash: Some(hash), diagnostics: vec![] }
         }
-        Err(diagnostics) => {
-            json!({"table": t, "draft_key": draft_key, "ok": false, "contract_hash": null, "diagnostics": diagnostics})
-        }
+        Err(diagnostics) => CompileAnswer { table: t, draft_key, ok: false, contract_hash: None, diagnostics },
     })
 }
 
 /// `{table, draft_key, contract_hash, task_token, execution, approvers}` -> `{approval_id}`:
 /// records the request (the task token stays in the metadata store) and notifies the approvers.
-fn request_approval(event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error> {
-    let (t, _, _) = table(event)?;
-    let hash = field(event, "contract_hash")?;
-    let token = field(event, "task_token")?;
-    let draft_key = field(event, "draft_key")?;
-    let approvers: Vec<String> = event
-        .get("approvers")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+fn request_approval(event: &RequestApprovalEvent, s: &Services<'_>, now: &str) -> Result<RequestApprovalAnswer, Error> {
+    let (t, _, _) = table(&event.table)?;
+    let (hash, token, draft_key) = (&event.contract_hash, &event.task_token, &event.draft_key);
+    let approvers = event.approvers.clone().unwrap_or_default();
     let approval_id = format!("approval#{hash}");
     let previous = s.metadata.get(&table_pk(&t), "contract#current")?;
     let item = json!({
@@ -268,7 +274,7 @@ fn request_approval(event: &Value, s: &Services<'_>, now: &str) -> Result<Value,
         "draft_key": draft_key,
         "contract_hash": hash,
         "previous": previous,
-        "execution": optional(event, "execution"),
+        "execution": given(event.execution.as_ref()),
         "approvers": approvers,
         "requested_at": now,
         "task_token": token,
@@ -283,19 +289,19 @@ fn request_approval(event: &Value, s: &Services<'_>, now: &str) -> Result<Value,
         if approvers.is_empty() { "(none named)".into() } else { approvers.join(", ") }
     );
     s.notifier.notify(&format!("Approve the contract for {t}?"), &message)?;
-    Ok(json!({"approval_id": approval_id}))
+    Ok(RequestApprovalAnswer { approval_id })
 }
 
 /// `{table, draft_key, contract_hash, approval}` -> `{table, version, contract_key}`: compiles
 /// the approved draft, writes its artifacts, and publishes the version once.
-fn publish(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
-    let (t, _, _) = table(event)?;
-    let draft_key = field(event, "draft_key")?;
-    let approved_hash = field(event, "contract_hash")?;
+fn publish(event: &PublishEvent, s: &Services<'_>) -> Result<PublishAnswer, Error> {
+    let (t, _, _) = table(&event.table)?;
+    let draft_key = &event.draft_key;
+    let approved_hash = &event.contract_hash;
     let (checked, text) = check(s.store, &t, draft_key)?;
     let (project, hash) =
         checked.map_err(|d| Error::fatal(format!("the approved draft no longer checks: {}", d.join("; "))))?;
-    if hash != approved_hash {
+    if hash != *approved_hash {
         return Err(Error::fatal(format!(
             "the draft changed after its approval ({approved_hash} approved, {hash} now): not published"
         )));
@@ -304,12 +310,12 @@ fn publish(event: &Value, s: &Services<'_>) -> Result<Value, Error> {
     s.store.put(&format!("sources/{t}.dqc"), text.as_bytes())?;
     let mut record = s.metadata.get(&table_pk(&t), &format!("approval#{hash}"))?.unwrap_or_else(|| json!({}));
     record["status"] = json!("published");
-    record["decision"] = event.get("approval").cloned().unwrap_or(Value::Null);
+    record["decision"] = event.approval.clone().unwrap_or(Value::Null);
     if let Some(o) = record.as_object_mut() {
         o.remove("task_token");
     }
     s.metadata.put(&table_pk(&t), &format!("approval#{hash}"), &record)?;
-    Ok(json!({"table": t, "version": hash, "contract_key": contract_key}))
+    Ok(PublishAnswer { table: t, version: hash, contract_key })
 }
 
 /// Writes every compiled artifact of one contract of `project`, its version under
@@ -351,26 +357,26 @@ pub fn owned_by(path: &str, stem: &str) -> bool {
 }
 
 /// `{}` -> `{tables}`: every published contract's table.
-fn list_contracts(s: &Services<'_>) -> Result<Value, Error> {
+fn list_contracts(s: &Services<'_>) -> Result<ListContractsAnswer, Error> {
     let tables: Vec<String> = s
         .store
         .list("sources/")?
         .iter()
         .filter_map(|k| k.strip_prefix("sources/")?.strip_suffix(".dqc").map(str::to_owned))
         .collect();
-    Ok(json!({"tables": tables}))
+    Ok(ListContractsAnswer { tables })
 }
 
 /// `{table, date, run_time?}` -> `{table, date, passed, failed_rules, results_key, stats_key}`;
 /// a failed error-severity rule is `DqcContractViolation`, whose message names the failing
 /// rules with their counts and the results record.
-fn run_suite(event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error> {
-    let (t, _, _) = table(event)?;
-    let date = field(event, "date")?;
+fn run_suite(event: &RunSuiteEvent, s: &Services<'_>, now: &str) -> Result<RunSuiteAnswer, Error> {
+    let (t, _, _) = table(&event.table)?;
+    let date = event.date.as_str();
     if jiff::civil::Date::strptime("%Y-%m-%d", date).is_err() {
         return Err(Error::fatal(format!("date `{date}` is not of the form YYYY-MM-DD")));
     }
-    let run_time = optional(event, "run_time").unwrap_or(now);
+    let run_time = given(event.run_time.as_ref()).unwrap_or(now);
     let sources = published(s.store, "")?;
     let checked = dqc_compiler::check(&sources);
     if checked.has_errors() {
@@ -387,31 +393,26 @@ fn run_suite(event: &Value, s: &Services<'_>, now: &str) -> Result<Value, Error>
     let job = TestJob { contract, suite: &suite, key: &key, date, run_time };
     let ports = Ports { catalog: s.catalog, engine: s.engine, store: s.store, metadata: s.metadata };
     let outcome = test_table(&ports, &job)?;
-    let failed: Vec<Value> = outcome
+    let failed: Vec<FailedRule> = outcome
         .run
         .rules
         .iter()
         .filter(|r| matches!(r.status, crate::post_load::Status::Fail | crate::post_load::Status::Warn))
-        .map(|r| json!({"id": r.rule_id, "severity": r.severity, "violations": r.violations}))
+        .map(|r| FailedRule { id: r.rule_id.clone(), severity: r.severity.clone(), violations: r.violations })
         .collect();
-    let answer = json!({
-        "table": t,
-        "date": date,
-        "passed": outcome.run.passed,
-        "row_count": outcome.run.row_count,
-        "failed_rules": failed,
-        "results_key": outcome.results_key,
-        "stats_key": outcome.stats_key,
-    });
     if outcome.run.passed {
-        return Ok(answer);
+        return Ok(RunSuiteAnswer {
+            table: t,
+            date: date.to_owned(),
+            passed: true,
+            row_count: outcome.run.row_count,
+            failed_rules: failed,
+            results_key: outcome.results_key,
+            stats_key: outcome.stats_key,
+        });
     }
     let list = |sev: &str| -> Vec<String> {
-        failed
-            .iter()
-            .filter(|r| r["severity"] == sev)
-            .map(|r| format!("{} ({})", r["id"].as_str().unwrap_or("?"), r["violations"]))
-            .collect()
+        failed.iter().filter(|r| r.severity == sev).map(|r| format!("{} ({})", r.id, r.violations)).collect()
     };
     let (errors, warnings) = (list("error"), list("warn"));
     let mut message = format!(

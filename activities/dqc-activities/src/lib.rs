@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod draft;
+pub mod events;
 pub mod handlers;
 pub mod ports;
 pub mod post_load;

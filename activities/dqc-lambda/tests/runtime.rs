@@ -210,6 +210,7 @@ fn call(activity: &str, endpoint: &str, s: &Stack, events: Vec<Value>) -> Vec<An
 #[test]
 fn every_activity_refuses_an_event_without_its_fields() {
     let s = stack();
+    let schemas = dqc_activities::events::schemas();
     for activity in [
         "dqc-profile",
         "dqc-summarize",
@@ -220,11 +221,21 @@ fn every_activity_refuses_an_event_without_its_fields() {
         "dqc-publish",
         "dqc-run-suite",
     ] {
-        let answers = call(activity, &moto().url, &s, vec![json!({}), json!({"table": "no-dot"})]);
+        // Every field its input schema requires, with a table not written database.table.
+        let mut bad_table = serde_json::Map::new();
+        for field in schemas[activity]["input"]["required"].as_array().unwrap() {
+            bad_table.insert(field.as_str().unwrap().to_owned(), json!("2024-01-01"));
+        }
+        bad_table.insert("table".into(), json!("no-dot"));
+        let events = vec![json!({}), json!({"table": 42}), Value::Object(bad_table)];
+        let answers = call(activity, &moto().url, &s, events);
         let (ty, message) = error_type(&answers[0]);
         assert_eq!(ty, "DqcNonRetryable", "{activity}: {message}");
-        assert!(message.contains("`table`"), "{activity}: {message}");
+        assert!(message.contains("missing field `table`"), "{activity}: {message}");
         let (ty, message) = error_type(&answers[1]);
+        assert_eq!(ty, "DqcNonRetryable", "{activity}: {message}");
+        assert!(message.contains("invalid type: integer `42`, expected a string"), "{activity}: {message}");
+        let (ty, message) = error_type(&answers[2]);
         assert_eq!(ty, "DqcNonRetryable", "{activity}: {message}");
         assert!(message.contains("database.table"), "{activity}: {message}");
     }
