@@ -67,7 +67,7 @@ pub struct HomeArgs {
 }
 
 /// The local adapters the activities use.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct EnvArgs {
     /// The lake folder (`<lake>/<database>/<table>/`) [default: <home>/lake].
     #[arg(long)]
@@ -82,6 +82,13 @@ pub struct EnvArgs {
     /// [default: the time of each call].
     #[arg(long)]
     run_time: Option<String>,
+    /// The approval service's base URL (`dqc approvals serve`): approvers get signed links to
+    /// a review page instead of `dqc workflow send-success` commands. Needs --approval-keys.
+    #[arg(long, requires = "approval_keys")]
+    approval_url: Option<String>,
+    /// The keyring approval links are signed with (`dqc approvals keygen`).
+    #[arg(long, requires = "approval_url")]
+    approval_keys: Option<PathBuf>,
 }
 
 /// Arguments of `dqc workflow run`.
@@ -222,6 +229,8 @@ pub struct LocalActivities {
     /// Athena query results by query execution id (`<id>.json`).
     queries: PathBuf,
     run_time: Option<String>,
+    approval_url: Option<String>,
+    approval_keys: Option<PathBuf>,
 }
 
 impl LocalActivities {
@@ -233,6 +242,8 @@ impl LocalActivities {
             notifications: home.join("notifications.jsonl"),
             queries: home.join("athena"),
             run_time: env.run_time.clone(),
+            approval_url: env.approval_url.clone(),
+            approval_keys: env.approval_keys.clone(),
         }
     }
 
@@ -244,6 +255,8 @@ impl LocalActivities {
             "notifications": self.notifications,
             "queries": self.queries,
             "run_time": self.run_time,
+            "approval_url": self.approval_url,
+            "approval_keys": self.approval_keys,
         })
     }
 
@@ -256,7 +269,19 @@ impl LocalActivities {
             notifications: path("notifications", "notifications.jsonl"),
             queries: path("queries", "athena"),
             run_time: v["run_time"].as_str().map(str::to_owned),
+            approval_url: v["approval_url"].as_str().map(str::to_owned),
+            approval_keys: v["approval_keys"].as_str().map(PathBuf::from),
         }
+    }
+
+    /// The approval links' signer, when an approval service is configured.
+    fn signer(&self) -> Result<Option<dqc_activities::approval::LinkSigner>, dqc_activities::Error> {
+        let (Some(url), Some(keys)) = (&self.approval_url, &self.approval_keys) else { return Ok(None) };
+        let text = std::fs::read_to_string(keys).map_err(|e| {
+            dqc_activities::Error::fatal(format!("cannot read the approval keyring {}: {e}", keys.display()))
+        })?;
+        let keyring = dqc_activities::approval::Keyring::from_json(&text)?;
+        Ok(Some(dqc_activities::approval::LinkSigner { base_url: url.clone(), keyring, ttl_seconds: 7 * 24 * 3600 }))
     }
 
     fn notifier(&self) -> FileNotifier {
@@ -287,8 +312,15 @@ impl Activities for LocalActivities {
         let store = FolderStore::new(&self.artifacts);
         let metadata = FolderMetadata::new(&self.metadata);
         let notifier = self.notifier();
-        let services =
-            Services { catalog: &catalog, engine: &engine, store: &store, metadata: &metadata, notifier: &notifier };
+        let signer = self.signer().map_err(failure)?;
+        let services = Services {
+            catalog: &catalog,
+            engine: &engine,
+            store: &store,
+            metadata: &metadata,
+            notifier: &notifier,
+            approvals: signer.as_ref(),
+        };
         handlers::handle(function, &payload, &services, &now).map_err(failure)
     }
 
@@ -504,8 +536,7 @@ fn problems(path: &Path, p: &[dqc_workflow::definition::Invalid]) -> Fatal {
 }
 
 fn validate(a: ValidateArgs) -> Result<ExitCode, Fatal> {
-    let local =
-        LocalActivities::new(Path::new("."), &EnvArgs { lake: None, artifacts: None, metadata: None, run_time: None });
+    let local = LocalActivities::new(Path::new("."), &EnvArgs::default());
     let mut bad = 0;
     for path in &a.machines {
         let def = load_definition(path, a.substitutions.as_deref())?;
@@ -625,6 +656,7 @@ fn demo(a: &DemoArgs) -> Result<ExitCode, Fatal> {
         artifacts: Some(artifacts.clone()),
         metadata: None,
         run_time: Some(lake.as_of.clone()),
+        ..EnvArgs::default()
     };
     let local = LocalActivities::new(&a.out, &env);
 

@@ -116,6 +116,9 @@ pub struct RequestApprovalEvent {
     /// The workflow's execution.
     #[serde(default)]
     pub execution: Option<String>,
+    /// Who asked for the approval [default: the onboarding workflow].
+    #[serde(default)]
+    pub requester: Option<String>,
     /// Who may decide (`null`: nobody named).
     #[serde(default)]
     pub approvers: Option<Vec<String>>,

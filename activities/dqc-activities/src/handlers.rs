@@ -35,6 +35,9 @@ pub struct Services<'a> {
     pub store: &'a dyn ArtifactStore,
     pub metadata: &'a dyn MetadataStore,
     pub notifier: &'a dyn Notifier,
+    /// Issues approval links, when an approval service answers them; without it the
+    /// approvers are told the `dqc workflow send-success` / `send-failure` commands.
+    pub approvals: Option<&'a crate::approval::LinkSigner>,
 }
 
 impl std::fmt::Debug for Services<'_> {
@@ -268,6 +271,15 @@ fn request_approval(event: &RequestApprovalEvent, s: &Services<'_>, now: &str) -
     let approvers = event.approvers.clone().unwrap_or_default();
     let approval_id = format!("approval#{hash}");
     let previous = s.metadata.get(&table_pk(&t), "contract#current")?;
+    // Links expire by the wall clock the approval service checks them against, whatever run
+    // time the workflow measures freshness with.
+    let unix = jiff::Timestamp::now().as_second();
+    let ttl = s.approvals.map_or(APPROVAL_SECONDS, |a| a.ttl_seconds);
+    let review_key = format!("onboarding/{t}/review-{}.json", hash.trim_start_matches("sha256:"));
+    if s.approvals.is_some() {
+        let review = review(s, &t, draft_key, now)?;
+        put_json(s.store, &review_key, &crate::approval::review_json(&review))?;
+    }
     let item = json!({
         "status": "pending",
         "table": t,
@@ -277,9 +289,25 @@ fn request_approval(event: &RequestApprovalEvent, s: &Services<'_>, now: &str) -
         "execution": given(event.execution.as_ref()),
         "approvers": approvers,
         "requested_at": now,
+        "requester": given(event.requester.as_ref()).unwrap_or("the onboarding workflow"),
+        "deadline": unix.saturating_add(ttl),
+        "review_key": s.approvals.map(|_| review_key),
         "task_token": token,
     });
     s.metadata.put(&table_pk(&t), &approval_id, &item)?;
+    if let Some(signer) = s.approvals {
+        let who: Vec<&str> =
+            if approvers.is_empty() { vec![ANYONE] } else { approvers.iter().map(String::as_str).collect() };
+        let links: Vec<String> = who.iter().map(|a| format!("  {a}: {}", signer.link(&t, hash, a, unix))).collect();
+        let message = format!(
+            "A contract for {t} waits for your approval (draft {draft_key}, {hash}).\n\
+             Review it and decide by following your link (valid for {} hours):\n{}",
+            ttl / 3600,
+            links.join("\n")
+        );
+        s.notifier.notify(&format!("Approve the contract for {t}?"), &message)?;
+        return Ok(RequestApprovalAnswer { approval_id });
+    }
     let message = format!(
         "A contract for {t} waits for your approval.\n\
          Draft: {draft_key} ({hash})\n\
@@ -290,6 +318,29 @@ fn request_approval(event: &RequestApprovalEvent, s: &Services<'_>, now: &str) -
     );
     s.notifier.notify(&format!("Approve the contract for {t}?"), &message)?;
     Ok(RequestApprovalAnswer { approval_id })
+}
+
+/// How long an approval waits, as the onboarding state machine's approval step does (7 days).
+const APPROVAL_SECONDS: i64 = 7 * 24 * 3600;
+
+/// The approver of a link when the request names none: whoever holds the link.
+pub const ANYONE: &str = "*";
+
+/// The review of a draft: its rules against the approved version, backtested on the engine.
+fn review(s: &Services<'_>, t: &str, draft_key: &str, now: &str) -> Result<crate::approval::Review, Error> {
+    let (checked, text) = check(s.store, t, draft_key)?;
+    let (project, _) = checked.map_err(|d| Error::fatal(format!("the draft does not check: {}", d.join("; "))))?;
+    let approved = s.store.get(&format!("sources/{t}.dqc"))?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let previous_project = match &approved {
+        Some(_) => {
+            let checked = dqc_compiler::check(&published(s.store, "")?);
+            (!checked.has_errors()).then_some(checked.project)
+        }
+        None => None,
+    };
+    let previous = previous_project.as_ref().zip(approved.as_deref());
+    let inputs = crate::approval::ReviewInputs { project: &project, table: t, source: &text, previous, run_time: now };
+    crate::approval::build_review(s.engine, &inputs)
 }
 
 /// `{table, draft_key, contract_hash, approval}` -> `{table, version, contract_key}`: compiles

@@ -5,6 +5,7 @@
 //! Errors carry one of a small closed set of stable names ([`ErrorKind`]) that workflow
 //! engines match for retries.
 
+pub mod approval;
 pub mod context;
 pub mod draft;
 pub mod events;
@@ -14,4 +15,4 @@ pub mod post_load;
 pub mod profile;
 pub mod test_run;
 
-pub use ports::{ArtifactStore, Catalog, CatalogTable, Error, ErrorKind, MetadataStore, QueryEngine, Rows};
+pub use ports::{ArtifactStore, Catalog, CatalogTable, Error, ErrorKind, MetadataStore, QueryEngine, Rows, TaskTokens};

@@ -146,3 +146,12 @@ pub trait MetadataStore {
     /// once); false when one existed. Two writers racing: exactly one gets true.
     fn put_if_absent(&self, pk: &str, sk: &str, item: &serde_json::Value) -> Result<bool, Error>;
 }
+
+/// Answers the task tokens of waiting workflow steps: Step Functions on AWS
+/// (`SendTaskSuccess`, `SendTaskFailure`), the local runner's token store on one machine.
+pub trait TaskTokens {
+    /// Completes the waiting step with `output`.
+    fn send_success(&self, token: &str, output: &serde_json::Value) -> Result<(), Error>;
+    /// Fails the waiting step with `error` and `cause`.
+    fn send_failure(&self, token: &str, error: &str, cause: &str) -> Result<(), Error>;
+}

@@ -25,6 +25,9 @@ struct Settings {
     athena_output: Option<String>,
     databases: Option<Vec<String>>,
     topic_arn: Option<String>,
+    /// Approval links: the service's URL and the keyring (`DQC_APPROVAL_URL`,
+    /// `DQC_APPROVAL_KEYS`, the keyring's JSON, resolved from Secrets Manager by the template).
+    approvals: Option<dqc_activities::approval::LinkSigner>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -49,6 +52,14 @@ impl Settings {
             databases: var("DQC_GLUE_DATABASES")
                 .map(|d| d.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()),
             topic_arn: var("DQC_NOTIFICATION_TOPIC_ARN"),
+            approvals: match (var("DQC_APPROVAL_URL"), var("DQC_APPROVAL_KEYS")) {
+                (Some(base_url), Some(keys)) => Some(dqc_activities::approval::LinkSigner {
+                    base_url,
+                    keyring: dqc_activities::approval::Keyring::from_json(&keys).map_err(|e| e.message)?,
+                    ttl_seconds: 7 * 24 * 3600,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -85,7 +96,14 @@ fn run(settings: &Settings, aws: &Aws, event: &Value) -> Result<Value, dqc_activ
         Some(n) => n,
         None => &NoTopic,
     };
-    let services = Services { catalog: &catalog, engine: &engine, store: &store, metadata: &metadata, notifier };
+    let services = Services {
+        catalog: &catalog,
+        engine: &engine,
+        store: &store,
+        metadata: &metadata,
+        notifier,
+        approvals: settings.approvals.as_ref(),
+    };
     let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M:%S").to_string();
     handlers::handle(&settings.activity, event, &services, &now)
 }

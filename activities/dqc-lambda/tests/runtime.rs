@@ -384,6 +384,7 @@ fn the_activities_that_query_athena_answer_good_events() {
         store: &here,
         metadata: &index,
         notifier: &notes,
+        approvals: None,
     };
     let calls = [
         ("dqc-profile", json!({"table": "shop.orders"})),
