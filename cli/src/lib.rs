@@ -18,6 +18,7 @@ macro_rules! errln {
     ($($t:tt)*) => { $crate::write_or_exit(&mut std::io::stderr().lock(), format_args!("{}\n", format_args!($($t)*)), true) };
 }
 
+mod approvals;
 mod bench;
 pub mod files;
 mod local;
@@ -155,6 +156,10 @@ enum Command {
     /// validate, resume, answer task tokens, list, history, diagram, demo.
     #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
+    /// The approval service: review pages behind signed, expiring links, whose decisions answer
+    /// the onboarding workflow's task token; and its signing keys.
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -312,6 +317,7 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => local::demo(a, color),
         Command::Preload(a) => preload::run(a, color),
         Command::Workflow(c) => workflow::run(c),
+        Command::Approvals(c) => approvals::run(c),
     };
     match result {
         Ok(code) => code,

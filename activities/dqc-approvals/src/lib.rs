@@ -77,6 +77,7 @@ pub fn router(state: Arc<Approvals>) -> Router {
         .route("/assets/mermaid.min.js", get(mermaid))
         .route("/assets/review.js", get(review_js))
         .route("/assets/review.css", get(review_css))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)

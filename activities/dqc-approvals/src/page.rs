@@ -62,10 +62,15 @@ pub fn decided(link: &Link, decision: &str, reason: &str) -> Response {
         StatusCode::OK,
         "Decision recorded",
         &format!(
-            "<h1>Decision recorded</h1>\n<p id=\"outcome\">The contract for <code>{}</code> ({}) is <strong>{decision}</strong> by {}.{reason} The workflow continues.</p>",
+            "<h1>Decision recorded</h1>\n<p id=\"outcome\">The contract for <code>{}</code> ({}) is <strong>{decision}</strong> by {}.{reason} {next}</p>",
             escape(&link.table),
             escape(&link.hash),
-            escape(&link.approver)
+            escape(&link.approver),
+            next = if decision == "approved" {
+                "The workflow goes on to publish it."
+            } else {
+                "The workflow ends with the rejection."
+            }
         ),
     )
 }
@@ -173,7 +178,7 @@ pub fn review(v: &ReviewView<'_>) -> Response {
          <dt>You decide as</dt><dd>{}</dd><dt>This link expires</dt><dd>{}</dd></dl>\n",
         escape(&l.table),
         escape(&l.hash),
-        escape(&text(&r["previous"]["contract_hash"])),
+        escape(&v.review.and_then(|rv| rv.previous_hash.clone()).unwrap_or_else(|| text(&r["previous"]["contract_hash"]))),
         escape(&text(&r["requester"])),
         escape(&text(&r["requested_at"])),
         escape(&when(r["deadline"].as_i64())),
