@@ -178,7 +178,9 @@ pub fn review(v: &ReviewView<'_>) -> Response {
          <dt>You decide as</dt><dd>{}</dd><dt>This link expires</dt><dd>{}</dd></dl>\n",
         escape(&l.table),
         escape(&l.hash),
-        escape(&v.review.and_then(|rv| rv.previous_hash.clone()).unwrap_or_else(|| text(&r["previous"]["contract_hash"]))),
+        escape(
+            &v.review.and_then(|rv| rv.previous_hash.clone()).unwrap_or_else(|| text(&r["previous"]["contract_hash"]))
+        ),
         escape(&text(&r["requester"])),
         escape(&text(&r["requested_at"])),
         escape(&when(r["deadline"].as_i64())),

@@ -15,6 +15,7 @@ mod athena;
 mod dynamodb;
 mod glue;
 mod s3;
+mod sfn;
 mod sns;
 
 use std::future::Future;
@@ -29,6 +30,7 @@ pub use athena::{athena_literal, athena_value, AthenaEngine, AthenaOptions};
 pub use dynamodb::DynamoMetadata;
 pub use glue::GlueCatalog;
 pub use s3::S3Store;
+pub use sfn::SfnTaskTokens;
 pub use sns::SnsNotifier;
 
 /// Where the adapters run their futures.
