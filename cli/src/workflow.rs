@@ -23,6 +23,7 @@ use crate::{files, Fatal};
 
 /// The workflow commands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum WorkflowCommand {
     /// Run a state machine (Amazon States Language JSON) on this machine.
     ///

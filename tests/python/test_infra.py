@@ -286,7 +286,7 @@ def test_every_allowed_action_exists():
 def test_each_function_has_its_own_role_and_log_group():
     resources = template()["Resources"]
     functions = {k: r for k, r in resources.items() if isinstance(r, dict) and r.get("Type") == "AWS::Serverless::Function"}
-    assert len(functions) == 9
+    assert len(functions) == 10  # the nine activities and the approval service
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert len(set(roles)) == len(roles), f"functions share a role: {roles}"
     for name, f in functions.items():
@@ -297,9 +297,26 @@ def test_each_function_has_its_own_role_and_log_group():
             s for s in listed(role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]) if s.get("Sid") == "OwnLogGroup"
         ]
         assert [s["Resource"] for s in log_statements] == [{"Fn::GetAtt": [log_group, "Arn"]}], name
-        activity = f["Properties"]["Environment"]["Variables"]["DQC_ACTIVITY"]
+        activity = f["Properties"]["Environment"]["Variables"].get("DQC_ACTIVITY", "dqc-approvals")
         assert resources[log_group]["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/dqc-${{Environment}}-{activity.removeprefix('dqc-')}"}
         assert f["Properties"]["FunctionName"] == {"Fn::Sub": f"dqc-${{Environment}}-{activity.removeprefix('dqc-')}"}
+
+
+def test_the_approval_service_may_answer_only_the_onboard_machines_tasks():
+    resources = template()["Resources"]
+    role = resources["ApprovalServiceRole"]
+    statements = listed(role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"])
+    answering = [s for s in statements if any(a.startswith("states:") for a in listed(s["Action"]))]
+    assert len(answering) == 1
+    assert sorted(listed(answering[0]["Action"])) == ["states:SendTaskFailure", "states:SendTaskSuccess"]
+    assert answering[0]["Resource"]["Fn::Sub"].endswith(":stateMachine:dqc-${Environment}-onboard")
+    actions = sorted(a for s in statements for a in listed(s["Action"]))
+    assert actions == sorted([
+        "logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "dynamodb:PutItem", "s3:GetObject",
+        "states:SendTaskSuccess", "states:SendTaskFailure",
+    ])
+    url = resources["ApprovalServiceFunction"]["Properties"]["FunctionUrlConfig"]
+    assert url == {"AuthType": "NONE"}, "the signed link is the credential"
 
 
 # --- substitutions --------------------------------------------------------------------------------

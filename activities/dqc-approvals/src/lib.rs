@@ -266,12 +266,11 @@ impl Approvals {
     }
 }
 
-fn blocking<F: FnOnce() -> Response + Send + 'static>(f: F) -> impl std::future::Future<Output = Response> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .unwrap_or_else(|e| page::refusal(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request failed: {e}")))
-    }
+/// Runs `f` on a blocking thread: the ports are synchronous (the AWS adapters block on the SDK).
+async fn blocking<F: FnOnce() -> Response + Send + 'static>(f: F) -> Response {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| page::refusal(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request failed: {e}")))
 }
 
 async fn review(

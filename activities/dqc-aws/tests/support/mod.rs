@@ -32,6 +32,8 @@ pub fn moto() -> &'static Moto {
         );
         let child = Command::new("python3")
             .args(["-c", &script])
+            // Step Functions' interpreter calls the services at moto's own port.
+            .env("MOTO_PORT", port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
