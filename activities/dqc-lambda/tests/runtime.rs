@@ -29,6 +29,17 @@ enum Answer {
 
 /// A loopback Runtime API serving `events` in turn; returns the answers, in order.
 fn invoke(activity: &str, endpoint: &str, env: &[(&str, &str)], events: Vec<Value>) -> Vec<Answer> {
+    invoke_binary(env!("CARGO_BIN_EXE_bootstrap"), activity, endpoint, env, events)
+}
+
+/// The same for any of the package's binaries.
+fn invoke_binary(
+    binary: &str,
+    activity: &str,
+    endpoint: &str,
+    env: &[(&str, &str)],
+    events: Vec<Value>,
+) -> Vec<Answer> {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let api = listener.local_addr().unwrap().to_string();
     let total = events.len();
@@ -43,7 +54,7 @@ fn invoke(activity: &str, endpoint: &str, env: &[(&str, &str)], events: Vec<Valu
             }
         });
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+    let mut child = Command::new(binary)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", &api)
@@ -418,4 +429,85 @@ fn the_activities_that_query_athena_answer_good_events() {
     let results = store.list("results/").unwrap();
     assert_eq!(results, here.list("results/").unwrap());
     assert_eq!(results.len(), 1, "{results:?}");
+}
+
+/// A function URL request (the HTTP API's payload 2.0) for `method path?query`.
+fn url_event(method: &str, path: &str, query: &str) -> Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "headers": {"host": "approvals.lambda-url.us-east-1.on.aws", "user-agent": "dqc-test"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "approvals", "domainName": "approvals.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "approvals", "requestId": "r", "routeKey": "$default", "stage": "$default",
+            "time": "05/Dec/2026:18:00:00 +0000", "timeEpoch": 1_796_000_000_000_i64,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "dqc-test"}
+        },
+        "isBase64Encoded": false
+    })
+}
+
+#[test]
+fn the_approval_service_answers_function_url_requests() {
+    use dqc_activities::approval::{Keyring, LinkSigner};
+    use dqc_activities::{ArtifactStore, MetadataStore};
+    let url = &moto().url;
+    let s = stack();
+    let aws = aws(url, 2);
+    let keyring = Keyring::generate("k1").unwrap();
+    let hash = "sha256:00ff";
+    let metadata = dqc_aws::DynamoMetadata::new(&aws, &s.table);
+    let store = dqc_aws::S3Store::new(&aws, &format!("s3://{}", s.bucket)).unwrap();
+    let review = json!({"table": "shop.orders", "contract_hash": hash, "previous_hash": null,
+        "source": "contract shop.orders { columns { order_id bigint } }\n", "previous_source": null, "diff": "",
+        "rules": [], "backtest_rows": 4, "backtest_run_time": "2024-03-01 06:00:00",
+        "diagram": "erDiagram\n  ORDERS { bigint order_id }\n", "tests_sql": "SELECT 1"});
+    store.put("onboarding/shop.orders/review-00ff.json", review.to_string().as_bytes()).unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    metadata
+        .put(
+            "table#shop.orders",
+            &format!("approval#{hash}"),
+            &json!({"status": "pending", "approvers": ["ann@example.com"],
+            "task_token": "token-1", "deadline": now + 3600, "review_key": "onboarding/shop.orders/review-00ff.json"}),
+        )
+        .unwrap();
+    let signer = LinkSigner { base_url: String::new(), keyring: keyring.clone(), ttl_seconds: 3600 };
+    let link = signer.link("shop.orders", hash, "ann@example.com", now);
+    let (path, query) = link.split_once('?').unwrap();
+    let forged = query.replacen("ann%40example.com", "bob%40example.com", 1);
+    let keys = serde_json::to_string(&keyring).unwrap();
+    let env = [
+        ("DQC_ARTIFACT_BUCKET", s.bucket.as_str()),
+        ("DQC_METADATA_TABLE", s.table.as_str()),
+        ("DQC_APPROVAL_KEYS", keys.as_str()),
+    ];
+    let answers = invoke_binary(
+        env!("CARGO_BIN_EXE_approvals"),
+        "dqc-approvals",
+        url,
+        &env,
+        vec![
+            url_event("GET", path, query),
+            url_event("GET", path, &forged),
+            url_event("GET", &format!("{path}/decision"), query),
+        ],
+    );
+    let Answer::Response(page) = &answers[0] else { panic!("{answers:?}") };
+    assert_eq!(page["statusCode"], 200, "{page}");
+    let body = page["body"].as_str().unwrap();
+    assert!(
+        body.contains("Approve the contract for <code>shop.orders</code>") && body.contains("id=\"approve\""),
+        "{body}"
+    );
+    let cookies = page["cookies"].to_string();
+    assert!(cookies.contains("dqc_csrf=") && cookies.contains("HttpOnly"), "{page}");
+    let Answer::Response(refused) = &answers[1] else { panic!("{answers:?}") };
+    assert_eq!(refused["statusCode"], 403, "{refused}");
+    assert!(refused["body"].as_str().unwrap().contains("signature does not match"));
+    let Answer::Response(by_get) = &answers[2] else { panic!("{answers:?}") };
+    assert_eq!(by_get["statusCode"], 405, "{by_get}");
+    let audits = metadata.query(dqc_approvals::AUDIT_PK, "").unwrap();
+    let reasons: Vec<&str> = audits.iter().filter_map(|(_, a)| a["reason"].as_str()).collect();
+    assert!(reasons.contains(&"bad_signature") && reasons.contains(&"get_on_decision"), "{audits:?}");
+    assert_eq!(metadata.get("table#shop.orders", &format!("approval#{hash}")).unwrap().unwrap()["status"], "pending");
 }
