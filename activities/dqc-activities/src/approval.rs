@@ -175,14 +175,20 @@ fn enc(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+impl Link {
+    /// The review page's path, `/approvals/<table>/<hash>`, each segment percent-encoded.
+    pub fn page(&self) -> String {
+        format!("/approvals/{}/{}", enc(&self.table), enc(&self.hash))
+    }
+}
+
 impl SignedLink {
     /// The review page's path and query: `/approvals/<table>/<hash>?approver=...&...`.
     pub fn path(&self) -> String {
         let l = &self.link;
         format!(
-            "/approvals/{}/{}?approver={}&scope={}&expires={}&kid={}&sig={}",
-            enc(&l.table),
-            enc(&l.hash),
+            "{}?approver={}&scope={}&expires={}&kid={}&sig={}",
+            l.page(),
             enc(&l.approver),
             enc(&l.scope),
             l.expires,

@@ -209,7 +209,7 @@ pub fn review(v: &ReviewView<'_>) -> Response {
         }
         None => body.push_str("<p>The review of this draft is not available.</p>\n"),
     }
-    let action = format!("/approvals/{}/{}/decision", form_path(&l.table), form_path(&l.hash));
+    let action = escape(&format!("{}/decision", l.page()));
     match v.decided {
         Some(d) => body.push_str(&format!(
             "<p id=\"outcome\">Already <strong>{}</strong> by {} at {}; nothing more to decide.</p>\n",
@@ -234,21 +234,6 @@ pub fn review(v: &ReviewView<'_>) -> Response {
     }
     body.push_str("<script src=\"/assets/mermaid.min.js\"></script><script src=\"/assets/review.js\"></script>");
     html(StatusCode::OK, &format!("Approve the contract for {}?", l.table), &body)
-}
-
-fn form_path(text: &str) -> String {
-    let encoded: String = url_path(text);
-    escape(&encoded)
-}
-
-/// Percent-encodes a path segment.
-fn url_path(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]
