@@ -52,6 +52,11 @@ pub struct LlmDraft {
     pub completion_tokens: u64,
     /// True when no answer compiled and the draft is the offline one.
     pub fell_back: bool,
+    /// Rules of the last answer that never compiled and were left out of a draft otherwise
+    /// taken from that answer (the rest of it compiled).
+    pub left_out: Vec<String>,
+    /// Rules of the offline draft that stand in for the ones left out (on the same columns).
+    pub stand_ins: Vec<String>,
 }
 
 /// Loop settings.
@@ -187,8 +192,11 @@ pub async fn draft(
         prompt_tokens: 0,
         completion_tokens: 0,
         fell_back: false,
+        left_out: Vec::new(),
+        stand_ins: Vec::new(),
     };
     let mut last = String::new();
+    let mut last_answer = String::new();
     for number in 1..=options.max_attempts.max(1) {
         let answer = provider.complete(&messages, &schema).await?;
         out.prompt_tokens += answer.prompt_tokens;
@@ -208,6 +216,7 @@ pub async fn draft(
                 let first = feedback.lines().nth(1).unwrap_or(&feedback).to_string();
                 out.attempts.push(Attempt { number, requests: answer.requests, outcome: first.clone() });
                 last = first;
+                last_answer = answer.text.clone();
                 messages.push(Message { role: Role::Assistant, content: answer.text });
                 messages.push(Message {
                     role: Role::User,
@@ -216,8 +225,26 @@ pub async fn draft(
             }
         }
     }
-    out.fell_back = true;
     let offline = offline().map_err(|e| ProviderError { message: format!("the offline fallback failed: {e}") })?;
+    // The rules that compiled are kept; the offline draft stands in for the others.
+    if let Some(kept) = salvage(&last_answer, known, context, &offline) {
+        let header = format!(
+            "-- Drafted by {} model {} with prompt {prompt}: {} attempt(s), {} prompt and {} answer tokens. {} rule(s) of the last answer never compiled and are left out ({}); {} rule(s) of the offline draft on the same columns stand in for them, each after a comment that says so. Review every rule before approving it.\n",
+            out.provider,
+            out.model,
+            out.attempts.len(),
+            out.prompt_tokens,
+            out.completion_tokens,
+            kept.left_out.len(),
+            kept.left_out.iter().map(|r| shorten(r)).collect::<Vec<_>>().join("; "),
+            kept.stand_ins.len(),
+        );
+        out.text = dqc_compiler::format(&format!("{header}{}", kept.text)).unwrap_or(format!("{header}{}", kept.text));
+        out.left_out = kept.left_out;
+        out.stand_ins = kept.stand_ins;
+        return Ok(out);
+    }
+    out.fell_back = true;
     let header = format!(
         "-- The {} answers (model {}, prompt {prompt}) did not compile in {} attempt(s) (last: {}); this is the offline draft.\n",
         out.provider,
@@ -227,4 +254,205 @@ pub async fn draft(
     );
     out.text = format!("{header}{offline}");
     Ok(out)
+}
+
+/// The part of an answer that compiles, with offline stand-ins for the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Salvaged {
+    /// The contract text.
+    text: String,
+    /// The answer's rules left out (their text, or the importer's words for a rule it could
+    /// not read).
+    left_out: Vec<String>,
+    /// The offline rules added.
+    stand_ins: Vec<String>,
+}
+
+/// Most rounds of leaving out rules that do not compile.
+const PRUNE_ROUNDS: usize = 8;
+
+/// The answer's contract without the rules that do not compile, plus the offline draft's rules
+/// on the columns those rules were about. `None` when the rest does not compile either (its
+/// columns or header are wrong), when no rule of the answer compiles, or when it does not
+/// describe the table: then the whole offline draft is the draft.
+fn salvage(answer: &str, known: &[Source], context: &Value, offline: &str) -> Option<Salvaged> {
+    let (contract, diagnostics) = dqc_compiler::import_seed(answer, FileId(0));
+    let contract = contract?;
+    let (_, columns) = expected(context);
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+    // Rules the importer could not read are already absent; their columns still get stand-ins.
+    // The importer's words on each rule it could not read, with the column it was under.
+    let unread: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let under = column_at(answer, d.primary.span.start as usize, &names);
+            let under = under.map(|c| format!(" (column `{c}`)")).unwrap_or_default();
+            format!("{}: {}{under}", d.code.as_str(), d.message)
+        })
+        .collect();
+    let (text, pruned) = prune(contract, known)?;
+    let left_out: Vec<String> = unread.iter().chain(&pruned).cloned().collect();
+    if rules_of(&text).is_empty() {
+        return None;
+    }
+    let checked = dqc_compiler::check(&[known.to_vec(), vec![Source::new("draft.dqc", text.clone())]].concat());
+    if !mismatches(&checked.project, context).is_empty() {
+        return None;
+    }
+    if left_out.is_empty() {
+        return Some(Salvaged { text, left_out, stand_ins: Vec::new() });
+    }
+    // The columns named by the rules left out (outside their strings) or by the importer's
+    // words on a rule it could not read.
+    let said: Vec<String> = unread.iter().cloned().chain(pruned.iter().map(|r| without_strings(r))).collect();
+    let affected: Vec<&str> = names.iter().copied().filter(|n| said.iter().any(|r| mentions(r, n))).collect();
+    let present: Vec<String> = rules_of(&text).iter().map(|r| body_of(r)).collect();
+    let stand_ins: Vec<String> = rules_of(offline)
+        .into_iter()
+        .filter(|r| affected.iter().any(|c| mentions(&without_strings(r), c)) && !present.contains(&body_of(r)))
+        .collect();
+    if stand_ins.is_empty() {
+        return Some(Salvaged { text, left_out, stand_ins });
+    }
+    let close = rules_close(&text)?;
+    let mut with = text[..close].to_string();
+    for r in &stand_ins {
+        with.push_str("-- offline stand-in for a rule of the answer that never compiled:\n");
+        with.push_str(r);
+        with.push('\n');
+    }
+    with.push_str(&text[close..]);
+    // A stand-in that does not compile beside the answer's rules (a clashing id) is left out too.
+    let (with, refused) = prune(with, known)?;
+    let stand_ins = stand_ins.into_iter().filter(|r| !refused.contains(r)).collect();
+    Some(Salvaged { text: with, left_out, stand_ins })
+}
+
+/// `text` without the rules that have errors, and those rules' texts; `None` when an error is
+/// outside every rule.
+fn prune(mut text: String, known: &[Source]) -> Option<(String, Vec<String>)> {
+    let mut dropped = Vec::new();
+    for _ in 0..PRUNE_ROUNDS {
+        let mut sources = known.to_vec();
+        let file = sources.len();
+        sources.push(Source::new("draft.dqc", text.clone()));
+        let checked = dqc_compiler::check(&sources);
+        let errors: Vec<&Diagnostic> =
+            checked.diagnostics.iter().filter(|d| d.is_error() && d.code != Code::UnknownTable).collect();
+        if errors.is_empty() {
+            return Some((text, dropped));
+        }
+        let spans = rule_spans(&text);
+        let mut cut: Vec<(usize, usize)> = Vec::new();
+        for e in errors {
+            if e.primary.span.file.0 as usize != file {
+                return None;
+            }
+            let at = e.primary.span.start as usize;
+            let (start, end) = spans.iter().copied().find(|(s, e)| (*s..*e).contains(&at))?;
+            if !cut.contains(&(start, end)) {
+                cut.push((start, end));
+            }
+        }
+        cut.sort_unstable();
+        for (start, end) in cut.into_iter().rev() {
+            let (line_start, line_end) = whole_lines(&text, start, end);
+            dropped.push(text[start..end].to_string());
+            text.replace_range(line_start..line_end, "");
+        }
+    }
+    None
+}
+
+/// Byte ranges of the rules of the first contract in `text`.
+fn rule_spans(text: &str) -> Vec<(usize, usize)> {
+    let Ok(file) = dqc_compiler::syntax::parse(text, FileId(0)) else { return Vec::new() };
+    let mut out = Vec::new();
+    for contract in file.contracts.iter().take(1) {
+        for item in &contract.items {
+            if let dqc_compiler::syntax::ast::ItemKind::Rules(block) = &item.kind {
+                out.extend(block.entries.iter().map(|r| (r.span.start as usize, r.span.end as usize)));
+            }
+        }
+    }
+    out
+}
+
+/// The texts of the rules of the first contract in `text`.
+fn rules_of(text: &str) -> Vec<String> {
+    rule_spans(text).into_iter().filter_map(|(s, e)| text.get(s..e)).map(str::to_string).collect()
+}
+
+/// Where the closing line of the first `rules` block starts.
+fn rules_close(text: &str) -> Option<usize> {
+    let file = dqc_compiler::syntax::parse(text, FileId(0)).ok()?;
+    let contract = file.contracts.first()?;
+    contract.items.iter().find_map(|item| match &item.kind {
+        dqc_compiler::syntax::ast::ItemKind::Rules(block) => {
+            let close = block.close.start as usize;
+            Some(text[..close].rfind('\n').map_or(0, |i| i + 1))
+        }
+        _ => None,
+    })
+}
+
+/// The lines `start..end` lies on, with the last line's end of line.
+fn whole_lines(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let first = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let last = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    (first, last)
+}
+
+/// A rule's text without its string literals (`because`, values), for comparing rules and
+/// finding the columns they name.
+fn without_strings(rule: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in rule.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The column whose entry in the answer's `columns` holds byte `at`: the schema column whose
+/// key comes last before it, unless `table_level_checks` comes later still.
+fn column_at<'n>(answer: &str, at: usize, names: &[&'n str]) -> Option<&'n str> {
+    let before = answer.get(..at)?;
+    let table_level = before.rfind("\"table_level_checks\"");
+    names
+        .iter()
+        .filter_map(|n| before.rfind(&format!("\"{n}\"")).map(|i| (i, *n)))
+        .max()
+        .filter(|(i, _)| table_level.is_none_or(|t| t < *i))
+        .map(|(_, n)| n)
+}
+
+/// At most 100 characters of `text`, on one line.
+fn shorten(text: &str) -> String {
+    let line = text.replace('\n', " ");
+    match line.char_indices().nth(100) {
+        Some((i, _)) => format!("{}...", &line[..i]),
+        None => line,
+    }
+}
+
+/// What a rule requires, for comparing rules: its text without the id and the string
+/// literals, with single spaces.
+fn body_of(rule: &str) -> String {
+    let bare = without_strings(rule);
+    let body = match bare.split_once(':') {
+        Some((id, rest)) if !id.trim().is_empty() && !id.trim().contains(char::is_whitespace) => rest,
+        _ => bare.as_str(),
+    };
+    body.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `text` has `column` as a word (bare, quoted in backticks, or in a JSON path).
+fn mentions(text: &str, column: &str) -> bool {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word.eq_ignore_ascii_case(column))
 }

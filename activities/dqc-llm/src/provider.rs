@@ -104,6 +104,32 @@ pub(crate) async fn post_json(
     body: &Value,
     policy: &RetryPolicy,
 ) -> Result<(Value, u32), ProviderError> {
+    post_signed(
+        client,
+        provider,
+        url,
+        &|_| Ok(headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()),
+        body,
+        policy,
+    )
+    .await
+}
+
+/// Headers computed for each request from the exact bytes of its body (a signature).
+pub(crate) type Signer<'a> = &'a (dyn Fn(&[u8]) -> Result<Vec<(String, String)>, ProviderError> + Sync);
+
+/// [`post_json`] with headers computed for each request by `sign` (each retry is signed anew,
+/// so a signature never outlives its clock skew window).
+pub(crate) async fn post_signed(
+    client: &reqwest::Client,
+    provider: &str,
+    url: &str,
+    sign: Signer<'_>,
+    body: &Value,
+    policy: &RetryPolicy,
+) -> Result<(Value, u32), ProviderError> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| ProviderError { message: format!("{provider}: the request could not be written: {e}") })?;
     let started = Instant::now();
     let mut delay = policy.base_delay;
     let mut requests = 0;
@@ -111,9 +137,13 @@ pub(crate) async fn post_json(
         requests += 1;
         // No request outlives the deadline.
         let left = policy.deadline.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
-        let mut request = client.post(url).timeout(policy.request_timeout.min(left)).json(body);
-        for (name, value) in headers {
-            request = request.header(*name, value);
+        let mut request = client
+            .post(url)
+            .timeout(policy.request_timeout.min(left))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes.clone());
+        for (name, value) in sign(&bytes)? {
+            request = request.header(name, value);
         }
         let (failure, retry_after) = match request.send().await {
             Ok(response) => {
@@ -122,8 +152,7 @@ pub(crate) async fn post_json(
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
                 match response.text().await {
                     Err(e) => (format!("HTTP {status}, but the body could not be read: {e}"), None),
                     Ok(text) if status.is_success() => {
@@ -154,6 +183,18 @@ pub(crate) async fn post_json(
         tokio::time::sleep(wait).await;
         delay = (delay * 2).min(policy.max_delay);
     }
+}
+
+/// The wait a `Retry-After` value asks for: delay-seconds, or an HTTP date (RFC 9110,
+/// section 10.2.3) measured from `now`; a date in the past asks for no wait.
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = at.as_millisecond().saturating_sub(now.as_millisecond());
+    Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
 }
 
 /// The start of a response body, for error messages.

@@ -11,9 +11,13 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use dqc_llm::bedrock::Bedrock;
 use dqc_llm::drafting::{draft, LoopOptions};
 use dqc_llm::gemini::Gemini;
 use dqc_llm::openai::OpenAi;
+use dqc_llm::provider::parse_retry_after;
 use dqc_llm::RetryPolicy;
 use serde_json::{json, Value};
 
@@ -344,4 +348,174 @@ async fn a_refusal_is_an_answer_that_does_not_compile_not_the_end() {
     let server = Server::start(vec![refusal, chat(&answer("status"))]);
     let d = draft(&openai(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
     assert_eq!((d.attempts.len(), d.fell_back), (2, false), "{:?}", d.attempts);
+}
+
+/// A Bedrock provider on the loopback server, with fixed temporary credentials.
+fn bedrock(server: &Server) -> Bedrock {
+    Bedrock {
+        endpoint: server.url.clone(),
+        region: "eu-west-1".into(),
+        model: "anthropic.claude-test-v1:0".into(),
+        credentials: SharedCredentialsProvider::new(Credentials::new(
+            "AKIDTEST",
+            "secret",
+            Some("session-token".into()),
+            None,
+            "test",
+        )),
+        max_tokens: 4096,
+        policy: policy(),
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A Converse answer calling the draft tool with `input` (JSON text).
+fn converse(input: &str) -> Reply {
+    let input: Value = serde_json::from_str(input).unwrap();
+    let body = json!({
+        "output": {"message": {"role": "assistant", "content": [
+            {"toolUse": {"toolUseId": "tooluse_1", "name": "contract_draft", "input": input}}
+        ]}},
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 120, "outputTokens": 40, "totalTokens": 160}
+    });
+    Reply::Respond(200, vec![], body.to_string())
+}
+
+fn header<'r>(r: &'r Request, name: &str) -> &'r str {
+    r.headers.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn bedrock_speaks_converse_signed_with_sigv4_and_retries_with_the_diagnostics() {
+    let unknown = answer_with(json!({"type": "check", "expression": "amount > 0", "because": "a guess"}));
+    let throttled = Reply::Respond(
+        429,
+        vec![("retry-after".into(), "Thu, 01 Jan 1970 00:00:00 GMT".into())],
+        "{\"message\":\"Too many requests\"}".into(),
+    );
+    let server = Server::start(vec![throttled, converse(&unknown), converse(&answer("status"))]);
+    let d = draft(&bedrock(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
+    assert!(!d.fell_back, "{}", d.text);
+    assert_eq!(d.attempts.len(), 2, "{:?}", d.attempts);
+    assert_eq!(d.attempts[0].requests, 2, "the throttled request was retried");
+    assert_eq!((d.prompt_tokens, d.completion_tokens), (240, 80));
+    assert!(
+        d.text.starts_with("-- Drafted by bedrock model anthropic.claude-test-v1:0 with prompt draft-v1"),
+        "{}",
+        d.text
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let r = &requests[1];
+    assert_eq!(r.path, "/model/anthropic.claude-test-v1%3A0/converse");
+    let auth = header(r, "authorization");
+    let date = header(r, "x-amz-date");
+    assert_eq!(date.len(), 16, "{date}");
+    assert!(
+        auth.starts_with(&format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDTEST/{}/eu-west-1/bedrock/aws4_request, SignedHeaders=",
+            &date[..8]
+        )),
+        "{auth}"
+    );
+    let signed = auth.split("SignedHeaders=").nth(1).unwrap().split(',').next().unwrap();
+    for h in ["content-type", "host", "x-amz-date", "x-amz-security-token"] {
+        assert!(signed.split(';').any(|s| s == h), "{h} is signed: {auth}");
+    }
+    let signature = auth.rsplit("Signature=").next().unwrap();
+    assert!(signature.len() == 64 && signature.chars().all(|c| c.is_ascii_hexdigit()), "{auth}");
+    assert_eq!(header(r, "x-amz-security-token"), "session-token");
+    assert_ne!(header(&requests[2], "authorization"), auth, "each request is signed for its own body");
+    assert_eq!(r.body["system"][0]["text"], dqc_llm::drafting::PROMPT);
+    assert_eq!(r.body["inferenceConfig"]["temperature"], 0);
+    assert_eq!(r.body["toolConfig"]["toolChoice"]["tool"]["name"], "contract_draft");
+    let spec = &r.body["toolConfig"]["tools"][0]["toolSpec"];
+    assert_eq!(spec["name"], "contract_draft");
+    assert!(spec["inputSchema"]["json"]["properties"]["data_quality"].is_object(), "{spec}");
+    assert_eq!(r.body["messages"][0]["role"], "user");
+    assert!(r.body["messages"][0]["content"][0]["text"].as_str().unwrap().contains("\"table_name\": \"orders\""));
+    let second = &requests[2].body["messages"];
+    assert_eq!(second.as_array().unwrap().len(), 3, "{second}");
+    assert_eq!(second[1]["role"], "assistant");
+    let earlier: Value = serde_json::from_str(second[1]["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(earlier, serde_json::from_str::<Value>(&unknown).unwrap(), "the model's own answer goes back as text");
+    let feedback = second[2]["content"][0]["text"].as_str().unwrap();
+    assert!(feedback.contains("unknown column `amount`"), "{feedback}");
+}
+
+#[tokio::test]
+async fn bedrock_access_denied_is_a_clear_error_and_not_retried() {
+    let denied = Reply::Respond(403, vec![], "{\"message\":\"not authorized to invoke this model\"}".into());
+    let server = Server::start(vec![denied]);
+    let err = draft(&bedrock(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap_err();
+    assert!(err.message.contains("bedrock: HTTP 403") && err.message.contains("not authorized"), "{}", err.message);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn retry_after_reads_seconds_and_http_dates() {
+    let now: jiff::Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
+    assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+    assert_eq!(parse_retry_after("Sat, 05 Dec 2026 10:00:30 GMT", now), Some(Duration::from_secs(30)));
+    assert_eq!(parse_retry_after("Sat, 05 Dec 2026 09:00:00 GMT", now), Some(Duration::ZERO), "a past date");
+    assert_eq!(parse_retry_after("soon", now), None);
+}
+
+/// The offline draft of the per-rule fallback test: rules on both columns.
+fn offline_with_rules() -> Result<String, String> {
+    Ok("contract sales.orders {\n  columns {\n    id bigint,\n    status string,\n  }\n\n  rules {\n    not null id because 'profile: no NULL in 10 rows'\n    unique id because 'profile: 10 distinct in 10 rows'\n    status in ('NEW', 'SHIPPED') because 'profile: 2 values'\n  }\n}\n".to_string())
+}
+
+#[tokio::test]
+async fn rules_that_never_compile_are_left_out_and_the_offline_rules_on_their_columns_stand_in() {
+    // The regex on a bigint never type-checks; the other two rules do.
+    let wrong = answer_with(json!({"type": "regex", "pattern": "^[0-9]+$", "because": "a guess"}));
+    let server = Server::start(vec![chat(&wrong), chat(&wrong), chat(&wrong)]);
+    let d = draft(&openai(&server), &context(), &known(), offline_with_rules, LoopOptions { max_attempts: 3 })
+        .await
+        .unwrap();
+    assert!(!d.fell_back, "{}", d.text);
+    assert_eq!(d.left_out.len(), 1, "{:?}", d.left_out);
+    assert!(d.left_out[0].contains("matches"), "{:?}", d.left_out);
+    assert_eq!(d.stand_ins, vec!["not null id because 'profile: no NULL in 10 rows'".to_string()], "{}", d.text);
+    assert!(d.text.contains("1 rule(s) of the last answer never compiled and are left out"), "{}", d.text);
+    assert!(d.text.contains("-- offline stand-in for a rule of the answer that never compiled:"), "{}", d.text);
+    assert!(
+        d.text.contains("unique id because 'profile: 10 distinct in 10 rows'"),
+        "the answer's rule is kept: {}",
+        d.text
+    );
+    assert!(d.text.contains("status in ('NEW', 'SHIPPED')"), "{}", d.text);
+    assert!(!d.text.lines().any(|l| !l.trim_start().starts_with("--") && l.contains("matches")), "{}", d.text);
+    let checked = dqc_compiler::check(&[dqc_compiler::Source::new("d.dqc", d.text.clone())]);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+}
+
+#[tokio::test]
+async fn a_rule_the_importer_cannot_read_gets_stand_ins_on_its_column() {
+    let unreadable = {
+        let mut a: Value = serde_json::from_str(&answer("status")).unwrap();
+        a["data_quality"]["columns"]["status"]["rules"] = json!([{"type": "telepathy", "because": "a guess"}]);
+        a.to_string()
+    };
+    let server = Server::start(vec![chat(&unreadable)]);
+    let d = draft(&openai(&server), &context(), &known(), offline_with_rules, LoopOptions { max_attempts: 1 })
+        .await
+        .unwrap();
+    assert!(!d.fell_back, "{}", d.text);
+    assert!(d.left_out[0].starts_with("E0903"), "{:?}", d.left_out);
+    assert_eq!(d.stand_ins, vec!["status in ('NEW', 'SHIPPED') because 'profile: 2 values'".to_string()], "{}", d.text);
+}
+
+#[tokio::test]
+async fn an_answer_whose_columns_are_wrong_is_not_salvaged() {
+    let mut other: Value = serde_json::from_str(&answer("status")).unwrap();
+    other["data_quality"]["columns"]["invented"] = json!({"type": "string", "nullable": true, "rules": []});
+    let server = Server::start(vec![chat(&other.to_string())]);
+    let d = draft(&openai(&server), &context(), &known(), offline_with_rules, LoopOptions { max_attempts: 1 })
+        .await
+        .unwrap();
+    assert!(d.fell_back && d.left_out.is_empty(), "{}", d.text);
+    assert!(d.text.contains("this is the offline draft"), "{}", d.text);
 }
