@@ -124,11 +124,15 @@ enum Command {
     /// small value sets become allowed values, non-negative numbers stay non-negative) plus keys
     /// and foreign keys found in the data (a column named as another table's unique key, all of
     /// whose values are in it). Deterministic: the same data gives the same draft. With
-    /// `--provider openai` (any OpenAI-compatible endpoint: OpenAI, Ollama, vLLM) or `gemini`, an
-    /// LLM drafts from the same context (`--context` prints it); an answer that does not compile
-    /// goes back to it with the compiler's diagnostics, at most `--attempts` times, and then the
-    /// offline draft is printed, saying so. The draft is checked before it is printed, and its
-    /// header records how it was made; review it before approving it.
+    /// `--provider openai` (any OpenAI-compatible endpoint: OpenAI, Ollama, vLLM), `gemini` or
+    /// `bedrock` (the Converse API, signed with the AWS credentials chain), an LLM drafts from
+    /// the same context (`--context` prints it); an answer that does not compile goes back to it
+    /// with the compiler's diagnostics, at most `--attempts` times. Then the rules of its last
+    /// answer that never compiled are left out and the offline draft's rules on the same columns
+    /// stand in for them (or, when the rest does not compile either, the whole offline draft is
+    /// printed), saying so. The draft is checked before it is printed, and its header records
+    /// how it was made; review it before approving it. `dqc workflow run --draft-provider ...`
+    /// drafts the same way in the onboarding workflow.
     Draft(local::DraftArgs),
     /// Run the post-load suite of a table's contract on a lake folder and file the results.
     ///

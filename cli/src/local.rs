@@ -70,8 +70,9 @@ pub struct DraftArgs {
     #[arg(long)]
     lake: PathBuf,
     /// Where the rules come from: `offline` (Deequ's suggestion heuristics over the data,
-    /// deterministic, no network), or an LLM (`openai`, `gemini`; needs `--model` and the API key
-    /// in the environment), checked by the compiler and falling back to `offline`.
+    /// deterministic, no network), or an LLM (`openai`, `gemini`, `bedrock`; needs `--model`;
+    /// the API key in the environment, or for Bedrock the AWS region and credentials chain),
+    /// checked by the compiler; the offline rules stand in for any that never compile.
     #[arg(long, value_enum, default_value_t = DraftProvider::Offline)]
     provider: DraftProvider,
     /// The Glue job script that writes the table: its grain, not-null and join hints
@@ -82,7 +83,8 @@ pub struct DraftArgs {
     #[arg(long)]
     model: Option<String>,
     /// The API base URL [default: https://api.openai.com/v1 for openai,
-    /// https://generativelanguage.googleapis.com/v1beta for gemini].
+    /// https://generativelanguage.googleapis.com/v1beta for gemini, and for bedrock
+    /// AWS_ENDPOINT_URL_BEDROCK_RUNTIME or https://bedrock-runtime.<region>.amazonaws.com].
     #[arg(long)]
     endpoint: Option<String>,
     /// The environment variable holding the API key [default: OPENAI_API_KEY, GEMINI_API_KEY].
@@ -102,14 +104,29 @@ pub struct DraftArgs {
 }
 
 /// Drafting providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum DraftProvider {
     /// Deterministic heuristics over the profile and the data.
+    #[default]
     Offline,
     /// Any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM, ...).
     Openai,
     /// Google Gemini (`generateContent`).
     Gemini,
+    /// Amazon Bedrock (the Converse API; region and credentials from the AWS chain).
+    Bedrock,
+}
+
+impl DraftProvider {
+    /// The LLM provider; `None` for offline.
+    pub fn kind(self) -> Option<dqc_llm::Kind> {
+        match self {
+            DraftProvider::Offline => None,
+            DraftProvider::Openai => Some(dqc_llm::Kind::OpenAi),
+            DraftProvider::Gemini => Some(dqc_llm::Kind::Gemini),
+            DraftProvider::Bedrock => Some(dqc_llm::Kind::Bedrock),
+        }
+    }
 }
 
 /// Arguments of `dqc test`.
@@ -259,18 +276,15 @@ fn draft_with_llm(
     job: Option<&dqc_etl::JobAnalysis>,
     offline: &dqc_activities::draft::Draft,
 ) -> Result<ExitCode, Fatal> {
-    let (name, base, key_env) = match a.provider {
-        DraftProvider::Gemini => ("gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY"),
-        _ => ("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
-    };
-    let model = a.model.clone().ok_or_else(|| Fatal(format!("--provider {name} needs --model")))?;
-    let base_url = a.endpoint.clone().unwrap_or_else(|| base.to_string());
-    let api_key = std::env::var(a.api_key_env.as_deref().unwrap_or(key_env)).ok().filter(|k| !k.is_empty());
-    let client = reqwest::Client::builder().build().map_err(|e| Fatal(format!("cannot start the HTTP client: {e}")))?;
-    let policy = dqc_llm::RetryPolicy::default();
-    let provider: Box<dyn dqc_llm::Provider> = match a.provider {
-        DraftProvider::Gemini => Box::new(dqc_llm::gemini::Gemini { base_url, model, api_key, policy, client }),
-        _ => Box::new(dqc_llm::openai::OpenAi { base_url, model, api_key, policy, client }),
+    let Some(kind) = a.provider.kind() else { return Err(Fatal("internal: offline is not an LLM".into())) };
+    let model = a.model.clone().ok_or_else(|| Fatal(format!("--provider {} needs --model", kind.name())))?;
+    let settings = dqc_llm::Settings {
+        kind,
+        model,
+        endpoint: a.endpoint.clone(),
+        api_key_env: a.api_key_env.clone(),
+        attempts: a.attempts,
+        policy: dqc_llm::RetryPolicy::default(),
     };
     let profile = &offline.profile;
     let _ = engine;
@@ -282,6 +296,7 @@ fn draft_with_llm(
         .build()
         .map_err(|e| Fatal(format!("cannot start the async runtime: {e}")))?;
     let offline_text = offline.text.clone();
+    let provider = runtime.block_on(settings.provider()).map_err(|e| Fatal(e.message))?;
     let drafted = runtime
         .block_on(dqc_llm::draft(
             provider.as_ref(),
@@ -305,6 +320,12 @@ fn draft_with_llm(
     );
     for attempt in &drafted.attempts {
         errln!("  attempt {} ({} request(s)): {}", attempt.number, attempt.requests, attempt.outcome);
+    }
+    for rule in &drafted.left_out {
+        errln!("  left out (never compiled): {rule}");
+    }
+    for rule in &drafted.stand_ins {
+        errln!("  offline stand-in: {rule}");
     }
     emit_draft(a.out.as_deref(), &drafted.text)
 }

@@ -90,6 +90,25 @@ pub struct EnvArgs {
     /// The keyring approval links are signed with (`dqc approvals keygen`).
     #[arg(long, requires = "approval_url")]
     approval_keys: Option<PathBuf>,
+    /// Who drafts in the onboarding workflow's drafting step: `offline` (the data's
+    /// heuristics) or an LLM (`openai`, `gemini`, `bedrock`; needs --draft-model), whose rules
+    /// are checked and sent back with the diagnostics, the offline rules standing in for any
+    /// that never compile. API keys come from the environment (OPENAI_API_KEY, GEMINI_API_KEY);
+    /// Bedrock signs with the AWS credentials chain.
+    #[arg(long, value_enum, default_value_t = crate::local::DraftProvider::Offline)]
+    draft_provider: crate::local::DraftProvider,
+    /// The drafting model, for the LLM providers.
+    #[arg(long)]
+    draft_model: Option<String>,
+    /// The LLM's API base URL [default: the provider's public endpoint].
+    #[arg(long)]
+    draft_endpoint: Option<String>,
+    /// The environment variable holding the LLM's API key.
+    #[arg(long)]
+    draft_api_key_env: Option<String>,
+    /// Answers asked of the LLM per drafting step before the offline rules stand in.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    draft_attempts: u32,
 }
 
 /// Arguments of `dqc workflow run`.
@@ -232,6 +251,8 @@ pub struct LocalActivities {
     run_time: Option<String>,
     approval_url: Option<String>,
     approval_keys: Option<PathBuf>,
+    /// The drafting step's LLM, when one drafts.
+    drafting: Option<dqc_llm::Settings>,
 }
 
 impl LocalActivities {
@@ -245,6 +266,14 @@ impl LocalActivities {
             run_time: env.run_time.clone(),
             approval_url: env.approval_url.clone(),
             approval_keys: env.approval_keys.clone(),
+            drafting: env.draft_provider.kind().map(|kind| dqc_llm::Settings {
+                kind,
+                model: env.draft_model.clone().unwrap_or_default(),
+                endpoint: env.draft_endpoint.clone(),
+                api_key_env: env.draft_api_key_env.clone(),
+                attempts: env.draft_attempts,
+                policy: dqc_llm::RetryPolicy::default(),
+            }),
         }
     }
 
@@ -258,6 +287,13 @@ impl LocalActivities {
             "run_time": self.run_time,
             "approval_url": self.approval_url,
             "approval_keys": self.approval_keys,
+            "drafting": self.drafting.as_ref().map(|d| json!({
+                "provider": d.kind.name(),
+                "model": d.model,
+                "endpoint": d.endpoint,
+                "api_key_env": d.api_key_env,
+                "attempts": d.attempts,
+            })),
         })
     }
 
@@ -272,6 +308,17 @@ impl LocalActivities {
             run_time: v["run_time"].as_str().map(str::to_owned),
             approval_url: v["approval_url"].as_str().map(str::to_owned),
             approval_keys: v["approval_keys"].as_str().map(PathBuf::from),
+            drafting: v["drafting"]["provider"].as_str().and_then(dqc_llm::Kind::parse).map(|kind| {
+                let d = &v["drafting"];
+                dqc_llm::Settings {
+                    kind,
+                    model: d["model"].as_str().unwrap_or_default().to_owned(),
+                    endpoint: d["endpoint"].as_str().map(str::to_owned),
+                    api_key_env: d["api_key_env"].as_str().map(str::to_owned),
+                    attempts: d["attempts"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(3),
+                    policy: dqc_llm::RetryPolicy::default(),
+                }
+            }),
         }
     }
 
@@ -314,6 +361,12 @@ impl Activities for LocalActivities {
         let metadata = FolderMetadata::new(&self.metadata);
         let notifier = self.notifier();
         let signer = self.signer().map_err(failure)?;
+        let drafter = match &self.drafting {
+            Some(settings) if function == "dqc-draft" => Some(
+                dqc_llm::LoopDrafter::owned(settings).map_err(|e| failure(dqc_activities::Error::fatal(e.message)))?,
+            ),
+            _ => None,
+        };
         let services = Services {
             catalog: &catalog,
             engine: &engine,
@@ -321,6 +374,7 @@ impl Activities for LocalActivities {
             metadata: &metadata,
             notifier: &notifier,
             approvals: signer.as_ref(),
+            drafter: drafter.as_ref().map(|d| d as &dyn dqc_activities::ports::Drafter),
         };
         handlers::handle(function, &payload, &services, &now).map_err(failure)
     }
@@ -561,6 +615,9 @@ fn clock(w: &WaitArgs) -> Box<dyn Clock> {
 }
 
 fn run_machine(a: RunArgs) -> Result<ExitCode, Fatal> {
+    if let (Some(kind), None) = (a.env.draft_provider.kind(), &a.env.draft_model) {
+        return Err(Fatal(format!("--draft-provider {} needs --draft-model", kind.name())));
+    }
     let name = machine_name(&a.machine);
     let definition = load_definition(&a.machine, a.substitutions.as_deref())?;
     let input = match &a.input {

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+
 fn dqc(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dqc")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run dqc")
 }
@@ -429,64 +431,16 @@ fn draft_takes_the_jobs_grain_and_not_null_hints_with_their_lines() {
     assert!(context["column_stats"]["status"]["top_values"].is_array(), "{context}");
 }
 
-/// Serves `answers` (chat-completions bodies) to one request each on 127.0.0.1, recording the
-/// request bodies.
-fn loopback_llm(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = std::sync::Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (stream, answer) in listener.incoming().zip(answers) {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            log.lock().unwrap().push(String::from_utf8_lossy(&body).to_string());
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                answer.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(answer.as_bytes());
-        }
-    });
-    (url, seen)
-}
-
 #[test]
 fn draft_with_an_openai_compatible_endpoint_checks_the_answer_and_records_provenance() {
     let dir = scratch("draft-llm");
     let out = dqc(&["example", "loans", "--rows", "2000", "--out", "lake"], &dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let contract = serde_json::json!({
-        "data_quality": {
-            "table_name": "analytics_db.dim_customer",
-            "columns": {
-                "customer_id": {"type": "string", "nullable": false, "rules": [{"type": "unique", "because": "profile: unique"}]},
-                "name": {"type": "string", "nullable": true, "rules": []},
-                "email": {"type": "string", "nullable": true, "rules": [{"type": "regex", "pattern": "^[^@]+@[^@]+$", "because": "profile: emails"}]},
-                "segment": {"type": "string", "nullable": true, "rules": [{"type": "allowed_values", "values": ["RETAIL", "SME", "CORPORATE"], "because": "profile: top values"}]}
-            }
-        }
-    });
-    let body = serde_json::json!({
-        "choices": [{"message": {"role": "assistant", "content": contract.to_string()}}],
-        "usage": {"prompt_tokens": 321, "completion_tokens": 54}
-    });
-    let (url, seen) = loopback_llm(vec![body.to_string()]);
+    let contract = support::dim_customer(
+        serde_json::json!({"type": "allowed_values", "values": ["RETAIL", "SME", "CORPORATE"], "because": "profile: top values"}),
+    );
+    let (url, seen) = support::loopback_llm(vec![support::chat(&contract)]);
+    let url = format!("{url}/v1");
     let out = dqc(
         &[
             "draft",
@@ -507,10 +461,61 @@ fn draft_with_an_openai_compatible_endpoint_checks_the_answer_and_records_proven
     assert!(stdout.starts_with("-- Drafted by openai model local-model with prompt draft-v1 (sha256:"), "{stdout}");
     assert!(stdout.contains("segment in ('RETAIL', 'SME', 'CORPORATE') because 'profile: top values'"), "{stdout}");
     assert!(stderr.contains("1 attempt(s), 321 prompt and 54 answer tokens"), "{stderr}");
-    let request: serde_json::Value = serde_json::from_str(&seen.lock().unwrap()[0]).unwrap();
+    let request = seen.lock().unwrap()[0].json();
     assert_eq!(request["model"], "local-model");
     assert!(request["messages"][1]["content"].as_str().unwrap().contains("\"table_name\": \"dim_customer\""));
     let missing = dqc(&["draft", "analytics_db.dim_customer", "--lake", "lake", "--provider", "gemini"], &dir);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("--provider gemini needs --model"), "{}", text(&missing.stderr));
+}
+
+#[test]
+fn draft_with_bedrock_signs_with_the_aws_chain_and_offline_rules_stand_in_for_what_never_compiles() {
+    let dir = scratch("draft-bedrock");
+    let out = dqc(&["example", "loans", "--rows", "2000", "--out", "lake"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // An invalid regex never compiles: with one attempt, it is left out.
+    let contract = support::dim_customer(serde_json::json!({"type": "regex", "pattern": "([", "because": "a guess"}));
+    let answer = serde_json::json!({
+        "output": {"message": {"role": "assistant", "content": [
+            {"toolUse": {"toolUseId": "t1", "name": "contract_draft", "input": contract}}
+        ]}},
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 400, "outputTokens": 90, "totalTokens": 490}
+    });
+    let (url, seen) = support::loopback_llm(vec![answer.to_string()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_dqc"))
+        .args(["draft", "analytics_db.dim_customer", "--lake", "lake", "--provider", "bedrock"])
+        .args(["--model", "anthropic.claude-test-v1:0", "--attempts", "1"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url)
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLITEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_REGION", "us-west-2")
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let request = &seen.lock().unwrap()[0];
+    assert!(request.head.starts_with("POST /model/anthropic.claude-test-v1%3A0/converse "), "{}", request.head);
+    let auth = request.header("authorization");
+    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDCLITEST/"), "{auth}");
+    assert!(auth.contains("/us-west-2/bedrock/aws4_request"), "{auth}");
+    assert_eq!(request.json()["toolConfig"]["toolChoice"]["tool"]["name"], "contract_draft");
+    assert!(stdout.starts_with("-- Drafted by bedrock model anthropic.claude-test-v1:0"), "{stdout}");
+    assert!(stdout.contains("1 rule(s) of the last answer never compiled and are left out"), "{stdout}");
+    assert!(stdout.contains("email matches '^[^@]+@[^@]+$'"), "the answer's good rules are kept: {stdout}");
+    assert!(stdout.contains("-- offline stand-in for a rule of the answer that never compiled:"), "{stdout}");
+    assert!(stdout.contains("segment in ("), "the offline rule on segment stands in: {stdout}");
+    assert!(stderr.contains("left out (never compiled): segment matches '(['"), "{stderr}");
+    assert!(stderr.contains("offline stand-in: segment in ("), "{stderr}");
+    std::fs::write(dir.join("d.dqc"), &stdout).unwrap();
+    let check = dqc(&["check", "d.dqc"], &dir);
+    assert_eq!(check.status.code(), Some(0), "the draft checks: {}", text(&check.stderr));
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod support;
+
 fn dqc(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dqc")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run dqc")
 }
@@ -451,4 +453,75 @@ fn athena_tasks_run_on_duckdb_over_the_lake_with_bound_parameters() {
     let out = dqc(&["workflow", "run", s(&machine), "--home", s(&home), "--lake", s(&lake)], &root());
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("unescaped quote"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_drafting_step_drafts_with_the_llm_sends_the_diagnostics_back_and_offline_rules_stand_in() {
+    let (home, lake) = example("onboard-llm");
+    let input = home.join("input.json");
+    write_json(
+        &input,
+        &json!({"table": "analytics_db.dim_customer", "script_key": null, "draft_key": null, "approvers": ["owner@example.com"]}),
+    );
+    // Every answer has a rule that never compiles (an invalid regex).
+    let bad = support::chat(&support::dim_customer(json!({"type": "regex", "pattern": "([", "because": "a guess"})));
+    let (url, seen) = support::loopback_llm(vec![bad.clone(), bad.clone(), bad]);
+    let out = dqc(
+        &[
+            "workflow",
+            "run",
+            "statemachines/onboard.asl.json",
+            "--input",
+            s(&input),
+            "--name",
+            "onboard-llm",
+            "--home",
+            s(&home),
+            "--lake",
+            s(&lake),
+            "--run-time",
+            "2024-01-22 06:00:00",
+            "--draft-provider",
+            "openai",
+            "--draft-model",
+            "local-model",
+            "--draft-endpoint",
+            &format!("{url}/v1"),
+        ],
+        &root(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "waits on the approval: {err}");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 3, "three answers asked in the drafting step");
+    let first = requests[0].json();
+    assert_eq!(first["model"], "local-model");
+    assert!(first["messages"][1]["content"].as_str().unwrap().contains("\"table_name\": \"dim_customer\""));
+    let feedback = requests[1].json()["messages"][3]["content"].as_str().unwrap().to_string();
+    assert!(feedback.contains("does not compile") && feedback.contains("segment"), "{feedback}");
+    let draft =
+        std::fs::read_to_string(home.join("artifacts/onboarding/analytics_db.dim_customer/draft-1.dqc")).unwrap();
+    assert!(draft.starts_with("-- Drafted by openai model local-model"), "{draft}");
+    assert!(draft.contains("1 rule(s) of the last answer never compiled and are left out"), "{draft}");
+    assert!(draft.contains("email matches '^[^@]+@[^@]+$'"), "{draft}");
+    assert!(draft.contains("-- offline stand-in for a rule of the answer that never compiled:"), "{draft}");
+    let events = history(&home, "onboard-llm");
+    assert_eq!(count(&events, "TaskScheduled", "Draft"), 1, "the draft compiled at once with the published contracts");
+    assert_eq!(count(&events, "TaskScheduled", "RequestApproval"), 1);
+    let bad = dqc(
+        &[
+            "workflow",
+            "run",
+            "statemachines/onboard.asl.json",
+            "--input",
+            s(&input),
+            "--home",
+            s(&home),
+            "--draft-provider",
+            "bedrock",
+        ],
+        &root(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("--draft-provider bedrock needs --draft-model"), "{}", text(&bad.stderr));
 }

@@ -38,6 +38,9 @@ pub struct Services<'a> {
     /// Issues approval links, when an approval service answers them; without it the
     /// approvers are told the `dqc workflow send-success` / `send-failure` commands.
     pub approvals: Option<&'a crate::approval::LinkSigner>,
+    /// Drafts with an LLM (its rules checked, the offline draft standing in where they never
+    /// compile); without it the drafting step gives the offline draft.
+    pub drafter: Option<&'a dyn crate::ports::Drafter>,
 }
 
 impl std::fmt::Debug for Services<'_> {
@@ -176,9 +179,11 @@ fn context(event: &ContextEvent, s: &Services<'_>) -> Result<ContextAnswer, Erro
     Ok(ContextAnswer { table: t, context_key: key })
 }
 
-/// `{table, context_key, draft_key, diagnostics, attempt}` -> `{table, draft_key}`: an offline
-/// draft from the data, or the given `draft_key` (a draft imported into the artifact store).
-/// Drafting with an LLM (the `dqc-llm` loop) is not wired into this step yet.
+/// `{table, context_key, draft_key, diagnostics, attempt}` -> `{table, draft_key}`: a draft
+/// by the LLM drafter when one is configured (from the context, checked with the published
+/// contracts, the previous attempt's diagnostics sent along, the offline draft standing in
+/// for rules that never compile), else the offline draft from the data; or the given
+/// `draft_key` (a draft imported into the artifact store).
 fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
     let (t, database, name) = table(&event.table)?;
     if let Some(existing) = given(event.draft_key.as_ref()) {
@@ -195,9 +200,26 @@ fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
         .collect();
     let options = crate::draft::DraftOptions { database: &database, table: &name, parents: &parents, job: None };
     let drafted = crate::draft::draft(s.engine, &options)?;
+    let text = match s.drafter {
+        None => drafted.text,
+        Some(llm) => {
+            let context = match given(event.context_key.as_ref()) {
+                Some(key) => get_json(s.store, key)?,
+                None => crate::context::context(&drafted.profile, &crate::context::ContextInputs::default()),
+            };
+            let known = published(s.store, &t)?;
+            let feedback = event.diagnostics.clone().unwrap_or_default();
+            llm.draft(crate::ports::DraftRequest {
+                context: &context,
+                known: &known,
+                offline: &drafted.text,
+                feedback: &feedback,
+            })?
+        }
+    };
     let attempt = event.attempt.unwrap_or(1);
     let key = format!("onboarding/{t}/draft-{attempt}.dqc");
-    s.store.put(&key, drafted.text.as_bytes())?;
+    s.store.put(&key, text.as_bytes())?;
     Ok(DraftAnswer { table: t, draft_key: key })
 }
 

@@ -155,3 +155,26 @@ pub trait TaskTokens {
     /// Fails the waiting step with `error` and `cause`.
     fn send_failure(&self, token: &str, error: &str, cause: &str) -> Result<(), Error>;
 }
+
+/// What an LLM drafter is given for one draft.
+#[derive(Debug, Clone, Copy)]
+pub struct DraftRequest<'a> {
+    /// The drafting context (the seed's context shape).
+    pub context: &'a serde_json::Value,
+    /// The published contracts the draft is checked with (its foreign keys' targets).
+    pub known: &'a [dqc_compiler::Source],
+    /// The offline draft: where the LLM's rules never compile, it stands in.
+    pub offline: &'a str,
+    /// The compiler's words on the previous attempt's draft, checked with the published
+    /// contracts (empty on the first attempt).
+    pub feedback: &'a [String],
+}
+
+/// Drafts a contract with an LLM (the `dqc-llm` loop: ask, check, send the diagnostics back,
+/// fall back to the offline draft). Its answer is the contract text headed by its provenance.
+pub trait Drafter: Send + Sync {
+    /// The provider and model, as a draft's provenance names them.
+    fn describe(&self) -> String;
+    /// One draft. A provider that keeps failing is an error, never a half-written draft.
+    fn draft(&self, request: DraftRequest<'_>) -> Result<String, Error>;
+}

@@ -4,7 +4,8 @@
 //! The handler runs the activity over the AWS adapters: the Glue Data Catalog (the databases of
 //! `DQC_GLUE_DATABASES`), Athena (`DQC_ATHENA_WORKGROUP`, `DQC_ATHENA_OUTPUT`), S3
 //! (`DQC_ARTIFACT_BUCKET`, under `DQC_ARTIFACT_PREFIX`), DynamoDB (`DQC_METADATA_TABLE`) and
-//! SNS (`DQC_NOTIFICATION_TOPIC_ARN`). Errors leave as `{errorType, errorMessage}` with the
+//! SNS (`DQC_NOTIFICATION_TOPIC_ARN`); the drafting function drafts with an LLM when
+//! `DQC_LLM_PROVIDER` is set (`dqc_llm::Settings::from_env`). Errors leave as `{errorType, errorMessage}` with the
 //! stable names (`DqcRetryable`, `DqcNonRetryable`, `DqcContractViolation`) that the state
 //! machines' `Retry` and `Catch` match.
 
@@ -80,7 +81,12 @@ fn diagnostic(e: dqc_activities::Error) -> Diagnostic {
 }
 
 /// Runs one activity call on a blocking thread (the adapters block on the SDK's futures).
-fn run(settings: &Settings, aws: &Aws, event: &Value) -> Result<Value, dqc_activities::Error> {
+fn run(
+    settings: &Settings,
+    aws: &Aws,
+    drafter: Option<&dqc_llm::LoopDrafter>,
+    event: &Value,
+) -> Result<Value, dqc_activities::Error> {
     let store = S3Store::new(aws, &settings.artifacts)?;
     let metadata = DynamoMetadata::new(aws, &settings.metadata_table);
     let mut catalog = GlueCatalog::new(aws);
@@ -103,6 +109,7 @@ fn run(settings: &Settings, aws: &Aws, event: &Value) -> Result<Value, dqc_activ
         metadata: &metadata,
         notifier,
         approvals: settings.approvals.as_ref(),
+        drafter: drafter.map(|d| d as &dyn dqc_activities::ports::Drafter),
     };
     let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M:%S").to_string();
     handlers::handle(&settings.activity, event, &services, &now)
@@ -113,11 +120,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = Arc::new(Settings::from_env()?);
     let connect = Connect { endpoint_url: var("DQC_AWS_ENDPOINT_URL"), ..Connect::default() };
     let aws = Arc::new(Aws::connect_async(tokio::runtime::Handle::current(), &connect).await);
+    // The drafting function's LLM (DQC_LLM_PROVIDER and the rest); offline when unset.
+    let drafter = match dqc_llm::Settings::from_env(var)? {
+        Some(llm) => {
+            let provider = llm.provider().await.map_err(|e| e.message)?;
+            let options = dqc_llm::LoopOptions { max_attempts: llm.attempts };
+            Some(dqc_llm::LoopDrafter::new(provider, options, tokio::runtime::Handle::current()))
+        }
+        None => None,
+    };
+    let drafter = Arc::new(drafter);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let (settings, aws) = (Arc::clone(&settings), Arc::clone(&aws));
+        let (settings, aws, drafter) = (Arc::clone(&settings), Arc::clone(&aws), Arc::clone(&drafter));
         async move {
             let payload = event.payload;
-            match tokio::task::spawn_blocking(move || run(&settings, &aws, &payload)).await {
+            match tokio::task::spawn_blocking(move || run(&settings, &aws, drafter.as_ref().as_ref(), &payload)).await {
                 Ok(result) => result.map_err(diagnostic),
                 Err(e) => Err(Diagnostic {
                     error_type: "DqcRetryable".into(),

@@ -7,6 +7,8 @@
 
 #[path = "../../dqc-aws/tests/support/athena_on_duckdb.rs"]
 mod athena_on_duckdb;
+#[path = "../../../cli/tests/support/mod.rs"]
+mod llm;
 #[path = "../../dqc-aws/tests/support/mod.rs"]
 mod support;
 
@@ -389,25 +391,54 @@ fn the_activities_that_query_athena_answer_good_events() {
     let index = dqc_local::FolderMetadata::new(dir.join("metadata"));
     let mut notes = dqc_local::FileNotifier::new(dir.join("notifications.log"));
     notes.echo = false;
-    let services = dqc_activities::handlers::Services {
-        catalog: &lake_catalog,
-        engine: &engine,
-        store: &here,
-        metadata: &index,
-        notifier: &notes,
-        approvals: None,
+    // The drafting step with an LLM: the same answer for the run in process and for the
+    // function (an OpenAI-compatible loopback endpoint, each answering once).
+    let answer = llm::chat(&json!({"data_quality": {"table_name": "shop.orders", "columns": {
+        "order_id": {"type": "bigint", "nullable": false, "rules": [{"type": "unique", "because": "profile: 4 distinct in 4 rows"}]},
+        "customer_id": {"type": "string", "nullable": false, "rules": []}
+    }}}));
+    let (here_llm, _) = llm::loopback_llm(vec![answer.clone()]);
+    let (lambda_llm, lambda_seen) = llm::loopback_llm(vec![answer]);
+    let settings = |endpoint: &str| dqc_llm::Settings {
+        kind: dqc_llm::Kind::OpenAi,
+        model: "local-model".into(),
+        endpoint: Some(format!("{endpoint}/v1")),
+        api_key_env: None,
+        attempts: 2,
+        policy: dqc_llm::RetryPolicy::default(),
     };
+    let drafter = dqc_llm::LoopDrafter::owned(&settings(&here_llm)).unwrap();
     let calls = [
-        ("dqc-profile", json!({"table": "shop.orders"})),
-        ("dqc-draft", json!({"table": "shop.orders", "attempt": 1})),
-        ("dqc-run-suite", json!({"table": "shop.orders", "date": "2024-03-01", "run_time": "2024-03-01 06:00:00"})),
+        ("dqc-profile", json!({"table": "shop.orders"}), false),
+        ("dqc-draft", json!({"table": "shop.orders", "attempt": 1}), false),
+        (
+            "dqc-run-suite",
+            json!({"table": "shop.orders", "date": "2024-03-01", "run_time": "2024-03-01 06:00:00"}),
+            false,
+        ),
+        (
+            "dqc-draft",
+            json!({"table": "shop.orders", "attempt": 2, "diagnostics": ["E0101: an earlier mistake"]}),
+            true,
+        ),
     ];
     let now = "2024-03-01 06:00:00";
     let expected: Vec<Answer> = calls
         .iter()
-        .map(|(activity, event)| match dqc_activities::handlers::handle(activity, event, &services, now) {
-            Ok(v) => Answer::Response(v),
-            Err(e) => Answer::Error(json!({"errorType": e.kind.as_str(), "errorMessage": e.message})),
+        .map(|(activity, event, with_llm)| {
+            let services = dqc_activities::handlers::Services {
+                catalog: &lake_catalog,
+                engine: &engine,
+                store: &here,
+                metadata: &index,
+                notifier: &notes,
+                approvals: None,
+                drafter: with_llm.then_some(&drafter as &dyn dqc_activities::ports::Drafter),
+            };
+            match dqc_activities::handlers::handle(activity, event, &services, now) {
+                Ok(v) => Answer::Response(v),
+                Err(e) => Answer::Error(json!({"errorType": e.kind.as_str(), "errorMessage": e.message})),
+            }
         })
         .collect();
     let answers: Vec<serde_json::Value> = engine.seen.take().iter().map(|(_, _, rows)| as_athena(rows)).collect();
@@ -415,10 +446,33 @@ fn the_activities_that_query_athena_answer_good_events() {
     support::inject_athena_results(url, Value::Array(answers));
 
     // The same events through the Runtime API: the same answers, and the same artifacts.
-    for ((activity, event), expected) in calls.iter().zip(&expected) {
-        let got = call(activity, url, &s, vec![event.clone()]);
+    for ((activity, event, with_llm), expected) in calls.iter().zip(&expected) {
+        let got = if *with_llm {
+            let mut env = env(&s);
+            env.extend([
+                ("DQC_LLM_PROVIDER", "openai".to_string()),
+                ("DQC_LLM_MODEL", "local-model".to_string()),
+                ("DQC_LLM_ENDPOINT", format!("{lambda_llm}/v1")),
+                ("DQC_LLM_ATTEMPTS", "2".to_string()),
+            ]);
+            let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            invoke(activity, url, &pairs, vec![event.clone()])
+        } else {
+            call(activity, url, &s, vec![event.clone()])
+        };
         assert_eq!(&got[0], expected, "{activity}");
     }
+    let asked = lambda_seen.lock().unwrap()[0].json();
+    assert_eq!(asked["model"], "local-model");
+    let request = asked["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        request.contains("\"table_name\": \"orders\"") && request.contains("- E0101: an earlier mistake"),
+        "{request}"
+    );
+    let drafted = String::from_utf8(store.get("onboarding/shop.orders/draft-2.dqc").unwrap().unwrap()).unwrap();
+    assert!(drafted.starts_with("-- Drafted by openai model local-model"), "{drafted}");
+    assert!(drafted.contains("unique order_id because 'profile: 4 distinct in 4 rows'"), "{drafted}");
+    assert_eq!(Some(drafted.into_bytes()), here.get("onboarding/shop.orders/draft-2.dqc").unwrap());
     let Answer::Response(profile) = &expected[0] else { panic!("{expected:?}") };
     assert_eq!(profile["row_count"], 4, "{profile}");
     let Answer::Error(failed) = &expected[2] else { panic!("the suite fails: {expected:?}") };

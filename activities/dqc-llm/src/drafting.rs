@@ -176,11 +176,33 @@ pub async fn draft(
     offline: impl FnOnce() -> Result<String, String>,
     options: LoopOptions,
 ) -> Result<LlmDraft, ProviderError> {
+    draft_after(provider, context, known, offline, options, &[]).await
+}
+
+/// [`draft`] after an earlier draft of the same table was refused with `earlier` (the
+/// compiler's words, from the onboarding workflow's compile step): the request says so.
+pub async fn draft_after(
+    provider: &dyn Provider,
+    context: &Value,
+    known: &[Source],
+    offline: impl FnOnce() -> Result<String, String>,
+    options: LoopOptions,
+    earlier: &[String],
+) -> Result<LlmDraft, ProviderError> {
     let schema = crate::schema::answer_schema();
     let pretty = serde_json::to_string_pretty(context).unwrap_or_default();
+    let mut request = format!("Draft the data contract of this table.\n\nContext:\n{pretty}");
+    if !earlier.is_empty() {
+        request.push_str(
+            "\n\nAn earlier draft of this table did not compile with the published contracts; avoid these errors:\n",
+        );
+        for e in earlier {
+            request.push_str(&format!("- {e}\n"));
+        }
+    }
     let mut messages = vec![
         Message { role: Role::System, content: PROMPT.to_string() },
-        Message { role: Role::User, content: format!("Draft the data contract of this table.\n\nContext:\n{pretty}") },
+        Message { role: Role::User, content: request },
     ];
     let prompt = format!("{PROMPT_NAME} ({})", prompt_hash());
     let mut out = LlmDraft {

@@ -10,6 +10,8 @@ pub mod gemini;
 pub mod openai;
 pub mod provider;
 pub mod schema;
+pub mod settings;
 
-pub use drafting::{draft, LlmDraft, LoopOptions};
+pub use drafting::{draft, draft_after, LlmDraft, LoopOptions};
 pub use provider::{Provider, ProviderError, RetryPolicy};
+pub use settings::{Kind, LoopDrafter, Settings};
