@@ -79,6 +79,10 @@ pub struct DraftArgs {
     /// (`dqc analyze`) become rules where the data agrees, with the script's line as evidence.
     #[arg(long)]
     script: Option<PathBuf>,
+    /// The artifact folder of earlier `dqc test` runs of the table: with 7 or more row counts
+    /// in its `stats-history/<table>/`, a row-count anomaly rule is drafted.
+    #[arg(long)]
+    history: Option<PathBuf>,
     /// The model, for the LLM providers.
     #[arg(long)]
     model: Option<String>,
@@ -220,11 +224,22 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
         outln!("{}", serde_json::to_string_pretty(&dqc_activities::context::context(&p, &inputs))?);
         return Ok(ExitCode::SUCCESS);
     }
+    let history = match &a.history {
+        Some(folder) => {
+            if !folder.is_dir() {
+                return Err(Fatal(format!("--history {}: not a folder", folder.display())));
+            }
+            let store = dqc_local::FolderStore::new(folder);
+            dqc_activities::test_run::row_count_history(&store, table, "9999-12-31").map_err(fatal)?
+        }
+        None => Vec::new(),
+    };
     let options = dqc_activities::draft::DraftOptions {
         database,
         table,
         parents: &parents,
         job: job.as_ref().map(|(n, j)| (n.as_str(), j)),
+        history: &history,
     };
     let drafted = engine
         .with_progress("drafting", &crate::progress::Bar::stderr(), |e| dqc_activities::draft::draft(e, &options))
@@ -526,6 +541,7 @@ pub fn demo(a: DemoArgs, color: bool) -> Result<ExitCode, Fatal> {
         table: "loan_repayment_fact",
         parents: &parents,
         job: None,
+        history: &[],
     };
     let drafted = dqc_activities::draft::draft(&engine, &options).map_err(fatal)?;
     let draft_path = a.out.join("drafts/loan_repayment_fact.dqc");

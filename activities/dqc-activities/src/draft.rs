@@ -14,8 +14,11 @@
 //! | NonNegativeNumbers | the minimum is >= 0 (> 0 when it is positive) | `c >= 0` / `c > 0` |
 //! | HasMin/HasMax (EXTENDED) | a number column that is not a key | `c between min and max severity warn` |
 //! | HasMinLength | the shortest text is not empty | `length(c) >= 1` |
+//! | known shape | every value of a text column that is not categorical is an e-mail address, or every one a UUID | `c matches '...'` |
 //! | composite key | no single column is unique; the first pair of complete columns that is | `unique (a, b)` |
 //! | foreign key | a column named as the unique, complete key of another table, all of whose values are in it | `c references db.t (c)` |
+//! | freshness | a complete timestamp (else date) column with rows on every day of at least 7 days: a daily load | `freshness c within 26 hours` |
+//! | row-count anomaly | 7 earlier row counts in `stats-history/`, none (nor today's) more than 25% from their average | `row_count within B% of average over 7 days severity warn`, B twice the largest deviation (at least 10%, rounded up to 5%) |
 //!
 //! With the analysis of the job that writes the table, its hints add rules, each checked
 //! against the data first: a grain (dedup window, `dropDuplicates`, aggregation) becomes
@@ -38,6 +41,16 @@ use crate::profile::{self, count, Class, ColumnStats, Profile, SchemaColumn};
 pub const CATEGORICAL_MAX_DISTINCT: u64 = 20;
 /// Fewest rows a table needs before value sets, keys and ranges are drafted from it.
 pub const MIN_ROWS: u64 = 20;
+/// Shapes of text a column keeps when every value has one: what it is, and its pattern
+/// (anchored; written without backslashes, so it reads the same in every engine's dialect).
+pub const PATTERNS: [(&str, &str); 2] = [
+    ("an e-mail address", "^[^@ ]+@[^@ ]+[.][^@ ]+$"),
+    ("a UUID", "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+];
+/// Days with rows, in a row, before a daily freshness rule is drafted.
+pub const FRESHNESS_MIN_DAYS: u64 = 7;
+/// The history a row-count anomaly rule is drafted from, and its window.
+pub const ANOMALY_WINDOW_DAYS: u32 = 7;
 /// Column pairs tried as a composite key when no single column is unique.
 pub const MAX_KEY_PAIRS: usize = 10;
 
@@ -54,6 +67,9 @@ pub struct DraftOptions<'a> {
     /// name for the evidence: its grain, not-null and foreign-key hints become rules where the
     /// data agrees.
     pub job: Option<(&'a str, &'a dqc_etl::JobAnalysis)>,
+    /// The table's row counts of earlier runs, oldest first (`stats-history/`): with a week of
+    /// them, a row-count anomaly rule is drafted.
+    pub history: &'a [u64],
 }
 
 /// One drafted rule and why.
@@ -240,6 +256,31 @@ impl Drafter<'_> {
         }
     }
 
+    /// A text column all of whose values have one of the known shapes ([`PATTERNS`]) keeps it.
+    fn pattern(&mut self, c: &SchemaColumn) -> Result<(), Error> {
+        if profile::class(&c.engine_type) != Class::Text {
+            return Ok(());
+        }
+        let present = self.profile.row_count - self.stats(c).map_or(0, |s| s.null_count);
+        if present < MIN_ROWS {
+            return Ok(());
+        }
+        let d = self.engine.dialect();
+        let x = d.quote_ident(&c.name);
+        for (shape, pattern) in PATTERNS {
+            let matching = d.count_if(&format!("COALESCE({}, FALSE)", d.regex_contains(&x, pattern)));
+            let r = self.query(&format!("SELECT {matching} AS shaped FROM {}", self.table))?;
+            if count(r.first("shaped")) == present {
+                self.add(
+                    format!("{} matches {}", ident(&c.name), string(pattern)),
+                    format!("data: all {present} values have the shape of {shape}"),
+                );
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     /// The first pair of complete columns whose values are unique together.
     fn composite_key(&mut self) -> Result<Option<(String, String)>, Error> {
         let rows = self.profile.row_count;
@@ -405,6 +446,79 @@ impl Drafter<'_> {
         Ok(())
     }
 
+    /// Freshness from the data's days: a complete timestamp (else date) column with rows on
+    /// every day of a span of at least a week is loaded daily, so its newest value is due within
+    /// a day, plus two hours' grace.
+    fn freshness(&mut self) -> Result<(), Error> {
+        if self.profile.row_count < MIN_ROWS {
+            return Ok(());
+        }
+        let mut candidates: Vec<&SchemaColumn> = self
+            .profile
+            .schema
+            .iter()
+            .filter(|c| matches!(c.ty.as_str(), "timestamp" | "date") && self.complete(c))
+            .collect();
+        candidates.sort_by_key(|c| c.ty != "timestamp");
+        let d = self.engine.dialect();
+        for c in candidates {
+            let x = d.quote_ident(&c.name);
+            let r = self.query(&format!(
+                "SELECT COUNT(DISTINCT CAST({x} AS DATE)) AS days, CAST(MIN(CAST({x} AS DATE)) AS VARCHAR) AS first_day, \
+                 CAST(MAX(CAST({x} AS DATE)) AS VARCHAR) AS last_day FROM {}",
+                self.table
+            ))?;
+            let day = |k: &str| r.first(k).and_then(Value::as_str).and_then(|v| v.parse::<jiff::civil::Date>().ok());
+            let (days, Some(first), Some(last)) = (count(r.first("days")), day("first_day"), day("last_day")) else {
+                continue;
+            };
+            let span = first.until(last).ok().map(|s| i64::from(s.get_days()) + 1);
+            if days >= FRESHNESS_MIN_DAYS && span == i64::try_from(days).ok() {
+                self.add(
+                    format!("freshness {} within 26 hours", ident(&c.name)),
+                    format!(
+                        "data: rows on each of the {days} days from {first} to {last}, a daily load; 2 hours of grace"
+                    ),
+                );
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// A row-count anomaly rule from a week of history: today's count and each of the last
+    /// seven must lie within the band, which is twice the largest deviation from their average
+    /// (at least 10%, rounded up to 5%); a history that moves by more than 25% is too
+    /// irregular for a rule.
+    fn row_count_anomaly(&mut self, history: &[u64]) {
+        let window = ANOMALY_WINDOW_DAYS as usize;
+        if history.len() < window {
+            return;
+        }
+        let points = &history[history.len() - window..];
+        let mean = points.iter().map(|n| *n as f64).sum::<f64>() / window as f64;
+        if mean <= 0.0 {
+            return;
+        }
+        let today = self.profile.row_count;
+        let largest = points
+            .iter()
+            .chain(std::iter::once(&today))
+            .map(|n| ((*n as f64 - mean).abs() / mean) * 100.0)
+            .fold(0.0_f64, f64::max);
+        if largest > 25.0 {
+            return;
+        }
+        let band = ((2.0 * largest / 5.0).ceil() * 5.0).max(10.0);
+        let (lo, hi) = (points.iter().min().copied().unwrap_or(0), points.iter().max().copied().unwrap_or(0));
+        self.add(
+            format!("row_count within {band}% of average over {ANOMALY_WINDOW_DAYS} days severity warn"),
+            format!(
+                "history: the last {window} row counts run from {lo} to {hi} (average {mean:.0}), today {today}; at most {largest:.1}% from the average, and the band is twice that"
+            ),
+        );
+    }
+
     fn parent_columns(&self, db: &str, t: &str) -> Result<Option<Vec<SchemaColumn>>, Error> {
         let rows = self.engine.query(
             &profile::schema_sql(),
@@ -463,6 +577,7 @@ pub fn draft(engine: &dyn QueryEngine, o: &DraftOptions<'_>) -> Result<Draft, Er
         if !categorical {
             drafter.numbers(c, key);
             drafter.lengths(c);
+            drafter.pattern(c)?;
         }
     }
     let mut notes: Vec<String> = p
@@ -471,6 +586,8 @@ pub fn draft(engine: &dyn QueryEngine, o: &DraftOptions<'_>) -> Result<Draft, Er
         .filter(|c| dqc_semantics::types::engine_type(&c.engine_type).is_none())
         .map(|c| format!("column {} is {} in the data, which no contract type holds: left out (the table will not match until it is cast)", c.name, c.engine_type))
         .collect();
+    drafter.freshness()?;
+    drafter.row_count_anomaly(o.history);
     if let Some((script, job)) = o.job {
         drafter.job_hints(script, job, o.table, &mut notes)?;
     }

@@ -198,7 +198,15 @@ fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
         .filter(|q| **q != t)
         .filter_map(|q| q.split_once('.').map(|(d, n)| (d.to_owned(), n.to_owned())))
         .collect();
-    let options = crate::draft::DraftOptions { database: &database, table: &name, parents: &parents, job: None };
+    // The row counts of the nightly runs so far (a table onboarded again has some).
+    let history = crate::test_run::row_count_history(s.store, &name, "9999-12-31")?;
+    let options = crate::draft::DraftOptions {
+        database: &database,
+        table: &name,
+        parents: &parents,
+        job: None,
+        history: &history,
+    };
     let drafted = crate::draft::draft(s.engine, &options)?;
     let text = match s.drafter {
         None => drafted.text,
