@@ -519,3 +519,45 @@ fn draft_with_bedrock_signs_with_the_aws_chain_and_offline_rules_stand_in_for_wh
     let check = dqc(&["check", "d.dqc"], &dir);
     assert_eq!(check.status.code(), Some(0), "the draft checks: {}", text(&check.stderr));
 }
+
+#[test]
+fn draft_with_gemini_sends_the_key_and_the_schema_and_checks_the_answer() {
+    let dir = scratch("draft-gemini");
+    let out = dqc(&["example", "loans", "--rows", "2000", "--out", "lake"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let contract = support::dim_customer(
+        serde_json::json!({"type": "allowed_values", "values": ["RETAIL", "SME", "CORPORATE"], "because": "profile: top values"}),
+    );
+    let answer = serde_json::json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": contract.to_string()}]}}],
+        "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 70}
+    });
+    let (url, seen) = support::loopback_llm(vec![answer.to_string()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_dqc"))
+        .args([
+            "draft",
+            "analytics_db.dim_customer",
+            "--lake",
+            "lake",
+            "--provider",
+            "gemini",
+            "--model",
+            "gemini-test",
+        ])
+        .args(["--endpoint", &format!("{url}/v1beta")])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("GEMINI_API_KEY", "g-cli-key")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let request = &seen.lock().unwrap()[0];
+    assert!(request.head.starts_with("POST /v1beta/models/gemini-test:generateContent "), "{}", request.head);
+    assert_eq!(request.header("x-goog-api-key"), "g-cli-key");
+    let body = request.json();
+    assert!(body["generationConfig"]["responseJsonSchema"]["properties"]["data_quality"].is_object(), "{body}");
+    assert!(stdout.starts_with("-- Drafted by gemini model gemini-test"), "{stdout}");
+    assert!(stdout.contains("segment in ('RETAIL', 'SME', 'CORPORATE')"), "{stdout}");
+    assert!(stderr.contains("1 attempt(s), 300 prompt and 70 answer tokens"), "{stderr}");
+}

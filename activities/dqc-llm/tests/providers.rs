@@ -519,3 +519,210 @@ async fn an_answer_whose_columns_are_wrong_is_not_salvaged() {
     assert!(d.fell_back && d.left_out.is_empty(), "{}", d.text);
     assert!(d.text.contains("this is the offline draft"), "{}", d.text);
 }
+
+/// The three wire formats, for the cases every provider goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    OpenAi,
+    Gemini,
+    Bedrock,
+}
+
+impl Wire {
+    const ALL: [Wire; 3] = [Wire::OpenAi, Wire::Gemini, Wire::Bedrock];
+
+    /// A 200 answer carrying `text` in this wire's shape (Bedrock: a tool call when the text
+    /// is a JSON object, else plain text, as a model that ignored the tool answers).
+    fn answer(self, text: &str) -> Reply {
+        match self {
+            Wire::OpenAi => chat(text),
+            Wire::Gemini => generate(text),
+            Wire::Bedrock => match serde_json::from_str::<Value>(text) {
+                Ok(v) if v.is_object() => converse(text),
+                _ => Reply::Respond(
+                    200,
+                    vec![],
+                    json!({"output": {"message": {"role": "assistant", "content": [{"text": text}]}}, "stopReason": "end_turn"})
+                        .to_string(),
+                ),
+            },
+        }
+    }
+
+    fn provider(self, server: &Server) -> Box<dyn dqc_llm::Provider> {
+        match self {
+            Wire::OpenAi => Box::new(openai(server)),
+            Wire::Gemini => Box::new(gemini(server)),
+            Wire::Bedrock => Box::new(bedrock(server)),
+        }
+    }
+
+    /// The text of the last turn of a request: the feedback on a retry.
+    fn last_turn(self, body: &Value) -> String {
+        let text = match self {
+            Wire::OpenAi => body["messages"].as_array().and_then(|m| m.last()).map(|m| m["content"].clone()),
+            Wire::Gemini => body["contents"].as_array().and_then(|m| m.last()).map(|m| m["parts"][0]["text"].clone()),
+            Wire::Bedrock => {
+                body["messages"].as_array().and_then(|m| m.last()).map(|m| m["content"][0]["text"].clone())
+            }
+        };
+        text.and_then(|t| t.as_str().map(str::to_string)).unwrap_or_default()
+    }
+}
+
+/// One scripted case: the server's replies, and what the loop must do with them.
+struct Case {
+    name: &'static str,
+    replies: fn(Wire) -> Vec<Reply>,
+    check: fn(Wire, &Result<dqc_llm::LlmDraft, dqc_llm::ProviderError>, &[Request]) -> String,
+}
+
+fn outcome(d: &Result<dqc_llm::LlmDraft, dqc_llm::ProviderError>) -> String {
+    match d {
+        Ok(d) if d.fell_back => format!("offline draft after {} attempt(s)", d.attempts.len()),
+        Ok(d) if !d.left_out.is_empty() => {
+            format!("{} rule(s) left out, {} stand-in(s)", d.left_out.len(), d.stand_ins.len())
+        }
+        Ok(d) => format!(
+            "compiled at attempt {} ({} request(s))",
+            d.attempts.len(),
+            d.attempts.iter().map(|a| a.requests).sum::<u32>()
+        ),
+        Err(e) => format!("error: {}", e.message.chars().take(60).collect::<String>()),
+    }
+}
+
+#[tokio::test]
+async fn every_provider_goes_through_the_scripted_cases() {
+    let cases = [
+        Case {
+            name: "a good answer",
+            replies: |w| vec![w.answer(&answer("status"))],
+            check: |_, d, r| {
+                let d = d.as_ref().unwrap();
+                assert!(!d.fell_back && d.attempts.len() == 1 && r.len() == 1, "{:?}", d.attempts);
+                assert!(d.text.contains("status in ('NEW', 'SHIPPED')"), "{}", d.text);
+                outcome(&Ok(d.clone()))
+            },
+        },
+        Case {
+            name: "JSON in prose and fences",
+            replies: |w| vec![w.answer(&format!("Here it is:\n```json\n{}\n```\nDone.", answer("status")))],
+            check: |_, d, _| {
+                assert_eq!(d.as_ref().unwrap().attempts.len(), 1);
+                outcome(d)
+            },
+        },
+        Case {
+            name: "truncated JSON",
+            replies: |w| {
+                let full = answer("status");
+                vec![w.answer(&full[..full.len() / 2]), w.answer(&full)]
+            },
+            check: |w, d, r| {
+                assert_eq!(d.as_ref().unwrap().attempts.len(), 2);
+                assert!(w.last_turn(&r[1].body).contains("E0901"), "{}", w.last_turn(&r[1].body));
+                outcome(d)
+            },
+        },
+        Case {
+            name: "wrong types",
+            replies: |w| {
+                let wrong = answer_with(json!({"type": "regex", "pattern": "^[0-9]+$", "because": "a guess"}));
+                vec![w.answer(&wrong), w.answer(&answer("status"))]
+            },
+            check: |w, d, r| {
+                assert_eq!(d.as_ref().unwrap().attempts.len(), 2);
+                assert!(
+                    w.last_turn(&r[1].body).contains("does not apply to column `id`"),
+                    "{}",
+                    w.last_turn(&r[1].body)
+                );
+                outcome(d)
+            },
+        },
+        Case {
+            name: "unknown columns",
+            replies: |w| {
+                let unknown = answer_with(json!({"type": "check", "expression": "amount > 0", "because": "a guess"}));
+                vec![w.answer(&unknown), w.answer(&answer("status"))]
+            },
+            check: |w, d, r| {
+                assert_eq!(d.as_ref().unwrap().attempts.len(), 2);
+                assert!(w.last_turn(&r[1].body).contains("unknown column `amount`"), "{}", w.last_turn(&r[1].body));
+                outcome(d)
+            },
+        },
+        Case {
+            name: "never compiles (a rule)",
+            replies: |w| {
+                let wrong = answer_with(json!({"type": "regex", "pattern": "^[0-9]+$", "because": "a guess"}));
+                vec![w.answer(&wrong), w.answer(&wrong), w.answer(&wrong)]
+            },
+            check: |_, d, r| {
+                let d = d.as_ref().unwrap();
+                assert!(!d.fell_back && d.left_out.len() == 1 && d.stand_ins.len() == 1 && r.len() == 3, "{}", d.text);
+                outcome(&Ok(d.clone()))
+            },
+        },
+        Case {
+            name: "never compiles (no JSON)",
+            replies: |w| vec![w.answer("I cannot"), w.answer("I cannot"), w.answer("I cannot")],
+            check: |_, d, _| {
+                let d = d.as_ref().unwrap();
+                assert!(d.fell_back && d.text.contains("this is the offline draft"), "{}", d.text);
+                outcome(&Ok(d.clone()))
+            },
+        },
+        Case {
+            name: "429 then success",
+            replies: |w| {
+                vec![
+                    Reply::Respond(429, vec![("retry-after".into(), "0".into())], "{}".into()),
+                    w.answer(&answer("status")),
+                ]
+            },
+            check: |_, d, r| {
+                assert_eq!((d.as_ref().unwrap().attempts[0].requests, r.len()), (2, 2));
+                outcome(d)
+            },
+        },
+        Case {
+            name: "500s until the retries run out",
+            replies: |_| (0..6).map(|_| Reply::Respond(500, vec![], "{\"error\":\"boom\"}".into())).collect(),
+            check: |_, d, r| {
+                let e = d.as_ref().unwrap_err();
+                assert!(
+                    e.message.contains("gave up after 4 request(s)") && e.message.contains("HTTP 500"),
+                    "{}",
+                    e.message
+                );
+                assert_eq!(r.len(), 4);
+                outcome(d)
+            },
+        },
+        Case {
+            name: "a hanging connection",
+            replies: |w| vec![Reply::Hang, w.answer(&answer("status"))],
+            check: |_, d, _| {
+                assert_eq!(d.as_ref().unwrap().attempts[0].requests, 2);
+                outcome(d)
+            },
+        },
+    ];
+    let mut table = String::from("| case | openai | gemini | bedrock |\n|---|---|---|---|\n");
+    for case in &cases {
+        let mut row = format!("| {} |", case.name);
+        for wire in Wire::ALL {
+            let server = Server::start((case.replies)(wire));
+            let provider = wire.provider(&server);
+            let d = draft(provider.as_ref(), &context(), &known(), offline_with_rules, LoopOptions { max_attempts: 3 })
+                .await;
+            let said = (case.check)(wire, &d, &server.requests());
+            row.push_str(&format!(" {said} |"));
+        }
+        table.push_str(&row);
+        table.push('\n');
+    }
+    eprintln!("{table}");
+}
