@@ -560,4 +560,5 @@ fn draft_with_gemini_sends_the_key_and_the_schema_and_checks_the_answer() {
     assert!(stdout.starts_with("-- Drafted by gemini model gemini-test"), "{stdout}");
     assert!(stdout.contains("segment in ('RETAIL', 'SME', 'CORPORATE')"), "{stdout}");
     assert!(stderr.contains("1 attempt(s), 300 prompt and 70 answer tokens"), "{stderr}");
+    assert!(!stdout.contains("-- the importer:"), "nothing was approximated: {stdout}");
 }

@@ -137,8 +137,14 @@ fn mismatches(project: &dqc_compiler::ir::Project, context: &Value) -> Vec<Strin
 }
 
 /// Reads and checks an answer; the contract text, or the diagnostics to send back.
-fn verify(answer: &str, known: &[Source], context: &Value) -> Result<String, String> {
+fn verify(answer: &str, known: &[Source], context: &Value) -> Result<(String, Vec<String>), String> {
     let (contract, diagnostics) = dqc_compiler::import_seed(answer, FileId(0));
+    // What the importer approximated or dropped is said in the draft, for the reviewer.
+    let notes: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .map(|d| format!("-- the importer: {} {}\n", d.code.as_str(), d.message.replace('\n', " ")))
+        .collect();
     let import_errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
     let Some(contract) = contract.filter(|_| import_errors.is_empty()) else {
         return Err(format!(
@@ -155,7 +161,7 @@ fn verify(answer: &str, known: &[Source], context: &Value) -> Result<String, Str
     if errors.is_empty() {
         let differences = mismatches(&checked.project, context);
         if differences.is_empty() {
-            return Ok(contract);
+            return Ok((contract, notes));
         }
         return Err(format!(
             "The contract drafted from your answer does not describe this table:\n{}\n",
@@ -224,11 +230,16 @@ pub async fn draft_after(
         out.prompt_tokens += answer.prompt_tokens;
         out.completion_tokens += answer.completion_tokens;
         match verify(&answer.text, known, context) {
-            Ok(contract) => {
+            Ok((contract, notes)) => {
                 out.attempts.push(Attempt { number, requests: answer.requests, outcome: "compiled".to_string() });
                 let header = format!(
-                    "-- Drafted by {} model {} with prompt {prompt}: {} attempt(s), {} prompt and {} answer tokens. Review every rule before approving it.\n",
-                    out.provider, out.model, number, out.prompt_tokens, out.completion_tokens
+                    "-- Drafted by {} model {} with prompt {prompt}: {} attempt(s), {} prompt and {} answer tokens. Review every rule before approving it.\n{}",
+                    out.provider,
+                    out.model,
+                    number,
+                    out.prompt_tokens,
+                    out.completion_tokens,
+                    notes.concat()
                 );
                 out.text =
                     dqc_compiler::format(&format!("{header}{contract}")).unwrap_or(format!("{header}{contract}"));

@@ -726,3 +726,20 @@ async fn every_provider_goes_through_the_scripted_cases() {
     }
     eprintln!("{table}");
 }
+
+#[tokio::test]
+async fn what_the_importer_approximates_or_drops_is_said_in_the_draft() {
+    let mut a: Value = serde_json::from_str(&answer("status")).unwrap();
+    a["data_quality"]["columns"]["status"]["rules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "range", "min": 0, "max": 10, "because": "a guess"}));
+    let server = Server::start(vec![chat(&a.to_string())]);
+    let d = draft(&openai(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
+    assert_eq!(d.attempts.len(), 1, "{:?}", d.attempts);
+    let said: Vec<&str> = d.text.lines().filter(|l| l.starts_with("-- the importer: W0904")).collect();
+    // A numeric range on a string column is imported as a range of strings, and said so twice.
+    assert_eq!(said.len(), 2, "{}", d.text);
+    assert!(said.iter().all(|l| l.contains("written as a string: column `status` is `string`")), "{said:?}");
+    assert!(d.text.contains("status between '0' and '10'"), "{}", d.text);
+}
