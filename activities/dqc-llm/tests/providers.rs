@@ -728,18 +728,28 @@ async fn every_provider_goes_through_the_scripted_cases() {
 }
 
 #[tokio::test]
-async fn what_the_importer_approximates_or_drops_is_said_in_the_draft() {
+async fn what_the_importer_approximates_is_said_in_the_draft() {
     let mut a: Value = serde_json::from_str(&answer("status")).unwrap();
-    a["data_quality"]["columns"]["status"]["rules"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"type": "range", "min": 0, "max": 10, "because": "a guess"}));
+    a["data_quality"]["columns"]["status"]["rules"] =
+        json!([{"type": "allowed_values", "values": [1, 2], "because": "codes"}]);
     let server = Server::start(vec![chat(&a.to_string())]);
     let d = draft(&openai(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
     assert_eq!(d.attempts.len(), 1, "{:?}", d.attempts);
     let said: Vec<&str> = d.text.lines().filter(|l| l.starts_with("-- the importer: W0904")).collect();
-    // A numeric range on a string column is imported as a range of strings, and said so twice.
     assert_eq!(said.len(), 2, "{}", d.text);
     assert!(said.iter().all(|l| l.contains("written as a string: column `status` is `string`")), "{said:?}");
-    assert!(d.text.contains("status between '0' and '10'"), "{}", d.text);
+    assert!(d.text.contains("status in ('1', '2')"), "{}", d.text);
+}
+
+#[tokio::test]
+async fn an_approximated_rule_the_checker_refuses_goes_back_instead_of_vanishing() {
+    // Numeric bounds on a text column are read as strings; the checker refuses a string range.
+    let mut a: Value = serde_json::from_str(&answer("status")).unwrap();
+    a["data_quality"]["columns"]["status"]["rules"] =
+        json!([{"type": "range", "min": 0, "max": 10, "because": "a guess"}]);
+    let server = Server::start(vec![chat(&a.to_string()), chat(&answer("status"))]);
+    let d = draft(&openai(&server), &context(), &known(), offline, LoopOptions::default()).await.unwrap();
+    assert_eq!(d.attempts.len(), 2, "{:?}", d.attempts);
+    let feedback = server.requests()[1].body["messages"][3]["content"].as_str().unwrap().to_string();
+    assert!(feedback.contains("a range rule does not apply to column `status`"), "{feedback}");
 }

@@ -316,7 +316,7 @@ fn sla(r: &mut Reader<'_>, dq: &Node<'_>) -> Option<String> {
         Some(t) => Some(time_of_day(r, &t)?),
         None => None,
     };
-    if r.diags.len() > before {
+    if r.failed_since(before) {
         return None;
     }
     let by = time.map(|t| format!(" by {t} utc")).unwrap_or_default();

@@ -310,6 +310,12 @@ impl Reader<'_> {
         self.span(node.value.range())
     }
 
+    /// Whether an error was reported since the diagnostics numbered `before` (warnings, such
+    /// as an approximation, do not stop what is being read).
+    pub fn failed_since(&self, before: usize) -> bool {
+        self.diags.get(before..).is_some_and(|new| new.iter().any(Diagnostic::is_error))
+    }
+
     /// Where to point when something is missing from `node`: its key, or its first character.
     pub fn anchor(&self, node: &Node<'_>) -> Span {
         match node.key {

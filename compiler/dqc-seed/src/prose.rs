@@ -31,7 +31,7 @@ pub(crate) fn anomaly(r: &mut Reader<'_>, node: &Node<'_>) -> Option<String> {
         days => days,
     });
     let band = band(r, node, percent, k);
-    if r.diags.len() > before {
+    if r.failed_since(before) {
         return None;
     }
     if let (Some(band), Some(days)) = (&band, window) {

@@ -370,7 +370,7 @@ fn bounded(r: &mut Reader<'_>, node: &Node<'_>, kind: &str, subject: &str, targe
     let strict = |r: &mut Reader<'_>, flag: &str| r.opt_bool(node, flag).unwrap_or(false);
     let lo_strict = strict(r, "min_exclusive") || (kind == "min" && strict(r, "exclusive"));
     let hi_strict = strict(r, "max_exclusive") || (kind == "max" && strict(r, "exclusive"));
-    if r.diags.len() > before {
+    if r.failed_since(before) {
         return None;
     }
     let lt = |s: bool| if s { "<" } else { "<=" };

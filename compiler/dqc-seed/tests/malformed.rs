@@ -270,3 +270,15 @@ fn not_null_rules_under_non_nullable_columns_are_not_repeated() {
     assert_eq!(d.primary.span.range(), nth(json, "{", 6).start..nth(json, "{", 6).start + 1);
     assert_eq!(text.unwrap(), "contract t {\n  columns {\n    id int not null,\n  }\n}\n");
 }
+
+#[test]
+fn an_approximated_rule_is_kept_not_dropped() {
+    // Numbers as bounds of a text column are read as strings, with a warning each: the rule
+    // stays (it used to vanish behind the warnings).
+    let json = column_rules(r#"{"type": "range", "min": 0, "max": 10}"#);
+    let (text, diags) = import(&json);
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(diags.iter().all(|d| d.code == Code::ImportApproximation), "{diags:#?}");
+    let text = text.unwrap();
+    assert!(text.contains("status between '0' and '10'"), "{text}");
+}
