@@ -14,6 +14,32 @@
 //!
 //! Several analyses combine into a cross-job [`LineageGraph`].
 //!
+//! # What is followed, and the limits
+//!
+//! - The script's own functions and classes: calls are followed with their arguments (8 calls
+//!   deep), objects of the script's classes keep the attributes `__init__` and the
+//!   methods set, and methods and static methods are called like functions.
+//! - Conditions not known statically (`if full_load:`): both branches are analysed and
+//!   reported as `branch`; a branch that returns early leaves the rest of the function to the
+//!   other branch, so writes after an early `return` are found, and a function that returns
+//!   different datasets on different paths returns their union ("either").
+//! - `spark.sql`: CTEs, temp views (`createOrReplaceTempView` of a dataset is that dataset,
+//!   never a catalog table), subqueries, unions, window de-duplication; a comma join
+//!   (`FROM a, b WHERE a.k = b.k`) is the inner equi-join on the `WHERE` equalities that relate
+//!   its two sides.
+//! - `Filter.apply` and `DataFrame.filter` lambdas: comparisons and `and`/`or`/`not` on the row's
+//!   fields are understood; anything else in a lambda (`re.match`, calls) is
+//!   reported as `predicate` and the rows are kept unconstrained. A filter that calls a
+//!   Python UDF is reported the same way: the UDF's body is not analysed.
+//! - I/O through `boto3` (listing objects, reading a query or a config from S3, reading
+//!   partitions from Glue) is reported as `boto3` at the call, never followed: what such a
+//!   call returns is unknown, and so are the names and queries built from it.
+//! - Not followed, and reported where data flows into them: loops over values not known
+//!   statically (the body runs once with unknown values), comprehensions (what they iterate
+//!   over is evaluated, their elements are unknown), recursion past the call depth, imports
+//!   of other modules of the job (their functions are unknown), `exec`/`eval`, and class
+//!   inheritance (a method found only in a base class is unknown).
+//!
 //! The crate is pure: it reads no files, clock or environment, and the same
 //! input always gives byte-identical output.
 //!

@@ -175,6 +175,18 @@ impl Interp<'_> {
         let mut frame = self.frame(id);
         let mut kept_written = Vec::new();
         for (written, res) in cond.conjuncts().into_iter().zip(resolved.conjuncts()) {
+            // A Python UDF's body is not analysed: its condition is no constraint to draft from.
+            if written.render().contains("python_udf(") {
+                self.unresolved(
+                    "predicate",
+                    format!(
+                        "the filter `{}` calls a Python UDF, whose body is not analysed; its rows are kept unconstrained",
+                        written.render()
+                    ),
+                    loc,
+                );
+                continue;
+            }
             match res.first_row_filter() {
                 Some(keys) => {
                     let names = key_names(&frame, keys);

@@ -22,6 +22,14 @@ pub(crate) struct CallArgs<'a> {
 }
 
 impl<'a> CallArgs<'a> {
+    /// The arguments of a method call with the receiver as the first positional one (`self`).
+    pub(crate) fn with_receiver(&self, receiver: Value<'a>) -> CallArgs<'a> {
+        let mut out = self.clone();
+        out.pos.insert(0, receiver);
+        out.pos_text.insert(0, "self");
+        out
+    }
+
     /// Argument given by keyword `name` or else at position `idx`.
     pub(crate) fn get(&self, idx: usize, name: &str) -> Option<&Value<'a>> {
         self.kw(name).or_else(|| self.pos.get(idx))

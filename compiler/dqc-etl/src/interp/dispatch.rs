@@ -11,6 +11,8 @@ impl<'a> Interp<'a> {
     pub(crate) fn call_value(&mut self, f: Value<'a>, args: &CallArgs<'a>) -> Value<'a> {
         match f {
             Value::Function(def) => self.call_function(def, args),
+            Value::Class(class) => self.instantiate(class, args),
+            Value::BoundMethod(id, def) => self.call_function(def, &args.with_receiver(Value::Instance(id))),
             Value::Lambda(l) => self.call_lambda(l, args),
             Value::Api(Api::GetResolvedOptions) => self.resolved_options(args),
             Value::Api(Api::GlueContextClass) => Value::Api(Api::GlueContext),
@@ -39,10 +41,24 @@ impl<'a> Interp<'a> {
             Value::Sink(s) => self.sink_method(s, name, args),
             Value::Column(c) => self.column_method(c, name, args),
             Value::Window(w) => self.window_method(w, name, args),
+            // `boto3.client("s3")`, `boto3.resource(...)`, `boto3.Session()`.
+            Value::Module(m) if m == "boto3" || m.starts_with("boto3.") => match name {
+                "client" | "resource" => Value::Boto3(boto3_service(args)),
+                _ => Value::Boto3("session".to_owned()),
+            },
             Value::Module(m) => {
                 let f = module_member(&m, name);
                 self.call_value(f, args)
             }
+            Value::Instance(id) => {
+                let f = self.instance_attr(id, name);
+                self.call_value(f, args)
+            }
+            Value::Class(class) => {
+                let f = self.class_attr(class, name);
+                self.call_value(f, args)
+            }
+            Value::Boto3(service) => self.boto3_call(&service, name, args),
             Value::Str(s) => self.str_method(&s, name, args),
             Value::Dict(items) => dict_method(items, name, args),
             Value::Args if name == "get" => match args.pos.first().and_then(Value::as_str) {
@@ -59,6 +75,22 @@ impl<'a> Interp<'a> {
             }),
             _ => self.unknown_call(args),
         }
+    }
+
+    /// A call on a `boto3` client: I/O the analyser does not follow (listing objects, reading
+    /// a query from S3, reading partitions), reported where it is made; what it returns is
+    /// unknown.
+    fn boto3_call(&mut self, service: &str, name: &str, args: &CallArgs<'a>) -> Value<'a> {
+        if service == "session" && matches!(name, "client" | "resource") {
+            return Value::Boto3(boto3_service(args));
+        }
+        let text = short(args.text);
+        self.unresolved(
+            "boto3",
+            format!("`{text}` ({service} through boto3) reads or writes outside Spark; it is not followed, and what it returns is unknown"),
+            args.loc,
+        );
+        Value::Unknown
     }
 
     /// A call the analyser does not model; flagged when data flows into it.
@@ -118,6 +150,11 @@ impl<'a> Interp<'a> {
         self.scopes.pop();
         v
     }
+}
+
+/// The service a `boto3` client is made for.
+fn boto3_service(args: &CallArgs<'_>) -> String {
+    args.get(0, "service_name").and_then(Value::as_str).unwrap_or("an AWS service").to_owned()
 }
 
 fn dict_method<'a>(items: Vec<(Value<'a>, Value<'a>)>, name: &str, args: &CallArgs<'a>) -> Value<'a> {

@@ -79,6 +79,17 @@ impl<'a> Interp<'a> {
                 _ => Value::Unknown,
             },
             E::Starred(s) => self.eval(&s.value),
+            // What a comprehension iterates over is evaluated (its reads and calls are
+            // recorded); its elements are not known.
+            E::ListComp(ast::ExprListComp { generators, .. })
+            | E::SetComp(ast::ExprSetComp { generators, .. })
+            | E::GeneratorExp(ast::ExprGeneratorExp { generators, .. })
+            | E::DictComp(ast::ExprDictComp { generators, .. }) => {
+                for g in generators {
+                    let _ = self.eval(&g.iter);
+                }
+                Value::Unknown
+            }
             _ => Value::Unknown,
         }
     }
@@ -118,6 +129,8 @@ impl<'a> Interp<'a> {
     fn get_attr(&mut self, v: Value<'a>, name: &str) -> Value<'a> {
         match (&v, name) {
             (Value::Module(m), _) => module_member(m, name),
+            (Value::Instance(id), _) => self.instance_attr(*id, name),
+            (Value::Class(class), _) => self.class_attr(class, name),
             (Value::Api(Api::GlueContext), "create_dynamic_frame") => Value::Api(Api::GlueRead(true)),
             (Value::Api(Api::GlueContext), "create_data_frame") => Value::Api(Api::GlueRead(false)),
             (Value::Api(Api::GlueContext), "write_dynamic_frame") => Value::Api(Api::GlueWrite(true)),

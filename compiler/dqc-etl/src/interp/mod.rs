@@ -69,7 +69,15 @@ pub(crate) struct Interp<'a> {
     str_origins: BTreeMap<String, Location>,
     block_depth: usize,
     steps: usize,
+    /// Values returned on paths that ended early (a `return` under a condition not known
+    /// statically), per function call being run: the call's value merges them with the rest.
+    early_returns: Vec<Vec<Value<'a>>>,
+    /// Objects of classes defined in the script: the class and its attributes.
+    pub(crate) instances: Vec<(&'a ast::StmtClassDef, BTreeMap<String, Value<'a>>)>,
 }
+
+/// Most objects of script classes followed; more are unknown values.
+const MAX_INSTANCES: usize = 1_000;
 
 impl<'a> Interp<'a> {
     /// A fresh interpreter for `src`.
@@ -88,6 +96,8 @@ impl<'a> Interp<'a> {
             str_origins: BTreeMap::new(),
             block_depth: 0,
             steps: 0,
+            early_returns: Vec::new(),
+            instances: Vec::new(),
         }
     }
 
@@ -182,6 +192,14 @@ impl<'a> Interp<'a> {
                     self.bind(t, item);
                 }
             }
+            // `self.x = v` on an object of a script class.
+            ast::Expr::Attribute(a) => {
+                if let Value::Instance(id) = self.eval(&a.value) {
+                    if let Some((_, attrs)) = self.instances.get_mut(id) {
+                        attrs.insert(a.attr.as_str().to_owned(), v);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -243,6 +261,7 @@ impl<'a> Interp<'a> {
                 return Flow::Return(v);
             }
             S::FunctionDef(f) => self.assign_name(f.name.as_str(), Value::Function(f)),
+            S::ClassDef(c) => self.assign_name(c.name.as_str(), Value::Class(c)),
             S::Import(i) => self.import(i),
             S::ImportFrom(i) => self.import_from(i),
             S::If(i) => return self.exec_if(i),
@@ -304,12 +323,57 @@ impl<'a> Interp<'a> {
                 let after_body = std::mem::replace(&mut self.scopes, before);
                 let second = self.exec_block(&i.orelse);
                 let after_else = std::mem::take(&mut self.scopes);
-                self.scopes = self.merge_scopes(after_body, after_else, loc);
                 match (first, second) {
-                    (Flow::Return(v), _) | (_, Flow::Return(v)) => Flow::Return(v),
-                    _ => Flow::Normal,
+                    (Flow::Return(a), Flow::Return(b)) => {
+                        self.scopes = self.merge_scopes(after_body, after_else, loc);
+                        Flow::Return(self.merge_values(vec![a, b], loc))
+                    }
+                    // One branch returns early: the code after the `if` runs on the other
+                    // branch's path (its writes are writes of the job), and the early value is
+                    // one of the call's values.
+                    (Flow::Return(v), Flow::Normal) => {
+                        self.scopes = after_else;
+                        self.early_return(v);
+                        Flow::Normal
+                    }
+                    (Flow::Normal, Flow::Return(v)) => {
+                        self.scopes = after_body;
+                        self.early_return(v);
+                        Flow::Normal
+                    }
+                    (Flow::Normal, Flow::Normal) => {
+                        self.scopes = self.merge_scopes(after_body, after_else, loc);
+                        Flow::Normal
+                    }
                 }
             }
+        }
+    }
+
+    /// Keeps the value of a path that returned early, for the call being run.
+    fn early_return(&mut self, v: Value<'a>) {
+        if let Some(values) = self.early_returns.last_mut() {
+            values.push(v);
+        }
+    }
+
+    /// The value of a call that returns on several paths: `None` paths aside, one value when
+    /// they agree, an "either" dataset when they are datasets, else unknown.
+    fn merge_values(&mut self, values: Vec<Value<'a>>, loc: Location) -> Value<'a> {
+        let mut some: Vec<Value<'a>> = values.into_iter().filter(|v| *v != Value::None).collect();
+        some.dedup();
+        match some.len() {
+            0 => Value::None,
+            1 => some.remove(0),
+            _ if some.iter().all(|v| v.as_frame().is_some()) => {
+                let mut frames = some.iter().filter_map(Value::as_frame);
+                let first = frames.next().map(Value::Frame).unwrap_or(Value::Unknown);
+                frames.fold(first, |acc, f| match acc {
+                    Value::Frame(x) => self.combine(x, Some(&Value::Frame(f)), true, "either", loc),
+                    other => other,
+                })
+            }
+            _ => Value::Unknown,
         }
     }
 
@@ -417,14 +481,72 @@ impl<'a> Interp<'a> {
         }
         self.call_depth += 1;
         self.scopes.push(scope);
+        self.early_returns.push(Vec::new());
         let flow = self.exec_block(&def.body);
+        let mut values = self.early_returns.pop().unwrap_or_default();
         self.scopes.pop();
         self.call_depth -= 1;
-        match flow {
+        values.push(match flow {
             Flow::Return(v) => v,
             Flow::Normal => Value::None,
+        });
+        self.merge_values(values, args.loc)
+    }
+
+    /// `Class(args)` for a class of the script: a new object, set up by `__init__`.
+    pub(crate) fn instantiate(&mut self, class: &'a ast::StmtClassDef, args: &CallArgs<'a>) -> Value<'a> {
+        if self.instances.len() >= MAX_INSTANCES {
+            return Value::Unknown;
+        }
+        let id = self.instances.len();
+        self.instances.push((class, BTreeMap::new()));
+        if let Some(init) = method_of(class, "__init__") {
+            let _ = self.call_function(init, &args.with_receiver(Value::Instance(id)));
+        }
+        Value::Instance(id)
+    }
+
+    /// `obj.name` for an object of a script class: its attribute, else its method bound to it,
+    /// else a class attribute.
+    pub(crate) fn instance_attr(&mut self, id: usize, name: &str) -> Value<'a> {
+        let Some((class, attrs)) = self.instances.get(id) else { return Value::Unknown };
+        if let Some(v) = attrs.get(name) {
+            return v.clone();
+        }
+        let class = *class;
+        match method_of(class, name) {
+            Some(def) => Value::BoundMethod(id, def),
+            None => self.class_attr(class, name),
         }
     }
+
+    /// `Class.name`: a function defined in the class body (a static method), or the value
+    /// assigned to `name` there.
+    pub(crate) fn class_attr(&mut self, class: &'a ast::StmtClassDef, name: &str) -> Value<'a> {
+        if let Some(def) = method_of(class, name) {
+            return Value::Function(def);
+        }
+        let assigned = class.body.iter().rev().find_map(|stmt| match stmt {
+            ast::Stmt::Assign(a)
+                if a.targets.iter().any(|t| matches!(t, ast::Expr::Name(n) if n.id.as_str() == name)) =>
+            {
+                Some(&*a.value)
+            }
+            ast::Stmt::AnnAssign(a) if matches!(&*a.target, ast::Expr::Name(n) if n.id.as_str() == name) => {
+                a.value.as_deref()
+            }
+            _ => None,
+        });
+        assigned.map_or(Value::Unknown, |e| self.eval(e))
+    }
+}
+
+/// The function `name` defined in a class body.
+fn method_of<'a>(class: &'a ast::StmtClassDef, name: &str) -> Option<&'a ast::StmtFunctionDef> {
+    class.body.iter().find_map(|stmt| match stmt {
+        ast::Stmt::FunctionDef(f) if f.name.as_str() == name => Some(f),
+        _ => None,
+    })
 }
 
 /// `if __name__ == "__main__":`

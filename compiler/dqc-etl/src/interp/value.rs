@@ -111,6 +111,14 @@ pub(crate) enum Value<'a> {
     Row(FrameId),
     Function(&'a ast::StmtFunctionDef),
     Lambda(&'a ast::ExprLambda),
+    /// A class defined in the script.
+    Class(&'a ast::StmtClassDef),
+    /// An object of a class defined in the script, by its index in the interpreter.
+    Instance(usize),
+    /// A method of such an object, bound to it.
+    BoundMethod(usize, &'a ast::StmtFunctionDef),
+    /// A `boto3` client or resource (its service): I/O outside Spark, reported, not followed.
+    Boto3(String),
     /// An attribute fetched but not yet called.
     Method(Box<Value<'a>>, String),
 }
@@ -162,7 +170,14 @@ impl<'a> Value<'a> {
     /// A copy that borrows nothing from the AST (functions become unknown).
     pub(crate) fn detached(&self) -> Value<'static> {
         match self {
-            Value::Unknown | Value::Function(_) | Value::Lambda(_) | Value::Method(..) => Value::Unknown,
+            Value::Unknown
+            | Value::Function(_)
+            | Value::Lambda(_)
+            | Value::Method(..)
+            | Value::Class(_)
+            | Value::BoundMethod(..) => Value::Unknown,
+            Value::Instance(id) => Value::Instance(*id),
+            Value::Boto3(s) => Value::Boto3(s.clone()),
             Value::None => Value::None,
             Value::Bool(b) => Value::Bool(*b),
             Value::Int(i) => Value::Int(*i),

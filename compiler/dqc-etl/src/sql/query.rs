@@ -127,7 +127,10 @@ impl Interp<'_> {
         }
     }
 
-    fn sql_from(&mut self, from: &[TableWithJoins], cx: &mut SqlCtx) -> FrameId {
+    /// The relations of `FROM`, joined. `keys` are the `a = b` conjuncts of the query's
+    /// `WHERE`: a comma join (`FROM a, b WHERE a.k = b.k`) is the inner equi-join on those that
+    /// relate its two sides, not a cross join plus a filter.
+    fn sql_from(&mut self, from: &[TableWithJoins], keys: &mut [(ColExpr, bool)], cx: &mut SqlCtx) -> FrameId {
         let mut scope: Option<FrameId> = None;
         for twj in from {
             let mut cur = self.sql_relation(&twj.relation, cx);
@@ -158,7 +161,21 @@ impl Interp<'_> {
             }
             scope = Some(match scope {
                 None => cur,
-                Some(prev) => self.join(prev, cur, &JoinOn::Cross, "cross", "", cx.loc),
+                Some(prev) => {
+                    let (left, right) = (self.frame(prev).schema, self.frame(cur).schema);
+                    let mut joining = Vec::new();
+                    for (k, used) in keys.iter_mut().filter(|(k, used)| !*used && relates(k, &left, &right)) {
+                        *used = true;
+                        joining.push(k.clone());
+                    }
+                    match joining.into_iter().reduce(|a, b| ColExpr::binary("AND", a, b)) {
+                        Some(cond) => {
+                            let text = cond.render();
+                            self.join(prev, cur, &JoinOn::Cond(cond), "inner", &text, cx.loc)
+                        }
+                        None => self.join(prev, cur, &JoinOn::Cross, "cross", "", cx.loc),
+                    }
+                }
             });
         }
         scope.unwrap_or_else(|| self.add_frame(Frame::opaque(FrameKind::Data, vec![], String::new())))
@@ -201,7 +218,7 @@ impl Interp<'_> {
                 v.as_frame().unwrap_or(id)
             }
             TableFactor::NestedJoin { table_with_joins, .. } => {
-                self.sql_from(std::slice::from_ref(table_with_joins), cx)
+                self.sql_from(std::slice::from_ref(table_with_joins), &mut [], cx)
             }
             other => {
                 let text: String = other.to_string().chars().take(60).collect();
@@ -220,10 +237,27 @@ impl Interp<'_> {
 
     fn sql_select(&mut self, s: &Select, cx: &mut SqlCtx) -> FrameId {
         let loc = cx.loc;
-        let mut id = self.sql_from(&s.from, cx);
+        // Column equalities of WHERE join the relations of a comma-separated FROM.
+        let mut keys: Vec<(ColExpr, bool)> = match (&s.selection, s.from.len()) {
+            (Some(w), 2..) => {
+                let mut cv = Converter { masks: &cx.masks, subqueries: vec![] };
+                let all = cv.convert(w);
+                all.conjuncts().into_iter().filter(|c| is_column_equality(c)).map(|c| (c.clone(), false)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut id = self.sql_from(&s.from, &mut keys, cx);
+        let joined: Vec<ColExpr> = keys.into_iter().filter(|(_, used)| *used).map(|(k, _)| k).collect();
         let masks = std::mem::take(&mut cx.masks);
         let mut cv = Converter { masks: &masks, subqueries: vec![] };
-        let selection = s.selection.as_ref().map(|w| cv.convert(w));
+        // What joined the comma join is not a filter as well.
+        let selection = s.selection.as_ref().map(|w| cv.convert(w)).and_then(|w| {
+            w.conjuncts()
+                .into_iter()
+                .filter(|c| !joined.contains(c))
+                .cloned()
+                .reduce(|a, b| ColExpr::binary("AND", a, b))
+        });
         let items: Vec<ColExpr> = s.projection.iter().filter_map(|i| select_item(&mut cv, i)).collect();
         let groups: Vec<ColExpr> = match &s.group_by {
             GroupByExpr::Expressions(exprs, _) => exprs.iter().map(|e| cv.convert(e)).collect(),
@@ -299,4 +333,22 @@ fn ordinal(g: &ColExpr, items: &[ColExpr]) -> Option<ColExpr> {
     let ColExpr::Lit(n) = g else { return None };
     let idx: usize = n.parse().ok()?;
     items.get(idx.checked_sub(1)?).cloned()
+}
+
+/// `a = b` between two column references.
+fn is_column_equality(c: &ColExpr) -> bool {
+    matches!(c, ColExpr::Binary { op, left, right } if op == "=" && matches!(**left, ColExpr::Col(_)) && matches!(**right, ColExpr::Col(_)))
+}
+
+/// Whether an equality's sides are a column of `left` and a column of `right`, one each.
+fn relates(c: &ColExpr, left: &crate::schema::Schema, right: &crate::schema::Schema) -> bool {
+    let ColExpr::Binary { left: a, right: b, .. } = c else { return false };
+    let (ColExpr::Col(a), ColExpr::Col(b)) = (&**a, &**b) else { return false };
+    // A qualifier must name an alias of that side (not a struct column of it).
+    let found = |s: &crate::schema::Schema, r: &crate::expr::ColRef| match r.qualifier.as_deref() {
+        Some(q) => !s.qualifiers_of(Some(q), &r.name).is_empty(),
+        None => s.resolve(None, &r.name).is_ok(),
+    };
+    (found(left, a) && found(right, b) && !found(left, b) && !found(right, a))
+        || (found(left, b) && found(right, a) && !found(left, a) && !found(right, b))
 }
