@@ -42,6 +42,8 @@ class Case:
     thresholds: dict = field(default_factory=dict)
     partition: Partition | None = None
     history_rules: tuple = ()
+    #: Aggregate rules: rule id -> the value worked out by hand (None: no value to aggregate).
+    aggregates: dict = field(default_factory=dict)
 
 
 def T(hour, minute=0, second=0):
@@ -409,6 +411,53 @@ CASES = {
             "min_score": 1,  # 2: 75% pass, below 99.5%
         },
         thresholds={"not_null_email": (4, 1, True), "min_score": (4, 1, False)},
+    ),
+    "aggregates": Case(
+        table="fx.aggregates",
+        columns=("id", "amount", "qty", "price", "channel", "day", "blank", "big"),
+        rows=[
+            (1, 10.0, 1, Dec("1.50"), "web", D(2024, 1, 1), None, 1.0),
+            (2, 20.0, 2, Dec("2.50"), "web", D(2024, 1, 3), None, 1.0),
+            (3, NAN, None, None, "shop", None, None, 1.0),
+            (4, None, 3, Dec("3.00"), None, D(2024, 1, 2), None, 1.0),
+            (5, 30.0, 4, None, "web", D(2024, 1, 5), None, 1.0),
+            (6, 40.0, None, Dec("1.00"), "app", D(2024, 1, 4), None, INF),
+        ],
+        expected={
+            "not_null_id": 0,
+            "min_of_amount": 0,  # 10 (NaN of 3 and NULL of 4 are not aggregated)
+            "max_of_amount": 1,  # 40 is not < 40
+            "mean_of_amount": 0,  # (10 + 20 + 30 + 40) / 4 = 25
+            "sum_of_qty": 0,  # 1 + 2 + 3 + 4 = 10
+            "sum_of_price": 1,  # 1.50 + 2.50 + 3.00 + 1.00 = 8.00, not > 8
+            "stddev_of_amount": 0,  # sqrt(500 / 3) = 12.91
+            "distinct_count_of_channel": 1,  # web, shop, app: 3
+            "distinct_ratio_of_channel": 0,  # 3 distinct of 5 values: 0.6
+            "null_ratio_of_channel": 1,  # 1 NULL of 6 rows: 0.167
+            "max_of_day": 0,  # 2024-01-05
+            "web": 0,  # rows 1, 2, 5: (10 + 20 + 30) / 3 = 20
+            "nothing": 1,  # no row has id > 100: no value
+            "mean_of_blank": 1,  # only NULLs: no value
+            "max_of_big": 1,  # infinity
+            "mean_of_big": 0,  # infinity >= 0
+        },
+        aggregates={
+            "min_of_amount": 10.0,
+            "max_of_amount": 40.0,
+            "mean_of_amount": 25.0,
+            "sum_of_qty": Dec(10),
+            "sum_of_price": Dec("8.00"),
+            "stddev_of_amount": (500 / 3) ** 0.5,
+            "distinct_count_of_channel": 3,
+            "distinct_ratio_of_channel": 0.6,
+            "null_ratio_of_channel": 1 / 6,
+            "max_of_day": D(2024, 1, 5),
+            "web": 20.0,
+            "nothing": None,
+            "mean_of_blank": None,
+            "max_of_big": INF,
+            "mean_of_big": INF,
+        },
     ),
     "mostly": Case(
         table="fx.mostly",

@@ -114,6 +114,10 @@ pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Res
             let violations = count(rows.first(&format!("{id}__violations")));
             let checked = rows.first(&format!("{id}__checked")).map(|v| count(Some(v)));
             let mut details = serde_json::Map::new();
+            // An aggregate rule's value, as the engine computed it.
+            if let Some(v) = rows.first(&format!("{id}__value")) {
+                details.insert("value".to_string(), v.clone());
+            }
             for (i, col) in rows.columns.iter().enumerate() {
                 if !col.contains("__") {
                     if let Some(v) = rows.rows.first().and_then(|r| r.get(i)) {

@@ -62,6 +62,9 @@ pub fn rule(_contract: &Contract, r: &Rule) -> String {
             format!("the newest {column} must be at most {} old", duration(*max_age_seconds))
         }
         RuleKind::RowCount { min, max } => bounds("the row count", min, max),
+        RuleKind::Aggregate { function, column, min, max } => {
+            bounds(&format!("{}({column})", function.as_str()), min, max)
+        }
         RuleKind::RowCountAnomaly { method, window_days } => match method {
             AnomalyMethod::PercentOfMean { percent } => {
                 format!("the row count must stay within {percent}% of its {window_days}-day average")

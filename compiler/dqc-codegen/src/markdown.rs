@@ -148,7 +148,8 @@ fn rule_columns(r: &Rule) -> Vec<&str> {
         | RuleKind::AllowedValues { column, .. }
         | RuleKind::Range { column, .. }
         | RuleKind::Regex { column, .. }
-        | RuleKind::Freshness { column, .. } => vec![column.as_str()],
+        | RuleKind::Freshness { column, .. }
+        | RuleKind::Aggregate { column, .. } => vec![column.as_str()],
         RuleKind::Compare { column, right, .. } => match right {
             Operand::Column { name } => vec![column.as_str(), name.as_str()],
             Operand::Value { .. } => vec![column.as_str()],

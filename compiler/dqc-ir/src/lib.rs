@@ -233,6 +233,67 @@ pub enum Measure {
     Length,
 }
 
+/// A column aggregate, bounded by an aggregate rule. NULLs are never aggregated; NaN is not
+/// aggregated by the value aggregates (`min` to `stddev`) and counts as a value for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// The smallest value.
+    Min,
+    /// The largest value.
+    Max,
+    /// The arithmetic mean, as a double.
+    Mean,
+    /// The sum.
+    Sum,
+    /// The sample standard deviation (n - 1), as a double.
+    Stddev,
+    /// The number of distinct values.
+    DistinctCount,
+    /// Distinct values over values (rows with a value).
+    DistinctRatio,
+    /// Rows without a value over rows.
+    NullRatio,
+}
+
+impl Aggregate {
+    /// Every aggregate.
+    pub const ALL: [Aggregate; 8] = [
+        Aggregate::Min,
+        Aggregate::Max,
+        Aggregate::Mean,
+        Aggregate::Sum,
+        Aggregate::Stddev,
+        Aggregate::DistinctCount,
+        Aggregate::DistinctRatio,
+        Aggregate::NullRatio,
+    ];
+
+    /// The name written in contracts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+            Aggregate::Mean => "mean",
+            Aggregate::Sum => "sum",
+            Aggregate::Stddev => "stddev",
+            Aggregate::DistinctCount => "distinct_count",
+            Aggregate::DistinctRatio => "distinct_ratio",
+            Aggregate::NullRatio => "null_ratio",
+        }
+    }
+
+    /// The aggregate a contract names (lower-case).
+    pub fn parse(name: &str) -> Option<Aggregate> {
+        Aggregate::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// Whether NaN and NULL are left out of it (the value aggregates).
+    pub fn skips_nan(self) -> bool {
+        matches!(self, Aggregate::Min | Aggregate::Max | Aggregate::Mean | Aggregate::Sum | Aggregate::Stddev)
+    }
+}
+
 /// How a uniqueness rule picks the row to keep among duplicates, pre-load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeepPolicy {
@@ -380,6 +441,18 @@ pub enum RuleKind {
         /// Upper bound.
         max: Option<Bound>,
     },
+    /// An aggregate of a column (over the rows the rule's filter keeps) lies within bounds;
+    /// an aggregate of no value fails.
+    Aggregate {
+        /// What is aggregated.
+        function: Aggregate,
+        /// The column.
+        column: String,
+        /// Lower bound.
+        min: Option<Bound>,
+        /// Upper bound.
+        max: Option<Bound>,
+    },
     /// The row count stays within a band around its rolling history.
     RowCountAnomaly {
         /// Band.
@@ -420,6 +493,7 @@ impl RuleKind {
             RuleKind::ForeignKey { .. } => "foreign_key",
             RuleKind::Freshness { .. } => "freshness",
             RuleKind::RowCount { .. } => "row_count",
+            RuleKind::Aggregate { .. } => "aggregate",
             RuleKind::RowCountAnomaly { .. } => "row_count_anomaly",
             RuleKind::Check { .. } => "check",
         }

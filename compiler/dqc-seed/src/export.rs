@@ -194,6 +194,12 @@ fn kind_fields(kind: &RuleKind, on_column: bool, grain: &[String], out: &mut Map
             put("type", "row_count".into());
             bounds(min.as_ref(), max.as_ref(), &mut put);
         }
+        RuleKind::Aggregate { function, column, min, max } => {
+            put("type", "aggregate".into());
+            put("function", function.as_str().into());
+            put("column", column.clone().into());
+            bounds(min.as_ref(), max.as_ref(), &mut put);
+        }
         RuleKind::RowCountAnomaly { method, window_days } => {
             put("type", "row_count_anomaly".into());
             match method {
@@ -332,6 +338,13 @@ fn requirement(kind: &RuleKind) -> String {
         RuleKind::RowCount { min, max } => {
             format!("The row count must be {}", bounds_prose(min.as_ref(), max.as_ref()))
         }
+        RuleKind::Aggregate { function, column, min, max } => {
+            format!(
+                "The {} of {column} must be {}",
+                aggregate_prose(*function),
+                bounds_prose(min.as_ref(), max.as_ref())
+            )
+        }
         RuleKind::RowCountAnomaly { method, window_days } => {
             let prose = anomaly_prose(method, *window_days);
             prose.trim_end_matches('.').to_string()
@@ -361,5 +374,19 @@ fn op_prose(op: dqc_ir::CmpOp) -> &'static str {
         dqc_ir::CmpOp::Le => "at most",
         dqc_ir::CmpOp::Gt => "greater than",
         dqc_ir::CmpOp::Ge => "at least",
+    }
+}
+
+/// An aggregate in words.
+pub(crate) fn aggregate_prose(f: dqc_ir::Aggregate) -> &'static str {
+    match f {
+        dqc_ir::Aggregate::Min => "smallest value",
+        dqc_ir::Aggregate::Max => "largest value",
+        dqc_ir::Aggregate::Mean => "mean",
+        dqc_ir::Aggregate::Sum => "sum",
+        dqc_ir::Aggregate::Stddev => "standard deviation",
+        dqc_ir::Aggregate::DistinctCount => "number of distinct values",
+        dqc_ir::Aggregate::DistinctRatio => "ratio of distinct values to values",
+        dqc_ir::Aggregate::NullRatio => "ratio of NULLs to rows",
     }
 }

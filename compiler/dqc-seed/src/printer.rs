@@ -116,6 +116,9 @@ pub fn body_text(kind: &RuleKind) -> String {
             format!("freshness {} within {}", quote_ident(column), duration_text(*max_age_seconds))
         }
         RuleKind::RowCount { min, max } => bounds_text("row_count", min.as_ref(), max.as_ref()),
+        RuleKind::Aggregate { function, column, min, max } => {
+            bounds_text(&format!("{}({})", function.as_str(), quote_ident(column)), min.as_ref(), max.as_ref())
+        }
         RuleKind::RowCountAnomaly { method, window_days } => {
             let band = match method {
                 AnomalyMethod::PercentOfMean { percent } => format!("{percent}%"),

@@ -38,6 +38,7 @@ const KNOWN_TYPES: &[&str] = &[
     "foreign_key",
     "freshness",
     "row_count",
+    "aggregate",
     "row_count_anomaly",
     "check",
     "check_constraint",
@@ -207,6 +208,28 @@ fn body(r: &mut Reader<'_>, node: &Node<'_>, kind: &str, cx: &RuleCx<'_>) -> Opt
         "row_count" => {
             let mut b = bounded(r, node, kind, "row_count", &Target::count("row_count"))?;
             b.derived = Some("row_count".to_string());
+            Some(b)
+        }
+        "aggregate" => {
+            let (name, name_node) = required_string(r, node, &["function", "aggregate"])?;
+            let Some(f) = dqc_ir::Aggregate::parse(&name.trim().to_ascii_lowercase()) else {
+                let known: Vec<&str> = dqc_ir::Aggregate::ALL.iter().map(|a| a.as_str()).collect();
+                r.shape(
+                    &name_node,
+                    format!("unknown aggregate `{name}`"),
+                    format!("expected one of {}", known.join(", ")),
+                );
+                return None;
+            };
+            let col = subject(r, node, cx)?;
+            // min and max are values of the column; the other aggregates are numbers.
+            let target = match f {
+                dqc_ir::Aggregate::Min | dqc_ir::Aggregate::Max => Target::of(cx, &col),
+                _ => Target { name: f.as_str().to_string(), ty: "a number".to_string(), class: Class::Number },
+            };
+            let subject_text = format!("{}({})", f.as_str(), quote_ident(&col));
+            let mut b = bounded(r, node, "range", &subject_text, &target)?;
+            b.derived = Some(format!("{}_of_{}", f.as_str(), slug(&col)));
             Some(b)
         }
         "compare" => compare(r, node, cx),

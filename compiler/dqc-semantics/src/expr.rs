@@ -395,6 +395,13 @@ pub fn common_of(args: &[Expr], span: Span, name: &str, diags: &mut Vec<Diagnost
 pub fn unknown_function(name: &ast::Ident) -> Diagnostic {
     let mut d = Diagnostic::new(Code::UnknownFunction, format!("unknown function `{}`", name.name), name.span)
         .with_primary_label("not in the portable function set");
+    // An aggregate inside a row-level check: the rule form says it.
+    if let Some(f) = dqc_ir::Aggregate::parse(&name.name.to_ascii_lowercase()) {
+        return d.with_help(format!(
+            "checks are decided row by row; bound an aggregate as a rule of its own, such as `{}(column) between 1 and 10`",
+            f.as_str()
+        ));
+    }
     if let Some(s) = did_you_mean(&name.name, Function::ALL.iter().map(|f| f.name())) {
         d = d.with_help(format!("did you mean `{s}`?"));
     } else {

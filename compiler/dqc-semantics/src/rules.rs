@@ -1,7 +1,9 @@
 //! Lowering of rules: resolving columns, typing literals, choosing ids, severities and stages.
 
 use dqc_diagnostics::{did_you_mean, Code, Diagnostic, Span};
-use dqc_ir::{AnomalyMethod, Bound, Column, KeepPolicy, Measure, Operand, Rule, RuleKind, Severity, Stage, Value};
+use dqc_ir::{
+    Aggregate, AnomalyMethod, Bound, Column, KeepPolicy, Measure, Operand, Rule, RuleKind, Severity, Stage, Value,
+};
 use dqc_syntax::ast::{self, AnomalyBand, CmpOp, Literal, Modifier, RuleBody, Subject};
 
 use crate::expr::{check_condition, cmp_op};
@@ -416,6 +418,10 @@ fn range(
         let value = match subject {
             Subject::RowCount(_) => counted(lit, "row count", diags)?,
             Subject::Length(..) => counted(lit, "length", diags)?,
+            Subject::Aggregate { function, column, .. } => {
+                let col = ctx.scope.find(&column.name)?;
+                aggregate_bound(Aggregate::parse(function)?, col, lit, diags)?
+            }
             Subject::Column(id) => {
                 let col = ctx.scope.find(&id.name)?;
                 let v = lower_literal(lit, diags)?;
@@ -428,6 +434,30 @@ fn range(
         Subject::RowCount(_) => {
             let (min, max) = (bound(low, diags), bound(high, diags));
             Some(RuleKind::RowCount { min: min?, max: max? })
+        }
+        Subject::Aggregate { function, column, span } => {
+            let col = ctx.scope.resolve(column, diags)?;
+            let Some(f) = Aggregate::parse(function) else {
+                diags.push(Diagnostic::new(Code::RuleTypeMismatch, format!("unknown aggregate `{function}`"), *span));
+                return None;
+            };
+            let fits = match f {
+                Aggregate::Min | Aggregate::Max => col.ty.is_numeric() || col.ty.is_temporal(),
+                Aggregate::Mean | Aggregate::Sum | Aggregate::Stddev => col.ty.is_numeric(),
+                Aggregate::DistinctCount | Aggregate::DistinctRatio => !col.ty.is_complex(),
+                Aggregate::NullRatio => true,
+            };
+            if !fits {
+                let help = match f {
+                    Aggregate::Min | Aggregate::Max => "min and max apply to numbers, dates and timestamps",
+                    Aggregate::Mean | Aggregate::Sum | Aggregate::Stddev => "mean, sum and stddev apply to numbers",
+                    _ => "distinct counts apply to columns of scalar values",
+                };
+                diags.push(mismatch(f.as_str(), col, column.span).with_help(help));
+                return None;
+            }
+            let (min, max) = (bound(low, diags), bound(high, diags));
+            Some(RuleKind::Aggregate { function: f, column: col.name.clone(), min: min?, max: max? })
         }
         Subject::Length(id, span) => {
             let col = ctx.scope.resolve(id, diags)?;
@@ -452,6 +482,35 @@ fn range(
             let (min, max) = (bound(low, diags), bound(high, diags));
             Some(RuleKind::Range { column: col.name.clone(), measure: Measure::Value, min: min?, max: max? })
         }
+    }
+}
+
+/// A bound of an aggregate rule: a value of the column for `min` and `max`, a number for
+/// `mean`, `sum` and `stddev`, a whole number for `distinct_count`, a ratio from 0 to 1 for the
+/// ratios.
+fn aggregate_bound(f: Aggregate, col: &Column, lit: &Literal, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+    let v = lower_literal(lit, diags)?;
+    let wrong = |diags: &mut Vec<Diagnostic>, what: &str, v: &Value| {
+        diags.push(
+            Diagnostic::new(Code::LiteralTypeMismatch, format!("{} bounds are {what}", f.as_str()), lit.span)
+                .with_primary_label(format!("found {}", crate::literal::value_kind(v))),
+        );
+        None
+    };
+    match f {
+        Aggregate::Min | Aggregate::Max => check_value_for_type(v, &col.ty, &col.name, lit.span, false, diags),
+        Aggregate::Mean | Aggregate::Sum | Aggregate::Stddev => match &v {
+            Value::Number(_) => Some(v),
+            _ => wrong(diags, "numbers", &v),
+        },
+        Aggregate::DistinctCount => match &v {
+            Value::Number(n) if !n.starts_with('-') && !n.contains('.') => Some(v),
+            _ => wrong(diags, "whole numbers >= 0", &v),
+        },
+        Aggregate::DistinctRatio | Aggregate::NullRatio => match &v {
+            Value::Number(n) if n.parse::<f64>().is_ok_and(|x| (0.0..=1.0).contains(&x)) => Some(v),
+            _ => wrong(diags, "ratios from 0 to 1", &v),
+        },
     }
 }
 
@@ -608,6 +667,7 @@ pub fn derive_id(kind: &RuleKind) -> String {
             (false, true) => "max_row_count".to_string(),
             _ => "row_count".to_string(),
         },
+        RuleKind::Aggregate { function, column, .. } => format!("{}_of_{}", function.as_str(), slug(column)),
         RuleKind::RowCountAnomaly { .. } => "row_count_anomaly".to_string(),
         RuleKind::Check { expr } => {
             // Readable by the columns it reads (at most three), unique by the expression's hash.

@@ -254,6 +254,8 @@ pub enum Subject {
     Length(Ident, Span),
     /// `row_count`: the number of rows of the table.
     RowCount(Span),
+    /// `mean(c)` and the other column aggregates: `function` is lower-case.
+    Aggregate { function: String, column: Ident, span: Span },
 }
 
 impl Subject {
@@ -261,7 +263,7 @@ impl Subject {
     pub fn span(&self) -> Span {
         match self {
             Subject::Column(id) => id.span,
-            Subject::Length(_, span) | Subject::RowCount(span) => *span,
+            Subject::Length(_, span) | Subject::RowCount(span) | Subject::Aggregate { span, .. } => *span,
         }
     }
 }

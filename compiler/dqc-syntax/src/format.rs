@@ -347,6 +347,7 @@ fn subject(s: &Subject) -> String {
         Subject::Column(c) => quote_ident(&c.name),
         Subject::Length(c, _) => format!("length({})", quote_ident(&c.name)),
         Subject::RowCount(_) => "row_count".to_string(),
+        Subject::Aggregate { function, column, .. } => format!("{function}({})", quote_ident(&column.name)),
     }
 }
 

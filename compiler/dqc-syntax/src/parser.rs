@@ -402,6 +402,12 @@ impl Walker<'_> {
                 let mut lp = self.parts(s).into_iter();
                 Subject::Length(self.ident(self.next(&mut lp, "column")?)?, span)
             }
+            Rule::aggregate_subject => {
+                let mut ap = self.parts(s).into_iter();
+                let function = self.next(&mut ap, "aggregate")?.as_str().to_ascii_lowercase();
+                let column = self.ident(self.next(&mut ap, "column")?)?;
+                Subject::Aggregate { function, column, span }
+            }
             _ => Subject::Column(self.ident(s)?),
         })
     }

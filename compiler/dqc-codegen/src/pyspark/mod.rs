@@ -73,6 +73,13 @@ pub fn module(project: &Project, contract: &Contract) -> String {
     } else {
         out.push_str(&format!("RULES = (\n{})\n", entries.concat()));
     }
+    let aggregates = rules::aggregate_entries(contract);
+    out.push_str("#: Pre-load aggregate rules, computed over the whole batch and reported in the metrics.\n");
+    if aggregates.is_empty() {
+        out.push_str("AGGREGATES = ()\n");
+    } else {
+        out.push_str(&format!("AGGREGATES = (\n{})\n", aggregates.concat()));
+    }
     out.push_str(runtime::RUNTIME);
     out
 }

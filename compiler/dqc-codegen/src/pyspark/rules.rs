@@ -111,7 +111,35 @@ pub(super) fn entry(project: &Project, contract: &Contract, rule: &Rule) -> Opti
 
 /// The ids of the rules the module leaves to the post-load suite.
 pub(super) fn skipped(contract: &Contract) -> Vec<&str> {
-    contract.rules.iter().filter(|r| !applies(r)).map(|r| r.id.as_str()).collect()
+    contract.rules.iter().filter(|r| !applies(r) && !is_batch_aggregate(r)).map(|r| r.id.as_str()).collect()
+}
+
+/// A pre-load aggregate rule: `split` computes it over the whole batch and reports it in its
+/// metrics; no row is quarantined for it.
+fn is_batch_aggregate(rule: &Rule) -> bool {
+    rule.stage == Stage::PreLoad && matches!(rule.kind, RuleKind::Aggregate { .. })
+}
+
+/// The dict literals of the `AGGREGATES` tuple: each pre-load aggregate rule with its value and
+/// its failing condition in Spark SQL.
+pub(super) fn aggregate_entries(contract: &Contract) -> Vec<String> {
+    contract
+        .rules
+        .iter()
+        .filter(|r| is_batch_aggregate(r))
+        .filter_map(|rule| {
+            let (value, fails) = crate::sql::aggregate(&Spark, contract, rule)?;
+            let fields = [
+                ("rule_id", str_literal(&rule.id)),
+                ("severity", str_literal(rule.severity.as_str())),
+                ("description", str_literal(&reason(contract, rule))),
+                ("value", str_literal(&value)),
+                ("fails", str_literal(&fails)),
+            ];
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("        \"{k}\": {v},\n")).collect();
+            Some(format!("    {{\n{}    }},\n", body.concat()))
+        })
+        .collect()
 }
 
 /// The tables `split` needs as references (pre-load foreign keys), in rule order, once each.

@@ -22,6 +22,7 @@ use dqc_ir::{Contract, Project};
 use serde::Serialize;
 
 pub use dialect::{Athena, Dialect, DuckDb, Spark};
+pub use queries::aggregate;
 
 /// Rows returned by sample queries.
 pub const SAMPLE_LIMIT: u32 = 20;

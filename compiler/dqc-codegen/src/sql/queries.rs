@@ -136,6 +136,13 @@ fn row_scan(ctx: &Ctx<'_>) -> Query {
                 cols.push(format!("{checked_rows} AS {}", ctx.q(&result_column(&rule.id, "checked"))));
             }
             ids.push(rule.id.clone());
+        } else if let Some((value, fails)) = aggregate(d, ctx.contract, rule) {
+            cols.push(format!("{value} AS {}", ctx.q(&result_column(&rule.id, "value"))));
+            cols.push(format!(
+                "CASE WHEN {fails} THEN 1 ELSE 0 END AS {}",
+                ctx.q(&result_column(&rule.id, "violations"))
+            ));
+            ids.push(rule.id.clone());
         } else if let RuleKind::RowCount { min, max } = &rule.kind {
             cols.push(format!(
                 "CASE WHEN {} THEN 1 ELSE 0 END AS {}",
@@ -183,6 +190,66 @@ fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
         sql,
         params: ctx.partition_params.clone(),
     })
+}
+
+/// An aggregate rule's value over the rows its filter keeps, and the condition on that value
+/// under which the rule fails: no value (an empty table, only NULLs, a standard deviation of
+/// one value, a ratio of nothing), NaN, or outside the bounds. `None` for other rules.
+///
+/// NULL is never aggregated; for `min` to `stddev` on floating-point columns NaN is not
+/// either (so every engine agrees: they order NaN differently). Sums of integers are exact
+/// (`DECIMAL(38, 0)`); means and standard deviations are doubles.
+pub fn aggregate(d: &dyn Dialect, contract: &Contract, rule: &Rule) -> Option<(String, String)> {
+    let RuleKind::Aggregate { function, column, min, max } = &rule.kind else { return None };
+    let ty = contract.column(column).map(|c| c.ty.clone())?;
+    let float = matches!(ty, dqc_ir::Type::Float | dqc_ir::Type::Double);
+    let integer =
+        matches!(ty, dqc_ir::Type::Tinyint | dqc_ir::Type::Smallint | dqc_ir::Type::Int | dqc_ir::Type::Bigint);
+    let x = d.quote_ident(column);
+    let filter = checked(d, rule);
+    // The values aggregated: the column where the filter holds (and, for the value
+    // aggregates of floats, where it is not NaN); NULL elsewhere.
+    let mut keep: Vec<String> = filter.iter().cloned().collect();
+    if float && function.skips_nan() {
+        keep.push(format!("NOT {}", d.is_nan(&x)));
+    }
+    let v = if keep.is_empty() { x.clone() } else { format!("CASE WHEN {} THEN {x} END", keep.join(" AND ")) };
+    let rows = match &filter {
+        Some(f) => d.count_if(f),
+        None => "COUNT(*)".to_string(),
+    };
+    use dqc_ir::Aggregate as A;
+    let value = match function {
+        A::Min => format!("MIN({v})"),
+        A::Max => format!("MAX({v})"),
+        A::Mean => format!("AVG(CAST({v} AS DOUBLE))"),
+        A::Sum if integer => format!("SUM(CAST({v} AS DECIMAL(38, 0)))"),
+        A::Sum => format!("SUM({v})"),
+        A::Stddev => format!("STDDEV_SAMP(CAST({v} AS DOUBLE))"),
+        A::DistinctCount => format!("COUNT(DISTINCT {v})"),
+        A::DistinctRatio => format!("CAST(COUNT(DISTINCT {v}) AS DOUBLE) / NULLIF(COUNT({v}), 0)"),
+        A::NullRatio => {
+            let nulls = match &filter {
+                Some(f) => d.count_if(&format!("{f} AND {x} IS NULL")),
+                None => d.count_if(&format!("{x} IS NULL")),
+            };
+            format!("CAST({nulls} AS DOUBLE) / NULLIF({rows}, 0)")
+        }
+    };
+    let term = format!("({value})");
+    let mut fails = vec![format!("{term} IS NULL")];
+    if matches!(function, A::Mean | A::Stddev) || (*function == A::Sum && float) {
+        fails.push(d.is_nan(&value));
+    }
+    let lt = |b: &Bound| if b.inclusive { "<" } else { "<=" };
+    let gt = |b: &Bound| if b.inclusive { ">" } else { ">=" };
+    if let Some(b) = min {
+        fails.push(format!("{term} {} {}", lt(b), super::expr::value(d, &b.value)));
+    }
+    if let Some(b) = max {
+        fails.push(format!("{term} {} {}", gt(b), super::expr::value(d, &b.value)));
+    }
+    Some((value, fails.join(" OR ")))
 }
 
 fn row_count_outside(d: &dyn Dialect, min: &Option<Bound>, max: &Option<Bound>) -> String {
@@ -385,6 +452,19 @@ fn rule_count(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
             ctx.partition_params.clone(),
         ),
         RuleKind::RowCountAnomaly { .. } => return None,
+        RuleKind::Aggregate { .. } => {
+            let (value, fails) = aggregate(d, ctx.contract, rule)?;
+            (
+                format!(
+                    "SELECT\n  {value} AS {},\n  CASE WHEN {fails} THEN 1 ELSE 0 END AS {}\nFROM {}{}",
+                    ctx.q(&result_column(&rule.id, "value")),
+                    ctx.q(&result_column(&rule.id, "violations")),
+                    ctx.table,
+                    ctx.where_clause(&[])
+                ),
+                ctx.partition_params.clone(),
+            )
+        }
         _ => {
             let cond = violating_row(d, ctx.contract, rule)?;
             (

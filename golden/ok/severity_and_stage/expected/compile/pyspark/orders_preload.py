@@ -61,6 +61,8 @@ RULES = (
         "violating_row": "`id` IS NULL",
     },
 )
+#: Pre-load aggregate rules, computed over the whole batch and reported in the metrics.
+AGGREGATES = ()
 
 
 def split(df, references=None, *, tag_warnings=True):
@@ -83,9 +85,11 @@ def split(df, references=None, *, tag_warnings=True):
         metrics: a dict computed by one aggregation over the batch (the only Spark action
             this function runs; valid and quarantined stay lazy): "table", "contract_hash",
             "rows_in", "rows_valid", "rows_quarantined" (rows_valid + rows_quarantined ==
-            rows_in), "violations" (rule id -> violating rows, every rule of RULES in order)
-            and "thresholds" (rule id -> {"min_pass_percent", "checked", "violations",
-            "passed"} for rules with an "at least N%" threshold).
+            rows_in), "violations" (rule id -> violating rows, every rule of RULES in order),
+            "thresholds" (rule id -> {"min_pass_percent", "checked", "violations",
+            "passed"} for rules with an "at least N%" threshold) and "aggregates" (rule id ->
+            {"value", "severity", "passed"} for the pre-load aggregate rules of AGGREGATES,
+            computed over the whole batch; no row is quarantined for them).
 
     ERRORS_COLUMN and WARNINGS_COLUMN are arrays of structs {rule_id, rule_name, severity,
     stage, error_reason}, in rule order. A rule quarantines when its severity is error and it
@@ -263,6 +267,9 @@ def _metrics(flagged, flags):
         aggregates.append(F.count(F.when(F.col(flag), 1)).alias(f"violations_{index}"))
         if rule["min_pass"] is not None:
             aggregates.append(F.count(F.when(_checked(rule), 1)).alias(f"checked_{index}"))
+    for index, rule in enumerate(AGGREGATES):
+        aggregates.append(F.expr(rule["value"]).alias(f"aggregate_{index}"))
+        aggregates.append(F.expr(f"CASE WHEN {rule['fails']} THEN TRUE ELSE FALSE END").alias(f"aggregate_fails_{index}"))
     row = flagged.agg(*aggregates).first()
     metrics = {
         "table": TABLE,
@@ -272,6 +279,14 @@ def _metrics(flagged, flags):
         "rows_quarantined": row["rows_quarantined"],
         "violations": {rule["rule_id"]: row[f"violations_{index}"] for index, rule in enumerate(RULES)},
         "thresholds": {},
+        "aggregates": {
+            rule["rule_id"]: {
+                "value": row[f"aggregate_{index}"],
+                "severity": rule["severity"],
+                "passed": not row[f"aggregate_fails_{index}"],
+            }
+            for index, rule in enumerate(AGGREGATES)
+        },
     }
     for index, rule in enumerate(RULES):
         if rule["min_pass"] is None:
