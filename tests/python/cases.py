@@ -44,6 +44,8 @@ class Case:
     history_rules: tuple = ()
     #: Aggregate rules: rule id -> the value worked out by hand (None: no value to aggregate).
     aggregates: dict = field(default_factory=dict)
+    #: Post-load key rules with `at least N%`: rule id -> (checked, violations, passed).
+    key_ratios: dict = field(default_factory=dict)
 
 
 def T(hour, minute=0, second=0):
@@ -457,6 +459,37 @@ CASES = {
             "mean_of_blank": None,
             "max_of_big": INF,
             "mean_of_big": INF,
+        },
+    ),
+    "key_ratios": Case(
+        table="fx.key_ratios",
+        columns=("id", "code", "customer_id"),
+        rows=[
+            (1, "A", "C1"),
+            (2, "A", "C2"),
+            (3, "B", "C9"),  # not a customer
+            (4, None, None),  # no key: not checked by either rule
+            (5, "C", "C1"),
+            (6, "D", "C2"),
+            (7, "E", "X"),  # not a customer
+            (8, "F", "C1"),
+            (9, "G", "c3"),
+            (10, "H", ""),
+        ],
+        expected={
+            "not_null_id": 0,
+            "codes_mostly": 2,  # rows 1 and 2 share A
+            "codes_strict": 2,
+            "fk_mostly": 2,  # 3 and 7
+            "fk_strict": 2,
+        },
+        references=("fx.dim_customer",),
+        # 9 rows have a key; 7 of 9 (77.8%) pass: at least 75% holds, at least 80% does not.
+        key_ratios={
+            "codes_mostly": (9, 2, True),
+            "codes_strict": (9, 2, False),
+            "fk_mostly": (9, 2, True),
+            "fk_strict": (9, 2, False),
         },
     ),
     "mostly": Case(

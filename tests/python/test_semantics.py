@@ -232,3 +232,24 @@ def test_aggregates_have_the_hand_computed_values_on_duckdb_and_spark(name, fixt
             problems.append(f"{rule_id}: Spark says passed={spark[rule_id]['passed']}, by hand {passed}")
     assert sorted(spark) == sorted(case.aggregates), "the module reports every pre-load aggregate rule"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.key_ratios])
+def test_key_ratios_count_the_rows_with_a_key(name, fixtures, duck):
+    """`unique ... at least N%` and foreign keys `at least N%`: the rows checked are those with
+    a complete key; the verdict is (checked - violations) / checked against N%."""
+    case = CASES[name]
+    suite = fixtures.suites[case.table]
+    percent = {r["id"]: r["min_pass_percent"] for r in suite["rules"]}
+    got = {}
+    for q in suite["queries"]:
+        if q["kind"] not in ("duplicates", "foreign_key"):
+            continue
+        cur = duck.execute(q["sql"], [])
+        result = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        for rule_id in q["rule_ids"]:
+            checked = int(result[f"{rule_id}__checked"])
+            violations = int(result[f"{rule_id}__violations"])
+            passed = (checked - violations) * 100 >= float(percent[rule_id]) * checked
+            got[rule_id] = (checked, violations, passed)
+    assert got == case.key_ratios

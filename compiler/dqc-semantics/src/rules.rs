@@ -62,14 +62,28 @@ pub fn lower_rule(r: &ast::Rule, ctx: &RuleCtx<'_>, diags: &mut Vec<Diagnostic>)
         }
     }
     if let Some((_, span)) = &mods.min_pass_percent {
-        if !kind.is_row_level() {
+        // A key's ratio (uniqueness, referential integrity) is judged on the table, post-load.
+        let keyed = matches!(kind, RuleKind::Unique { .. } | RuleKind::ForeignKey { .. });
+        if keyed && matches!(mods.stage, Some((Stage::PreLoad, _))) {
+            diags.push(
+                Diagnostic::new(
+                    Code::ModifierNotApplicable,
+                    format!("`at least` on {} rule is judged post-load", article(&kind.type_name().replace('_', " "))),
+                    *span,
+                )
+                .with_primary_label("a pre-load batch is not the table")
+                .with_help("remove `stage pre_load`, or `at least` to quarantine every violating row"),
+            );
+            return None;
+        }
+        if !kind.is_row_level() && !keyed {
             diags.push(
                 Diagnostic::new(
                     Code::ModifierNotApplicable,
                     format!("`at least` does not apply to {} rule", article(&kind.type_name().replace('_', " "))),
                     *span,
                 )
-                .with_primary_label("only row-level rules have a pass ratio"),
+                .with_primary_label("only row-level, uniqueness and foreign-key rules have a pass ratio"),
             );
             return None;
         }
@@ -545,7 +559,8 @@ fn resolve_all<'a>(ids: &[ast::Ident], ctx: &RuleCtx<'a>, diags: &mut Vec<Diagno
 
 /// `a range`, `an allowed values`: the indefinite article and the word.
 fn article(word: &str) -> String {
-    let vowel = word.chars().next().is_some_and(|c| "aeiou".contains(c));
+    // By sound: "a unique rule" (a "you" sound), "an allowed values rule".
+    let vowel = word.chars().next().is_some_and(|c| "aeiou".contains(c)) && !word.starts_with("uni");
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 

@@ -279,7 +279,22 @@ fn keyed_rows(ctx: &Ctx<'_>, rule: &Rule, columns: &[String]) -> Vec<String> {
 fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Query {
     let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let flagged = if keep.is_some() { "COALESCE(SUM(n - 1), 0)" } else { "COALESCE(SUM(n), 0)" };
-    let sql = format!(
+    // With `at least N%`, every key group is counted, so the same grouping also gives the rows
+    // checked (those with a complete key that the filter keeps).
+    let sql = if rule.min_pass_percent.is_some() {
+        let flagged = if keep.is_some() { "n - 1" } else { "n" };
+        format!(
+            "SELECT\n  COUNT(CASE WHEN n > 1 THEN 1 END) AS {},\n  COALESCE(SUM(CASE WHEN n > 1 THEN n ELSE 0 END), 0) AS {},\n  COALESCE(SUM(CASE WHEN n > 1 THEN {flagged} ELSE 0 END), 0) AS {},\n  COALESCE(SUM(n), 0) AS {}\nFROM (\n  SELECT COUNT(*) AS n\n  FROM {}{}\n  GROUP BY {}\n) AS key_groups",
+            ctx.q("duplicate_keys"),
+            ctx.q("rows_involved"),
+            ctx.q(&result_column(&rule.id, "violations")),
+            ctx.q(&result_column(&rule.id, "checked")),
+            ctx.table,
+            indent(&ctx.where_clause(&keyed_rows(ctx, rule, columns))),
+            keys.join(", ")
+        )
+    } else {
+        format!(
         "SELECT\n  COUNT(*) AS {},\n  COALESCE(SUM(n), 0) AS {},\n  {flagged} AS {}\nFROM (\n  SELECT COUNT(*) AS n\n  FROM {}{}\n  GROUP BY {}\n  HAVING COUNT(*) > 1\n) AS duplicate_keys",
         ctx.q("duplicate_keys"),
         ctx.q("rows_involved"),
@@ -287,7 +302,8 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
         ctx.table,
         indent(&ctx.where_clause(&keyed_rows(ctx, rule, columns))),
         keys.join(", ")
-    );
+    )
+    };
     Query {
         name: format!("duplicates__{}", rule.id),
         kind: QueryKind::Duplicates,
@@ -333,19 +349,33 @@ fn orphans_from(
 fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref_columns: &[String]) -> Query {
     let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let keys: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
+    // With `at least N%`, the rows checked: those with a complete key that the filter keeps.
+    let (checked_rows, mut params) = match rule.min_pass_percent {
+        Some(_) => (
+            format!(
+                ",\n  (SELECT COUNT(*) FROM {}{}) AS {}",
+                ctx.table,
+                indent(&ctx.where_clause(&keyed_rows(ctx, rule, columns))),
+                ctx.q(&result_column(&rule.id, "checked"))
+            ),
+            ctx.partition_params.clone(),
+        ),
+        None => (String::new(), Vec::new()),
+    };
     let sql = format!(
-        "SELECT\n  COUNT(*) AS {},\n  COALESCE(SUM(n), 0) AS {}\nFROM (\n  SELECT COUNT(*) AS n\n  {}\n  GROUP BY {}\n) AS missing_keys",
+        "SELECT\n  COUNT(*) AS {},\n  COALESCE(SUM(n), 0) AS {}{checked_rows}\nFROM (\n  SELECT COUNT(*) AS n\n  {}\n  GROUP BY {}\n) AS missing_keys",
         ctx.q("missing_keys"),
         ctx.q(&result_column(&rule.id, "violations")),
         indent(&orphans_from(ctx, rule, columns, parent, ref_columns, &child_cols.join(", "))),
         keys.join(", ")
     );
+    params.extend(ctx.partition_params.iter().cloned());
     Query {
         name: format!("foreign_key__{}", rule.id),
         kind: QueryKind::ForeignKey,
         rule_ids: vec![rule.id.clone()],
         sql,
-        params: ctx.partition_params.clone(),
+        params,
     }
 }
 
