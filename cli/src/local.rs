@@ -80,7 +80,8 @@ pub struct DraftArgs {
     #[arg(long)]
     script: Option<PathBuf>,
     /// The artifact folder of earlier `dqc test` runs of the table: with 7 or more row counts
-    /// in its `stats-history/<table>/`, a row-count anomaly rule is drafted.
+    /// in its `stats-history/<table>/` (or `stats-history/<database>.<table>/`), a row-count
+    /// anomaly rule is drafted.
     #[arg(long)]
     history: Option<PathBuf>,
     /// The model, for the LLM providers.
@@ -230,7 +231,7 @@ pub fn draft(a: DraftArgs) -> Result<ExitCode, Fatal> {
                 return Err(Fatal(format!("--history {}: not a folder", folder.display())));
             }
             let store = dqc_local::FolderStore::new(folder);
-            dqc_activities::test_run::row_count_history(&store, table, "9999-12-31").map_err(fatal)?
+            dqc_activities::draft::row_count_history(&store, database, table, &[]).map_err(fatal)?
         }
         None => Vec::new(),
     };

@@ -562,3 +562,29 @@ fn draft_with_gemini_sends_the_key_and_the_schema_and_checks_the_answer() {
     assert!(stderr.contains("1 attempt(s), 300 prompt and 70 answer tokens"), "{stderr}");
     assert!(!stdout.contains("-- the importer:"), "nothing was approximated: {stdout}");
 }
+
+#[test]
+fn preload_reads_an_instant_column_in_utc() {
+    let dir = scratch("instants");
+    std::fs::write(
+        dir.join("events.csv"),
+        "id,seen_at\n1,2024-01-01 04:00:00+05:00\n2,2024-01-01 00:00:00\n3,2024-01-01 00:00:00 Europe/Paris\n4,2024-01-01 00:30:00Z\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("events.dqc"),
+        "contract raw_db.events {\n  columns {\n    id      bigint not null,\n    seen_at timestamptz,\n  }\n\n  rules {\n    seen_at >= timestamp '2024-01-01 00:00:00'\n  }\n}\n",
+    )
+    .unwrap();
+    let out = dqc(
+        &["preload", "--contract", "events.dqc", "--input", "events.csv", "--valid", "valid", "--quarantine", "q"],
+        &dir,
+    );
+    let err = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // 1 is 2023-12-31 23:00 UTC (before the bound), 3 names a zone (a cast failure), 2 is UTC,
+    // 4 is 00:30 UTC.
+    assert!(err.contains("min_seen_at   error     quarantine           1"), "{err}");
+    assert!(err.contains("cast_seen_at  error     quarantine           1"), "{err}");
+    assert!(err.contains("invariant: 2 valid + 2 quarantined + 0 rejected = 4 of 4 input rows: holds"), "{err}");
+}

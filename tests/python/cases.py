@@ -14,6 +14,8 @@ set-based rules whose choice of row is a policy (``keep first by``).
 from dataclasses import dataclass, field
 from datetime import date as D
 from datetime import datetime as DT
+from datetime import timedelta
+from datetime import timezone as TZ
 from decimal import Decimal as Dec
 
 NAN = float("nan")
@@ -460,6 +462,25 @@ CASES = {
             "max_of_big": INF,
             "mean_of_big": INF,
         },
+    ),
+    "instants": Case(
+        table="fx.instants",
+        columns=("id", "seen_at"),
+        rows=[
+            (1, DT(2023, 12, 31, 23, 30, tzinfo=TZ.utc)),  # before 2024 in UTC
+            (2, DT(2024, 1, 1, 0, 0, tzinfo=TZ.utc)),  # the bound itself
+            (3, DT(2024, 5, 31, 20, 0, tzinfo=TZ.utc)),  # the newest: 16 hours before the run
+            (4, None),
+            (5, DT(2024, 1, 1, 4, 0, tzinfo=TZ(timedelta(hours=5)))),  # 2023-12-31 23:00 UTC
+        ],
+        expected={
+            "not_null_id": 0,
+            "min_seen_at": 2,  # 1, and 5 (its wall clock is 2024, its instant is not)
+            "max_seen_at": 0,
+            "freshness_seen_at": 0,  # 16 hours <= 1 day
+            "max_of_seen_at": 0,  # 2024-05-31 20:00 UTC
+        },
+        aggregates={"max_of_seen_at": DT(2024, 5, 31, 20, 0, tzinfo=TZ.utc)},
     ),
     "key_ratios": Case(
         table="fx.key_ratios",

@@ -1,6 +1,7 @@
 """Helpers shared by the tests: compiling with dqc, typing fixture tables from the IR, loading
 them into DuckDB and Spark, running suites and generated modules."""
 
+import datetime
 import importlib.util
 import json
 import math
@@ -70,7 +71,7 @@ def duckdb_type(ty: dict) -> str:
     simple = {
         "string": "VARCHAR", "varchar": "VARCHAR", "char": "VARCHAR", "tinyint": "TINYINT",
         "smallint": "SMALLINT", "int": "INTEGER", "bigint": "BIGINT", "float": "REAL",
-        "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+        "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "timestamp_tz": "TIMESTAMPTZ",
     }
     if name in simple:
         return simple[name]
@@ -90,7 +91,7 @@ def spark_type(ty: dict):
     simple = {
         "string": T.StringType, "varchar": T.StringType, "char": T.StringType, "tinyint": T.ByteType,
         "smallint": T.ShortType, "int": T.IntegerType, "bigint": T.LongType, "float": T.FloatType,
-        "double": T.DoubleType, "boolean": T.BooleanType, "date": T.DateType, "timestamp": T.TimestampType,
+        "double": T.DoubleType, "boolean": T.BooleanType, "date": T.DateType, "timestamp": T.TimestampType, "timestamp_tz": T.TimestampType,
     }
     if name in simple:
         return simple[name]()
@@ -161,7 +162,12 @@ def load_module(path: Path, name: str):
 
 
 def same_value(a, b, float32: bool = False) -> bool:
-    """Equality for round-tripped values: NaN equals NaN, float columns compare as float32."""
+    """Equality for round-tripped values: NaN equals NaN, float columns compare as float32, and
+    an instant Spark returns naive (in the session time zone, UTC) equals the same instant."""
+    if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
+        utc = datetime.timezone.utc
+        a, b = (x.replace(tzinfo=utc) if x.tzinfo is None and (a.tzinfo or b.tzinfo) else x for x in (a, b))
+        return a == b
     if isinstance(a, float) and isinstance(b, float):
         if float32:
             a, b = (struct.unpack("f", struct.pack("f", x))[0] for x in (a, b))

@@ -3,6 +3,7 @@ against DuckDB on the same rows (a differential test)."""
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import pytest
 from cases import CASES, RUN_TIME
@@ -209,6 +210,9 @@ def same_aggregate(got, want) -> bool:
         return got is None and want is None
     if isinstance(want, float):
         return math.isclose(float(got), want, rel_tol=1e-12) if math.isfinite(want) else float(got) == want
+    if isinstance(want, datetime) and want.tzinfo is not None and got.tzinfo is None:
+        # Spark returns instants as naive datetimes in the session time zone, UTC here.
+        got = got.replace(tzinfo=timezone.utc)
     return got == want
 
 

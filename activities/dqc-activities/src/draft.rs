@@ -625,3 +625,32 @@ pub fn check_draft(draft: &str, others: &[Source]) -> Vec<String> {
     let checked = dqc_compiler::check(&sources);
     checked.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect()
 }
+
+/// The row counts of the table's earlier runs, oldest first, from `stats-history/` of
+/// `store`: under the folder its published contract's artifacts use (`known`, the published
+/// contracts), else under the table's own name, else `database.table`.
+pub fn row_count_history(
+    store: &dyn crate::ports::ArtifactStore,
+    database: &str,
+    table: &str,
+    known: &[Source],
+) -> Result<Vec<u64>, Error> {
+    let checked = dqc_compiler::check(known);
+    let published = checked
+        .project
+        .contracts
+        .iter()
+        .find(|c| c.table.table == table && c.table.database.as_deref() == Some(database));
+    let mut keys: Vec<String> =
+        published.map(|c| dqc_compiler::codegen::file_stem(&checked.project, c)).into_iter().collect();
+    let plain = dqc_compiler::codegen::safe_name(table);
+    keys.push(plain.clone());
+    keys.push(format!("{}.{plain}", dqc_compiler::codegen::safe_name(database)));
+    for key in keys {
+        let history = crate::test_run::row_count_history(store, &key, "9999-12-31")?;
+        if !history.is_empty() {
+            return Ok(history);
+        }
+    }
+    Ok(Vec::new())
+}

@@ -199,7 +199,7 @@ fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
         .filter_map(|q| q.split_once('.').map(|(d, n)| (d.to_owned(), n.to_owned())))
         .collect();
     // The row counts of the nightly runs so far (a table onboarded again has some).
-    let history = crate::test_run::row_count_history(s.store, &name, "9999-12-31")?;
+    let history = crate::draft::row_count_history(s.store, &database, &name, &published(s.store, "")?)?;
     let options = crate::draft::DraftOptions {
         database: &database,
         table: &name,

@@ -79,13 +79,21 @@ pub struct RunResult {
     pub passed: bool,
 }
 
+/// The values of a query's parameters. Partition parameters come as whole sets in the
+/// contract's partition order (a query that reads the table twice has two sets), so the
+/// `k`-th one is the value of partition `k mod n`.
 fn params(q: &Query, options: &RunOptions) -> Vec<Param> {
-    let mut partitions = options.partition_values.iter();
+    let values = &options.partition_values;
+    let mut k = 0;
     q.params
         .iter()
         .map(|p| match p.name.as_str() {
             "run_time" => Param::Text(options.run_time.clone()),
-            _ => Param::Text(partitions.next().cloned().unwrap_or_default()),
+            _ => {
+                let v = values.get(k % values.len().max(1)).cloned().unwrap_or_default();
+                k += 1;
+                Param::Text(v)
+            }
         })
         .collect()
 }
@@ -238,5 +246,34 @@ fn anomaly_result(info: &dqc_codegen::sql::RuleInfo, row_count: u64, history: &[
         sample: Vec::new(),
         query: "history".to_string(),
         duration_ms: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_that_reads_the_partition_twice_gets_its_values_twice() {
+        let param = |name: &str| dqc_codegen::sql::Param { name: name.to_string(), ty: "DATE".to_string() };
+        let q = Query {
+            name: "foreign_key__fk".to_string(),
+            kind: QueryKind::ForeignKey,
+            rule_ids: vec![],
+            sql: String::new(),
+            params: vec![
+                param("partition:day"),
+                param("partition:region"),
+                param("partition:day"),
+                param("partition:region"),
+            ],
+        };
+        let options = RunOptions {
+            run_time: "2024-01-02 00:00:00".to_string(),
+            partition_values: vec!["2024-01-01".to_string(), "EU".to_string()],
+            row_count_history: vec![],
+        };
+        let got: Vec<String> = params(&q, &options).into_iter().map(|Param::Text(t)| t).collect();
+        assert_eq!(got, ["2024-01-01", "EU", "2024-01-01", "EU"]);
     }
 }

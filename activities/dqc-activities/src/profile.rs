@@ -91,7 +91,7 @@ pub fn class(engine_type: &str) -> Class {
 }
 
 /// An engine type in contract spelling, or the engine's own name (lowercased) when no
-/// contract type holds it exactly (`timestamp with time zone`, `hugeint`).
+/// contract type holds it exactly (`hugeint`, `time`).
 pub fn contract_type(engine_type: &str) -> String {
     dqc_semantics::types::engine_type(engine_type).map_or_else(|| engine_type.to_ascii_lowercase(), |t| t.to_string())
 }

@@ -315,11 +315,13 @@ fn salvage(answer: &str, known: &[Source], context: &Value, offline: &str) -> Op
     let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
     // Rules the importer could not read are already absent; their columns still get stand-ins.
     // The importer's words on each rule it could not read, with the column it was under.
+    let mut unread_columns: Vec<&str> = Vec::new();
     let unread: Vec<String> = diagnostics
         .iter()
         .filter(|d| d.is_error())
         .map(|d| {
             let under = column_at(answer, d.primary.span.start as usize, &names);
+            unread_columns.extend(under);
             let under = under.map(|c| format!(" (column `{c}`)")).unwrap_or_default();
             format!("{}: {}{under}", d.code.as_str(), d.message)
         })
@@ -336,10 +338,11 @@ fn salvage(answer: &str, known: &[Source], context: &Value, offline: &str) -> Op
     if left_out.is_empty() {
         return Some(Salvaged { text, left_out, stand_ins: Vec::new() });
     }
-    // The columns named by the rules left out (outside their strings) or by the importer's
-    // words on a rule it could not read.
-    let said: Vec<String> = unread.iter().cloned().chain(pruned.iter().map(|r| without_strings(r))).collect();
-    let affected: Vec<&str> = names.iter().copied().filter(|n| said.iter().any(|r| mentions(r, n))).collect();
+    // The columns of the rules left out: where the importer found them, and the names the
+    // refused rules use (outside their strings).
+    let said: Vec<String> = pruned.iter().map(|r| without_strings(r)).collect();
+    let affected: Vec<&str> =
+        names.iter().copied().filter(|n| unread_columns.contains(n) || said.iter().any(|r| mentions(r, n))).collect();
     let present: Vec<String> = rules_of(&text).iter().map(|r| body_of(r)).collect();
     let stand_ins: Vec<String> = rules_of(offline)
         .into_iter()

@@ -550,7 +550,7 @@ fn the_live_schema_check_is_as_strict_as_the_catalog_check() {
     let schema = &run.run.rules[0].description;
     assert!(
         schema.contains(
-            "column `created_at` is TIMESTAMP WITH TIME ZONE in the data, which no contract type holds exactly"
+            "column `created_at` is TIMESTAMP WITH TIME ZONE (timestamptz) in the data, the contract declares timestamp"
         ),
         "{schema}"
     );

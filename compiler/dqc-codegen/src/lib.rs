@@ -17,7 +17,7 @@ pub mod pyspark;
 pub mod sql;
 pub mod targets;
 
-pub use targets::{file_stem, Target};
+pub use targets::{file_stem, safe_name, Target};
 
 use serde::Serialize;
 

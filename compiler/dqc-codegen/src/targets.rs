@@ -75,7 +75,7 @@ pub fn file_stem(project: &Project, contract: &Contract) -> String {
 }
 
 /// A name with every byte outside `[A-Za-z0-9_-]` percent-encoded.
-fn safe_name(name: &str) -> String {
+pub fn safe_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {

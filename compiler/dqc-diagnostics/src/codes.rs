@@ -157,7 +157,10 @@ codes! {
          the batch, misses against a reference table). Remove `stage pre_load` or change the rule.";
     ModifierNotApplicable = "E0502", Error, "modifier does not apply to this rule",
         "A modifier is attached to a rule it cannot qualify: `at least N%` on a table-level rule \
-         (uniqueness, foreign keys, freshness, row counts), or `where` on a row count anomaly.";
+         other than uniqueness and foreign keys (freshness, row counts, aggregates), `at least N%` \
+         on a uniqueness or foreign-key rule run pre-load (its ratio is judged on the table), \
+         `of non-null` on a rule that is not about one column's values, or `where` on a row \
+         count anomaly.";
     EmptyRange = "E0601", Error, "empty range",
         "A range admits no value: its lower bound is above its upper bound, or both are equal and \
          one is exclusive. Every row would violate it.\n\nExample:\n\n    emi_amount between 100 and 10";

@@ -44,6 +44,9 @@ pub enum Type {
     Date,
     /// Timestamp without time zone.
     Timestamp,
+    /// An instant: a timestamp with time zone (`timestamp with time zone` in catalogs and
+    /// engines), compared and shown in UTC.
+    TimestampTz,
     /// Array of one element type.
     Array {
         /// Element type.
@@ -84,7 +87,7 @@ impl Type {
 
     /// Dates and timestamps.
     pub fn is_temporal(&self) -> bool {
-        matches!(self, Type::Date | Type::Timestamp)
+        matches!(self, Type::Date | Type::Timestamp | Type::TimestampTz)
     }
 
     /// Arrays and structs.
@@ -129,6 +132,7 @@ impl std::fmt::Display for Type {
             Type::Boolean => f.write_str("boolean"),
             Type::Date => f.write_str("date"),
             Type::Timestamp => f.write_str("timestamp"),
+            Type::TimestampTz => f.write_str("timestamptz"),
             Type::Array { element } => write!(f, "array<{element}>"),
             Type::Struct { fields } => {
                 f.write_str("struct<")?;

@@ -33,6 +33,14 @@ pub(crate) struct ColumnType {
 /// Reads a Glue/Athena type string. Unknown type names pass through (the checker reports
 /// them); the error is for text that cannot be written as a contract type at all.
 pub(crate) fn parse_type(input: &str) -> Result<ColumnType, String> {
+    // Catalogs and engines spell an instant `timestamp with time zone` (with a precision or not).
+    let lower = input.trim().to_ascii_lowercase();
+    if let Some(base) = lower.strip_suffix("with time zone").map(str::trim_end) {
+        let precise = base.strip_prefix("timestamp(").and_then(|p| p.strip_suffix(')'));
+        if base == "timestamp" || precise.is_some_and(|p| p.trim().parse::<u8>().is_ok()) {
+            return Ok(ColumnType { text: "timestamptz".to_string(), class: Class::Timestamp });
+        }
+    }
     let mut p = TypeParser { s: input.as_bytes(), pos: 0 };
     let (text, class) = p.ty()?;
     p.skip_ws();
@@ -50,7 +58,7 @@ fn class_of(name: &str) -> Class {
         }
         "boolean" => Class::Boolean,
         "date" => Class::Date,
-        "timestamp" => Class::Timestamp,
+        "timestamp" | "timestamptz" => Class::Timestamp,
         _ => Class::Other,
     }
 }
@@ -220,6 +228,9 @@ mod tests {
         assert_eq!(read(" varchar( 20 ) "), ("varchar(20)".to_string(), Class::Text));
         assert_eq!(read("integer"), ("integer".to_string(), Class::Number));
         assert_eq!(read("timestamp"), ("timestamp".to_string(), Class::Timestamp));
+        assert_eq!(read("timestamptz"), ("timestamptz".to_string(), Class::Timestamp));
+        assert_eq!(read("timestamp(3) with time zone"), ("timestamptz".to_string(), Class::Timestamp));
+        assert_eq!(read("TIMESTAMP WITH TIME ZONE"), ("timestamptz".to_string(), Class::Timestamp));
         assert_eq!(
             read("array<struct<city:string,`zip code`:int>>"),
             ("array<struct<city: string, \"zip code\": int>>".to_string(), Class::Other)

@@ -114,7 +114,9 @@ pub fn empty_ranges(rules: Vec<Rule>, diags: &mut Vec<Diagnostic>) -> Vec<Rule> 
         .into_iter()
         .filter(|r| {
             let (min, max) = match &r.kind {
-                RuleKind::Range { min, max, .. } | RuleKind::RowCount { min, max } => (min, max),
+                RuleKind::Range { min, max, .. }
+                | RuleKind::RowCount { min, max }
+                | RuleKind::Aggregate { min, max, .. } => (min, max),
                 _ => return true,
             };
             if empty(min, max) {

@@ -181,7 +181,7 @@ pub fn check_value_for_type(
         Value::String(_) => ty.is_string(),
         Value::Bool(_) => *ty == Type::Boolean,
         Value::Date(_) => ty.is_temporal(),
-        Value::Timestamp(_) => *ty == Type::Timestamp,
+        Value::Timestamp(_) => matches!(ty, Type::Timestamp | Type::TimestampTz),
         Value::Null => false,
     };
     if !compatible {
@@ -228,6 +228,8 @@ fn expected_literal(ty: &Type) -> &'static str {
         "a date literal such as `date '2024-01-31'`"
     } else if *ty == Type::Timestamp {
         "a timestamp literal such as `timestamp '2024-01-31 06:00:00'`"
+    } else if *ty == Type::TimestampTz {
+        "a timestamp literal in UTC such as `timestamp '2024-01-31 06:00:00'`"
     } else if *ty == Type::Boolean {
         "`true` or `false`"
     } else {

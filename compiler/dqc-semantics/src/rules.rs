@@ -538,6 +538,12 @@ fn value_subject<'a>(
     match subject {
         Subject::Column(id) => ctx.scope.resolve(id, diags),
         other => {
+            let help = match other {
+                Subject::Aggregate { .. } => {
+                    "bound an aggregate with `>`, `>=`, `<`, `<=`, `=` or `between` and a value"
+                }
+                _ => "write the condition as `check ...` instead",
+            };
             diags.push(
                 Diagnostic::new(
                     Code::RuleTypeMismatch,
@@ -545,7 +551,7 @@ fn value_subject<'a>(
                     other.span(),
                 )
                 .with_primary_label("not a column")
-                .with_help("write the condition as `check ...` instead"),
+                .with_help(help),
             );
             None
         }

@@ -17,6 +17,7 @@ const SIMPLE: &[(&str, Type)] = &[
     ("boolean", Type::Boolean),
     ("date", Type::Date),
     ("timestamp", Type::Timestamp),
+    ("timestamptz", Type::TimestampTz),
 ];
 
 const ALL_NAMES: &[&str] = &[
@@ -35,6 +36,7 @@ const ALL_NAMES: &[&str] = &[
     "boolean",
     "date",
     "timestamp",
+    "timestamptz",
     "array",
     "struct",
 ];
@@ -226,6 +228,18 @@ impl GlueTypeParser<'_> {
                     }
                 }
             }
+            // `timestamp with time zone` (Trino, Hive 3 catalogs), `timestamp(3) with time zone`.
+            "timestamp" => {
+                if self.eat(b'(') && (self.number().is_none() || !self.eat(b')')) {
+                    return None;
+                }
+                let rest = self.pos;
+                if self.word() == "with" && self.word() == "time" && self.word() == "zone" {
+                    return Some(Type::TimestampTz);
+                }
+                self.pos = rest;
+                Some(Type::Timestamp)
+            }
             other => SIMPLE.iter().find(|(n, _)| *n == other).map(|(_, t)| t.clone()),
         }
     }
@@ -277,7 +291,16 @@ pub fn engine_type(text: &str) -> Option<Type> {
     if simple.is_some() {
         return simple;
     }
-    if upper.contains("TIME ZONE") || upper.starts_with("TIMESTAMPTZ") {
+    // DuckDB's TIMESTAMPTZ, Trino's `timestamp(3) with time zone`: an instant.
+    if upper == "TIMESTAMPTZ" || upper == "TIMESTAMP_TZ" {
+        return Some(Type::TimestampTz);
+    }
+    if let Some(base) = upper.strip_suffix(" WITH TIME ZONE") {
+        let precise = base.strip_prefix("TIMESTAMP(").and_then(|p| p.strip_suffix(')'));
+        return (base == "TIMESTAMP" || precise.is_some_and(|p| p.trim().parse::<u8>().is_ok()))
+            .then_some(Type::TimestampTz);
+    }
+    if upper.contains("TIME ZONE") {
         return None;
     }
     if let Some(precision) = upper.strip_prefix("TIMESTAMP(").and_then(|p| p.strip_suffix(')')) {
@@ -321,17 +344,26 @@ mod tests {
         assert_eq!(shown("VARCHAR[]").as_deref(), Some("array<string>"));
         assert_eq!(shown("STRUCT(a INTEGER, \"B\" VARCHAR[])").as_deref(), Some("struct<a:int,b:array<string>>"));
         assert_eq!(shown("array<struct<a:int>>").as_deref(), Some("array<struct<a:int>>"));
-        assert_eq!(engine_type("TIMESTAMP WITH TIME ZONE"), None);
+        assert_eq!(shown("TIMESTAMP WITH TIME ZONE").as_deref(), Some("timestamptz"));
+        assert_eq!(shown("timestamp(3) with time zone").as_deref(), Some("timestamptz"));
+        assert_eq!(shown("TIMESTAMPTZ").as_deref(), Some("timestamptz"));
+        assert_eq!(engine_type("TIME WITH TIME ZONE"), None);
         assert_eq!(engine_type("HUGEINT"), None);
         assert_eq!(engine_type("UBIGINT"), None);
         assert!(agrees(&Type::Int, engine_type("INTEGER").as_ref()));
         assert!(!agrees(&Type::Int, engine_type("DOUBLE").as_ref()));
         assert!(!agrees(&Type::Timestamp, engine_type("TIMESTAMP WITH TIME ZONE").as_ref()));
+        assert!(agrees(&Type::TimestampTz, engine_type("TIMESTAMP WITH TIME ZONE").as_ref()));
     }
 
     #[test]
     fn glue_types() {
         assert_eq!(parse_glue_type("decimal(12,2)"), Some(Type::Decimal { precision: 12, scale: 2 }));
+        assert_eq!(parse_glue_type("timestamp"), Some(Type::Timestamp));
+        assert_eq!(parse_glue_type("timestamp with time zone"), Some(Type::TimestampTz));
+        assert_eq!(parse_glue_type("timestamp(6) with time zone"), Some(Type::TimestampTz));
+        assert_eq!(parse_glue_type("timestamptz"), Some(Type::TimestampTz));
+        assert_eq!(parse_glue_type("timestamp with zone"), None);
         assert_eq!(parse_glue_type("INT"), Some(Type::Int));
         assert_eq!(
             parse_glue_type("array<struct<a:int,b:string>>").map(|t| t.to_string()).as_deref(),

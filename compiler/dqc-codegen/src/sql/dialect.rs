@@ -102,6 +102,16 @@ pub trait Dialect: std::fmt::Debug {
     }
 
     /// A query parameter placeholder.
+    /// An instant written in UTC (`YYYY-MM-DD HH:MM:SS[.f]`), as a timestamp with time zone.
+    fn instant_literal(&self, utc: &str) -> String {
+        format!("CAST({} AS TIMESTAMP WITH TIME ZONE)", self.string_literal(&format!("{utc}+00:00")))
+    }
+
+    /// A timestamp with time zone as the timestamp of its UTC wall clock.
+    fn utc_wall_clock(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TIMESTAMP)")
+    }
+
     fn parameter(&self) -> &'static str {
         "?"
     }
@@ -120,6 +130,7 @@ pub trait Dialect: std::fmt::Debug {
             Type::Boolean => "BOOLEAN".to_string(),
             Type::Date => "DATE".to_string(),
             Type::Timestamp => "TIMESTAMP".to_string(),
+            Type::TimestampTz => "TIMESTAMP WITH TIME ZONE".to_string(),
             Type::Array { .. } | Type::Struct { .. } => "VARCHAR".to_string(),
         }
     }
@@ -132,6 +143,15 @@ pub struct Athena;
 impl Dialect for Athena {
     fn name(&self) -> &'static str {
         "athena"
+    }
+
+    fn instant_literal(&self, utc: &str) -> String {
+        format!("TIMESTAMP {}", self.string_literal(&format!("{utc} UTC")))
+    }
+
+    /// Trino keeps a value's own zone when it drops it; the UTC wall clock needs the zone first.
+    fn utc_wall_clock(&self, expr: &str) -> String {
+        format!("CAST({expr} AT TIME ZONE 'UTC' AS TIMESTAMP)")
     }
 }
 
@@ -240,8 +260,14 @@ impl Dialect for Spark {
             Type::String | Type::Varchar { .. } | Type::Char { .. } => "STRING".to_string(),
             Type::Int => "INT".to_string(),
             Type::Float => "FLOAT".to_string(),
+            // Spark's TIMESTAMP is an instant (shown in the session time zone).
+            Type::TimestampTz => "TIMESTAMP".to_string(),
             other => Athena.cast_type(other),
         }
+    }
+
+    fn instant_literal(&self, utc: &str) -> String {
+        format!("TIMESTAMP {}", self.string_literal(&format!("{utc}Z")))
     }
 }
 

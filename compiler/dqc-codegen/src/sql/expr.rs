@@ -37,6 +37,9 @@ pub fn value_for(d: &dyn Dialect, v: &Value, ty: &Type) -> String {
     match (v, ty) {
         (Value::Number(n), Type::Float | Type::Double) => format!("CAST({} AS DOUBLE)", number(n)),
         (Value::Date(s), Type::Timestamp) => format!("TIMESTAMP {}", d.string_literal(&format!("{s} 00:00:00"))),
+        // Against an instant, a written timestamp or date is UTC.
+        (Value::Timestamp(s), Type::TimestampTz) => d.instant_literal(s),
+        (Value::Date(s), Type::TimestampTz) => d.instant_literal(&format!("{s} 00:00:00")),
         _ => value(d, v),
     }
 }

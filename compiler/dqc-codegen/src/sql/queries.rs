@@ -243,11 +243,16 @@ pub fn aggregate(d: &dyn Dialect, contract: &Contract, rule: &Rule) -> Option<(S
     }
     let lt = |b: &Bound| if b.inclusive { "<" } else { "<=" };
     let gt = |b: &Bound| if b.inclusive { ">" } else { ">=" };
+    // min and max bounds are values of the column (an instant's bound is UTC).
+    let bound = |b: &Bound| match function {
+        A::Min | A::Max => super::expr::value_for(d, &b.value, &ty),
+        _ => super::expr::value(d, &b.value),
+    };
     if let Some(b) = min {
-        fails.push(format!("{term} {} {}", lt(b), super::expr::value(d, &b.value)));
+        fails.push(format!("{term} {} {}", lt(b), bound(b)));
     }
     if let Some(b) = max {
-        fails.push(format!("{term} {} {}", gt(b), super::expr::value(d, &b.value)));
+        fails.push(format!("{term} {} {}", gt(b), bound(b)));
     }
     Some((value, fails.join(" OR ")))
 }
@@ -382,7 +387,11 @@ fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref
 /// The newest value, its lag behind the run time (a parameter), and the verdict.
 fn freshness(ctx: &Ctx<'_>, rule: &Rule, column: &str, max_age_seconds: u64) -> Query {
     let d = ctx.d;
-    let newest = format!("MAX(CAST({} AS TIMESTAMP))", ctx.q(column));
+    // An instant is measured by its UTC wall clock, as the run time is written.
+    let newest = match ctx.contract.column(column).map(|c| &c.ty) {
+        Some(dqc_ir::Type::TimestampTz) => format!("MAX({})", d.utc_wall_clock(&ctx.q(column))),
+        _ => format!("MAX(CAST({} AS TIMESTAMP))", ctx.q(column)),
+    };
     let run_time = format!("CAST({} AS TIMESTAMP)", d.parameter());
     let lag = d.seconds_between(&newest, &run_time);
     let conds: Vec<String> = checked(d, rule).into_iter().collect();

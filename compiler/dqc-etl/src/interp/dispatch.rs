@@ -13,6 +13,7 @@ impl<'a> Interp<'a> {
             Value::Function(def) => self.call_function(def, args),
             Value::Class(class) => self.instantiate(class, args),
             Value::BoundMethod(id, def) => self.call_function(def, &args.with_receiver(Value::Instance(id))),
+            Value::ClassMethod(class, def) => self.call_function(def, &args.with_receiver(Value::Class(class))),
             Value::Lambda(l) => self.call_lambda(l, args),
             Value::Api(Api::GetResolvedOptions) => self.resolved_options(args),
             Value::Api(Api::GlueContextClass) => Value::Api(Api::GlueContext),

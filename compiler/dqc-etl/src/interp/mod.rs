@@ -515,8 +515,10 @@ impl<'a> Interp<'a> {
         }
         let class = *class;
         match method_of(class, name) {
-            Some(def) => Value::BoundMethod(id, def),
-            None => self.class_attr(class, name),
+            Some(def) if !has_decorator(def, "staticmethod") && !has_decorator(def, "classmethod") => {
+                Value::BoundMethod(id, def)
+            }
+            _ => self.class_attr(class, name),
         }
     }
 
@@ -524,7 +526,12 @@ impl<'a> Interp<'a> {
     /// assigned to `name` there.
     pub(crate) fn class_attr(&mut self, class: &'a ast::StmtClassDef, name: &str) -> Value<'a> {
         if let Some(def) = method_of(class, name) {
-            return Value::Function(def);
+            // A class method gets the class as its first argument; a static method nothing.
+            return if has_decorator(def, "classmethod") {
+                Value::ClassMethod(class, def)
+            } else {
+                Value::Function(def)
+            };
         }
         let assigned = class.body.iter().rev().find_map(|stmt| match stmt {
             ast::Stmt::Assign(a)
@@ -539,6 +546,15 @@ impl<'a> Interp<'a> {
         });
         assigned.map_or(Value::Unknown, |e| self.eval(e))
     }
+}
+
+/// Whether a function is decorated `@name` (or `@something.name`).
+fn has_decorator(def: &ast::StmtFunctionDef, name: &str) -> bool {
+    def.decorator_list.iter().any(|d| match d {
+        ast::Expr::Name(n) => n.id.as_str() == name,
+        ast::Expr::Attribute(a) => a.attr.as_str() == name,
+        _ => false,
+    })
 }
 
 /// The function `name` defined in a class body.

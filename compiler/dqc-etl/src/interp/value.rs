@@ -117,6 +117,8 @@ pub(crate) enum Value<'a> {
     Instance(usize),
     /// A method of such an object, bound to it.
     BoundMethod(usize, &'a ast::StmtFunctionDef),
+    /// A `@classmethod` of a script class, bound to the class.
+    ClassMethod(&'a ast::StmtClassDef, &'a ast::StmtFunctionDef),
     /// A `boto3` client or resource (its service): I/O outside Spark, reported, not followed.
     Boto3(String),
     /// An attribute fetched but not yet called.
@@ -175,7 +177,8 @@ impl<'a> Value<'a> {
             | Value::Lambda(_)
             | Value::Method(..)
             | Value::Class(_)
-            | Value::BoundMethod(..) => Value::Unknown,
+            | Value::BoundMethod(..)
+            | Value::ClassMethod(..) => Value::Unknown,
             Value::Instance(id) => Value::Instance(*id),
             Value::Boto3(s) => Value::Boto3(s.clone()),
             Value::None => Value::None,

@@ -8,9 +8,9 @@ SELECT
   COUNT(*) AS "row_count",
   count_if("id" IS NULL) AS "not_null_id__violations",
   MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END) AS "min_of_amount__value",
-  CASE WHEN (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) < 0 THEN 1 ELSE 0 END AS "min_of_amount__violations",
+  CASE WHEN (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) < CAST(0 AS DOUBLE) THEN 1 ELSE 0 END AS "min_of_amount__violations",
   MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END) AS "max_of_amount__value",
-  CASE WHEN (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) >= 10000 THEN 1 ELSE 0 END AS "max_of_amount__violations",
+  CASE WHEN (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) >= CAST(10000 AS DOUBLE) THEN 1 ELSE 0 END AS "max_of_amount__violations",
   AVG(CAST(CASE WHEN NOT is_nan("amount") THEN "amount" END AS DOUBLE)) AS "mean_of_amount__value",
   CASE WHEN (AVG(CAST(CASE WHEN NOT is_nan("amount") THEN "amount" END AS DOUBLE))) IS NULL OR is_nan(AVG(CAST(CASE WHEN NOT is_nan("amount") THEN "amount" END AS DOUBLE))) OR (AVG(CAST(CASE WHEN NOT is_nan("amount") THEN "amount" END AS DOUBLE))) < 10 OR (AVG(CAST(CASE WHEN NOT is_nan("amount") THEN "amount" END AS DOUBLE))) > 500 THEN 1 ELSE 0 END AS "mean_of_amount__violations",
   SUM(CAST("items" AS DECIMAL(38, 0))) AS "sum_of_items__value",
@@ -49,14 +49,14 @@ FROM "shop"."payments";
 -- rules: min_of_amount
 SELECT
   MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END) AS "min_of_amount__value",
-  CASE WHEN (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) < 0 THEN 1 ELSE 0 END AS "min_of_amount__violations"
+  CASE WHEN (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MIN(CASE WHEN NOT is_nan("amount") THEN "amount" END)) < CAST(0 AS DOUBLE) THEN 1 ELSE 0 END AS "min_of_amount__violations"
 FROM "shop"."payments";
 
 -- count__max_of_amount (RuleCount)
 -- rules: max_of_amount
 SELECT
   MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END) AS "max_of_amount__value",
-  CASE WHEN (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) >= 10000 THEN 1 ELSE 0 END AS "max_of_amount__violations"
+  CASE WHEN (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) IS NULL OR (MAX(CASE WHEN NOT is_nan("amount") THEN "amount" END)) >= CAST(10000 AS DOUBLE) THEN 1 ELSE 0 END AS "max_of_amount__violations"
 FROM "shop"."payments";
 
 -- count__mean_of_amount (RuleCount)
