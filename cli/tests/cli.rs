@@ -573,7 +573,7 @@ fn preload_reads_an_instant_column_in_utc() {
     .unwrap();
     std::fs::write(
         dir.join("events.dqc"),
-        "contract raw_db.events {\n  columns {\n    id      bigint not null,\n    seen_at timestamptz,\n  }\n\n  rules {\n    seen_at >= timestamp '2024-01-01 00:00:00'\n  }\n}\n",
+        "contract raw_db.events {\n  columns {\n    id      bigint not null,\n    seen_at timestamptz,\n  }\n\n  rules {\n    seen_at >= timestamp '2024-01-01 00:00:00'\n    max(seen_at) <= timestamp '2024-01-01 00:10:00' stage pre_load\n  }\n}\n",
     )
     .unwrap();
     let out = dqc(
@@ -587,4 +587,7 @@ fn preload_reads_an_instant_column_in_utc() {
     assert!(err.contains("min_seen_at   error     quarantine           1"), "{err}");
     assert!(err.contains("cast_seen_at  error     quarantine           1"), "{err}");
     assert!(err.contains("invariant: 2 valid + 2 quarantined + 0 rejected = 4 of 4 input rows: holds"), "{err}");
+    // The batch aggregate sees every value that casts: the newest is 00:30 UTC.
+    assert!(err.contains("aggregate max_of_seen_at (error): 2024-01-01 00:30:00"), "{err}");
+    assert!(err.contains("OUT of bounds"), "{err}");
 }

@@ -43,6 +43,19 @@ pub struct CastCount {
     pub rows: u64,
 }
 
+/// A pre-load aggregate rule over the batch (no row is quarantined for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AggregateOutcome {
+    /// Rule id.
+    pub rule_id: String,
+    /// `error` or `warn`.
+    pub severity: String,
+    /// The aggregate's value as text, or `None` when there was nothing to aggregate.
+    pub value: Option<String>,
+    /// Whether the value is within the rule's bounds.
+    pub passed: bool,
+}
+
 /// A pre-load rule the split did not apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SkippedRule {
@@ -96,6 +109,8 @@ pub struct PreloadReport {
     pub cast_failures: Vec<CastCount>,
     /// Pre-load rules not applied, with why.
     pub skipped: Vec<SkippedRule>,
+    /// Pre-load aggregate rules, computed over the batch, in contract order.
+    pub aggregates: Vec<AggregateOutcome>,
     /// Output files.
     pub outputs: Outputs,
 }
@@ -105,6 +120,7 @@ pub(super) struct Parts<'a> {
     pub contract: &'a Contract,
     pub applied: &'a [Applied<'a>],
     pub skipped: Vec<SkippedRule>,
+    pub aggregates: Vec<AggregateOutcome>,
     /// The row of [`super::plan::counts`].
     pub counts: &'a [u64],
     pub loaded: super::input::Loaded,
@@ -174,6 +190,7 @@ pub(super) fn build(p: Parts<'_>) -> PreloadReport {
         rules,
         cast_failures,
         skipped: p.skipped,
+        aggregates: p.aggregates,
         outputs: p.outputs,
     }
 }
@@ -212,6 +229,15 @@ impl PreloadReport {
             }
             out.push_str(&line);
             out.push('\n');
+        }
+        for a in &self.aggregates {
+            out.push_str(&format!(
+                "  aggregate {} ({}): {} over the batch, {}\n",
+                a.rule_id,
+                a.severity,
+                a.value.as_deref().unwrap_or("no value"),
+                if a.passed { "within bounds" } else { "OUT of bounds" }
+            ));
         }
         for s in &self.skipped {
             out.push_str(&format!("  skipped {}: {}\n", s.rule_id, s.reason));
