@@ -292,7 +292,10 @@ impl Drafter<'_> {
             .schema
             .iter()
             // Measures and event times make almost any pair unique; keys are ids and dates.
-            .filter(|c| self.complete(c) && !matches!(c.ty.as_str(), "double" | "float" | "boolean" | "timestamp"))
+            .filter(|c| {
+                self.complete(c)
+                    && !matches!(c.ty.as_str(), "double" | "float" | "boolean" | "timestamp" | "timestamptz")
+            })
             .filter(|c| profile::class(&c.engine_type) != Class::Nested)
             .collect();
         // Most distinct first: the likeliest key parts.
@@ -457,9 +460,9 @@ impl Drafter<'_> {
             .profile
             .schema
             .iter()
-            .filter(|c| matches!(c.ty.as_str(), "timestamp" | "date") && self.complete(c))
+            .filter(|c| matches!(c.ty.as_str(), "timestamp" | "timestamptz" | "date") && self.complete(c))
             .collect();
-        candidates.sort_by_key(|c| c.ty != "timestamp");
+        candidates.sort_by_key(|c| c.ty == "date");
         let d = self.engine.dialect();
         for c in candidates {
             let x = d.quote_ident(&c.name);

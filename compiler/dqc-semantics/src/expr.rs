@@ -222,9 +222,12 @@ pub fn lower(e: &ast::Expr, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> O
             let operand = operand?;
             if let Some(from) = &operand.ty {
                 if !castable(from, &to) {
-                    diags.push(type_error(format!("cannot cast `{from}` to `{to}`"), e.span).with_help(
-                        "casts convert between numbers, strings, booleans and numbers, and dates and timestamps",
-                    ));
+                    let help = if *from == Type::TimestampTz || to == Type::TimestampTz {
+                        "an instant converts by a time zone that engines choose differently; compare instants with each other or bound them in a rule"
+                    } else {
+                        "casts convert between numbers, strings, booleans and numbers, and dates and timestamps"
+                    };
+                    diags.push(type_error(format!("cannot cast `{from}` to `{to}`"), e.span).with_help(help));
                     return None;
                 }
             }
@@ -243,7 +246,8 @@ fn castable(from: &Type, to: &Type) -> bool {
         || from.is_string()
         || to.is_string()
         || (from.is_numeric() && to.is_numeric())
-        || (from.is_temporal() && to.is_temporal())
+        // An instant casts to a date or timestamp by a time zone engines choose differently.
+        || (from.is_temporal() && to.is_temporal() && *from != Type::TimestampTz && *to != Type::TimestampTz)
         || (*from == Type::Boolean && to.is_numeric())
         || (from.is_numeric() && *to == Type::Boolean)
 }

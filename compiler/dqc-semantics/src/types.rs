@@ -254,8 +254,8 @@ pub fn agrees(declared: &Type, found: Option<&Type>) -> bool {
 
 /// An engine's type name as a contract type: DuckDB's (`VARCHAR`, `INTEGER`, `DECIMAL(12,2)`,
 /// `VARCHAR[]`, `STRUCT(a INTEGER)`, `TIMESTAMP_NS`) or Athena's and Glue's (`varchar`,
-/// `timestamp(3)`, `array<int>`). `None` for types no contract type holds exactly: a timestamp
-/// with a time zone, unsigned and 128-bit integers, maps, intervals, times.
+/// `timestamp(3)`, `array<int>`); a timestamp with a time zone is `timestamptz`. `None` for
+/// types no contract type holds exactly: unsigned and 128-bit integers, maps, intervals, times.
 pub fn engine_type(text: &str) -> Option<Type> {
     let t = text.trim();
     if let Some(element) = t.strip_suffix("[]") {
@@ -292,7 +292,7 @@ pub fn engine_type(text: &str) -> Option<Type> {
         return simple;
     }
     // DuckDB's TIMESTAMPTZ, Trino's `timestamp(3) with time zone`: an instant.
-    if upper == "TIMESTAMPTZ" || upper == "TIMESTAMP_TZ" {
+    if matches!(upper.as_str(), "TIMESTAMPTZ" | "TIMESTAMPTZ_NS" | "TIMESTAMP_TZ") {
         return Some(Type::TimestampTz);
     }
     if let Some(base) = upper.strip_suffix(" WITH TIME ZONE") {

@@ -101,7 +101,6 @@ pub trait Dialect: std::fmt::Debug {
         format!("{name}({arg})")
     }
 
-    /// A query parameter placeholder.
     /// An instant written in UTC (`YYYY-MM-DD HH:MM:SS[.f]`), as a timestamp with time zone.
     fn instant_literal(&self, utc: &str) -> String {
         format!("CAST({} AS TIMESTAMP WITH TIME ZONE)", self.string_literal(&format!("{utc}+00:00")))
@@ -112,6 +111,7 @@ pub trait Dialect: std::fmt::Debug {
         format!("CAST({expr} AS TIMESTAMP)")
     }
 
+    /// A query parameter placeholder.
     fn parameter(&self) -> &'static str {
         "?"
     }
