@@ -199,7 +199,8 @@ fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
         .filter_map(|q| q.split_once('.').map(|(d, n)| (d.to_owned(), n.to_owned())))
         .collect();
     // The row counts of the nightly runs so far (a table onboarded again has some).
-    let history = crate::draft::row_count_history(s.store, &database, &name, &published(s.store, "")?)?;
+    let all = published(s.store, "")?;
+    let history = crate::draft::row_count_history(s.store, &database, &name, &all)?;
     let options = crate::draft::DraftOptions {
         database: &database,
         table: &name,
@@ -215,7 +216,9 @@ fn draft(event: &DraftEvent, s: &Services<'_>) -> Result<DraftAnswer, Error> {
                 Some(key) => get_json(s.store, key)?,
                 None => crate::context::context(&drafted.profile, &crate::context::ContextInputs::default()),
             };
-            let known = published(s.store, &t)?;
+            // The draft is checked with the other published contracts, not this table's own.
+            let own = format!("sources/{t}.dqc");
+            let known: Vec<Source> = all.into_iter().filter(|c| c.name != own).collect();
             let feedback = event.diagnostics.clone().unwrap_or_default();
             llm.draft(crate::ports::DraftRequest {
                 context: &context,

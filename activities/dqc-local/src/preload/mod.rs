@@ -201,22 +201,35 @@ fn select_rules<'a>(
 /// The contract's pre-load aggregate rules over the batch (its rows as cast), as the PySpark
 /// module reports them in its metrics: the same SQL as the post-load suite's.
 fn batch_aggregates(conn: &Connection, contract: &Contract) -> Result<Vec<report::AggregateOutcome>, Error> {
-    let mut out = Vec::new();
-    for rule in contract.rules.iter().filter(|r| r.stage == Stage::PreLoad) {
-        let Some((value, fails)) = dqc_codegen::sql::aggregate(&DuckDb, contract, rule) else { continue };
-        let sql =
-            format!("SELECT CAST({value} AS VARCHAR), CASE WHEN {fails} THEN 1 ELSE 0 END FROM {}", plan::FLAGGED);
-        let (value, failed): (Option<String>, i64) =
-            traced(&sql, || conn.query_row(&sql, [], |row| Ok((row.get(0)?, row.get(1)?))))
-                .map_err(duck("cannot compute an aggregate rule"))?;
-        out.push(report::AggregateOutcome {
+    let rules: Vec<(&dqc_ir::Rule, String, String)> = contract
+        .rules
+        .iter()
+        .filter(|r| r.stage == Stage::PreLoad)
+        .filter_map(|r| dqc_codegen::sql::aggregate(&DuckDb, contract, r).map(|(value, fails)| (r, value, fails)))
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One scan of the batch for all of them.
+    let cols: Vec<String> = rules
+        .iter()
+        .map(|(_, value, fails)| format!("CAST({value} AS VARCHAR), CASE WHEN {fails} THEN 1 ELSE 0 END"))
+        .collect();
+    let sql = format!("SELECT {} FROM {}", cols.join(", "), plan::FLAGGED);
+    let row: Vec<(Option<String>, i64)> = traced(&sql, || {
+        conn.query_row(&sql, [], |row| (0..rules.len()).map(|i| Ok((row.get(2 * i)?, row.get(2 * i + 1)?))).collect())
+    })
+    .map_err(duck("cannot compute the aggregate rules"))?;
+    Ok(rules
+        .iter()
+        .zip(row)
+        .map(|((rule, _, _), (value, failed))| report::AggregateOutcome {
             rule_id: rule.id.clone(),
             severity: rule.severity.as_str().to_string(),
             value,
             passed: failed == 0,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 fn copy(conn: &Connection, select: &str, path: &Path) -> Result<u64, Error> {
