@@ -1,5 +1,6 @@
 //! The post-load run: execute a compiled suite, turn counts into verdicts, collect samples.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use dqc_codegen::sql::{Query, QueryKind, Suite};
@@ -109,6 +110,8 @@ fn count(v: Option<&serde_json::Value>) -> u64 {
 /// Runs every check of the suite, then samples for failing rules.
 pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Result<RunResult, Error> {
     let mut results: Vec<RuleResult> = Vec::new();
+    // Samples that came with a check (duplicate keys), by rule id.
+    let mut samples: BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>> = BTreeMap::new();
     let mut row_count = 0;
     for q in suite.checks() {
         let started = Instant::now();
@@ -117,6 +120,8 @@ pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Res
         if q.kind == QueryKind::RowScan {
             row_count = count(rows.first("row_count"));
         }
+        // A query that returns failing keys, each row carrying the counts: no row is no failure.
+        let sampled = !q.sample_columns.is_empty();
         for id in &q.rule_ids {
             let Some(info) = suite.rules.iter().find(|r| &r.id == id) else { continue };
             let violations = count(rows.first(&format!("{id}__violations")));
@@ -127,13 +132,21 @@ pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Res
                 details.insert("value".to_string(), v.clone());
             }
             for (i, col) in rows.columns.iter().enumerate() {
-                if !col.contains("__") {
-                    if let Some(v) = rows.rows.first().and_then(|r| r.get(i)) {
-                        if q.kind != QueryKind::RowScan {
-                            details.insert(col.clone(), v.clone());
-                        }
-                    }
+                if col.contains("__") || q.kind == QueryKind::RowScan || q.sample_columns.contains(col) {
+                    continue;
                 }
+                match rows.rows.first().and_then(|r| r.get(i)) {
+                    Some(v) if sampled => details.insert(col.clone(), serde_json::json!(count(Some(v)))),
+                    Some(v) => details.insert(col.clone(), v.clone()),
+                    None if sampled => details.insert(col.clone(), serde_json::json!(0)),
+                    None => None,
+                };
+            }
+            if sampled {
+                let keep = |o: serde_json::Map<String, serde_json::Value>| {
+                    o.into_iter().filter(|(k, _)| q.sample_columns.contains(k)).collect()
+                };
+                samples.insert(id.clone(), rows.objects().into_iter().map(keep).collect());
             }
             results.push(RuleResult {
                 rule_id: id.clone(),
@@ -161,6 +174,10 @@ pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Res
         }
     }
     for r in results.iter_mut().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
+        if let Some(sample) = samples.remove(&r.rule_id) {
+            r.sample = sample;
+            continue;
+        }
         let sample_name = format!("sample__{}", r.rule_id);
         if let Some(q) = suite.queries.iter().find(|q| q.name == sample_name) {
             r.sample = engine.query(&q.sql, &params(q, options))?.objects();
@@ -267,6 +284,7 @@ mod tests {
                 param("partition:day"),
                 param("partition:region"),
             ],
+            sample_columns: vec![],
         };
         let options = RunOptions {
             run_time: "2024-01-02 00:00:00".to_string(),

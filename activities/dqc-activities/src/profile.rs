@@ -3,10 +3,13 @@
 //!
 //! Queries, in order:
 //! 1. the schema from `information_schema.columns` (Athena and DuckDB both have it);
-//! 2. the row count (Parquet footers answer it without a scan);
-//! 3. **one scan** with every per-column aggregate: nulls, distinct count, min/max, mean and
-//!    standard deviation of numbers, percentiles p5/p25/p50/p75/p95, string length
-//!    min/max/mean. Above [`APPROXIMATE_ABOVE_ROWS`] rows the distinct count and percentiles
+//! 2. the row count, and on DuckDB each column's NULL count, minimum and maximum too: DuckDB
+//!    answers them from Parquet footers and table statistics where those are exact, without
+//!    reading the data ([`extremes_sql`]);
+//! 3. **one scan** with every other per-column aggregate: distinct count, mean and standard
+//!    deviation of numbers, percentiles p5/p25/p50/p75/p95, string length min/max/mean
+//!    ([`distribution_sql`]; on Athena, which bills each query by the data it reads, this scan
+//!    also computes the NULL counts and extremes: [`stats_sql`]). Above [`APPROXIMATE_ABOVE_ROWS`] rows the distinct count and percentiles
 //!    are approximate, and the output says so: distinct counts by HyperLogLog, percentiles on
 //!    DuckDB as exact percentiles of a sample of about [`PERCENTILE_SAMPLE_ROWS`] rows chosen
 //!    by a hash of the whole row (deterministic: DuckDB's sketch quantiles differ from run to
@@ -217,12 +220,13 @@ fn percentile_sample(d: &dyn Dialect, rows: u64) -> Option<String> {
         .then(|| format!("hash(*COLUMNS(*)) % {} = 0", (rows / PERCENTILE_SAMPLE_ROWS).max(2)))
 }
 
-/// The percentile aggregate of `v` at `fractions` for a table of `rows` rows.
-fn percentiles(d: &dyn Dialect, v: &str, fractions: &str, rows: u64) -> String {
+/// The percentile aggregate of `v` at `fractions`, over the rows `sample` picks (all rows when
+/// `None`); Athena estimates them over every row.
+fn percentiles(d: &dyn Dialect, v: &str, fractions: &str, sample: Option<&str>) -> String {
     if d.name() == "athena" {
         return format!("approx_percentile({v}, ARRAY[{fractions}])");
     }
-    match percentile_sample(d, rows) {
+    match sample {
         Some(sample) => format!("quantile_cont({v}, [{fractions}]) FILTER (WHERE {sample})"),
         None => format!("quantile_cont({v}, [{fractions}])"),
     }
@@ -251,45 +255,118 @@ pub fn exact_percentiles_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColu
     (!cols.is_empty()).then(|| format!("SELECT\n  {}\nFROM {table}", cols.join(",\n  ")))
 }
 
-/// The one-scan statistics query over `table` (already quoted), a table of `rows` rows:
-/// distinct counts and percentiles are approximate above [`APPROXIMATE_ABOVE_ROWS`].
-pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], rows: u64) -> String {
-    let approximate = rows > APPROXIMATE_ABOVE_ROWS;
+/// Which statistics a profile computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything: what `dqc profile` and contract drafting read.
+    Full,
+    /// What drift analysis reads from `stats-history/`, recorded by every post-load test: the
+    /// row count, and per column the NULL count, the distinct count (an estimate above
+    /// [`APPROXIMATE_ABOVE_ROWS`]), the minimum and maximum, and for number columns the mean,
+    /// the standard deviation and the percentiles. String lengths and top values are left out:
+    /// they are evidence for drafting rules, not measures drift methods compare, and they cost
+    /// a pass over every text column and a grouping per column.
+    Drift,
+}
+
+/// The aggregates of column `i`: the counts and extremes (NULL count, minimum, maximum), then
+/// the rest (distinct count, moments, percentiles, string lengths) for a table of `rows` rows.
+/// `sample` is the condition that picks the rows percentiles are computed from, if any.
+fn column_aggregates(
+    d: &dyn Dialect,
+    i: usize,
+    c: &SchemaColumn,
+    rows: u64,
+    depth: Depth,
+    sample: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
     let approx_distinct = if d.name() == "athena" { "approx_distinct" } else { "approx_count_distinct" };
+    let x = d.quote_ident(&c.name);
+    let class = class(&c.engine_type);
+    let mut extremes = vec![format!("COUNT(*) - COUNT({x}) AS {}", alias(i, "nulls"))];
+    let mut rest = Vec::new();
+    if class == Class::Nested {
+        return (extremes, rest);
+    }
+    if class != Class::Boolean {
+        extremes.push(format!("MIN({x}) AS {}", alias(i, "min")));
+        extremes.push(format!("MAX({x}) AS {}", alias(i, "max")));
+    }
+    let distinct =
+        if rows > APPROXIMATE_ABOVE_ROWS { format!("{approx_distinct}({x})") } else { format!("COUNT(DISTINCT {x})") };
+    rest.push(format!("{distinct} AS {}", alias(i, "distinct")));
+    if class == Class::Number {
+        let v = format!("CAST({x} AS DOUBLE)");
+        // Rounded: parallel partial sums make the last bits depend on scheduling.
+        rest.push(format!("ROUND(AVG({v}), {FLOAT_DIGITS}) AS {}", alias(i, "mean")));
+        rest.push(format!("ROUND(STDDEV_SAMP({v}), {FLOAT_DIGITS}) AS {}", alias(i, "stddev")));
+        let fractions: Vec<&str> = PERCENTILES.iter().map(|(_, f)| *f).collect();
+        let p = percentiles(d, &v, &fractions.join(", "), sample);
+        rest.push(format!("{p} AS {}", alias(i, "percentiles")));
+    }
+    if class == Class::Text && depth == Depth::Full {
+        let len = d.char_length(&x);
+        rest.push(format!("MIN({len}) AS {}", alias(i, "min_length")));
+        rest.push(format!("MAX({len}) AS {}", alias(i, "max_length")));
+        rest.push(format!("AVG({len}) AS {}", alias(i, "mean_length")));
+    }
+    (extremes, rest)
+}
+
+/// Whether the engine answers counts, NULL counts, minimums and maximums from metadata (Parquet
+/// footers, table statistics) without reading the data, so they are worth a query of their
+/// own. Athena bills every query by the data it reads, so it gets one scan with everything.
+fn extremes_apart(d: &dyn Dialect) -> bool {
+    d.name() != "athena"
+}
+
+/// The one-scan statistics query over `table` (already quoted), a table of `rows` rows, with
+/// every statistic of `depth`: distinct counts and percentiles are approximate above
+/// [`APPROXIMATE_ABOVE_ROWS`].
+pub fn stats_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], rows: u64, depth: Depth) -> String {
+    let sample = percentile_sample(d, rows);
     let mut cols = vec!["COUNT(*) AS row_count".to_string()];
-    if let Some(sample) = percentile_sample(d, rows) {
+    if let Some(sample) = &sample {
         cols.push(format!("COUNT(*) FILTER (WHERE {sample}) AS percentile_sample_rows"));
     }
     for (i, c) in columns.iter().enumerate() {
-        let x = d.quote_ident(&c.name);
-        let class = class(&c.engine_type);
-        cols.push(format!("COUNT(*) - COUNT({x}) AS {}", alias(i, "nulls")));
-        if class == Class::Nested {
-            continue;
-        }
-        let distinct = if approximate { format!("{approx_distinct}({x})") } else { format!("COUNT(DISTINCT {x})") };
-        cols.push(format!("{distinct} AS {}", alias(i, "distinct")));
-        if class != Class::Boolean {
-            cols.push(format!("MIN({x}) AS {}", alias(i, "min")));
-            cols.push(format!("MAX({x}) AS {}", alias(i, "max")));
-        }
-        if class == Class::Number {
-            let v = format!("CAST({x} AS DOUBLE)");
-            // Rounded: parallel partial sums make the last bits depend on scheduling.
-            cols.push(format!("ROUND(AVG({v}), {FLOAT_DIGITS}) AS {}", alias(i, "mean")));
-            cols.push(format!("ROUND(STDDEV_SAMP({v}), {FLOAT_DIGITS}) AS {}", alias(i, "stddev")));
-            let fractions: Vec<&str> = PERCENTILES.iter().map(|(_, f)| *f).collect();
-            let p = percentiles(d, &v, &fractions.join(", "), rows);
-            cols.push(format!("{p} AS {}", alias(i, "percentiles")));
-        }
-        if class == Class::Text {
-            let len = d.char_length(&x);
-            cols.push(format!("MIN({len}) AS {}", alias(i, "min_length")));
-            cols.push(format!("MAX({len}) AS {}", alias(i, "max_length")));
-            cols.push(format!("AVG({len}) AS {}", alias(i, "mean_length")));
-        }
+        let (extremes, rest) = column_aggregates(d, i, c, rows, depth, sample.as_deref());
+        cols.extend(extremes);
+        cols.extend(rest);
     }
     format!("SELECT\n  {}\nFROM {table}", cols.join(",\n  "))
+}
+
+/// The row count and each column's NULL count, minimum and maximum: on DuckDB answered from
+/// Parquet footers and table statistics where they are exact, so it costs next to nothing.
+pub fn extremes_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn]) -> String {
+    let mut cols = vec!["COUNT(*) AS row_count".to_string()];
+    for (i, c) in columns.iter().enumerate() {
+        cols.extend(column_aggregates(d, i, c, 0, Depth::Drift, None).0);
+    }
+    format!("SELECT\n  {}\nFROM {table}", cols.join(",\n  "))
+}
+
+/// The statistics [`extremes_sql`] leaves out, in one scan of a table of `rows` rows. The
+/// percentile sample's condition is computed once per row, in a subquery.
+pub fn distribution_sql(d: &dyn Dialect, table: &str, columns: &[SchemaColumn], rows: u64, depth: Depth) -> String {
+    let sample = percentile_sample(d, rows);
+    let flag = d.quote_ident("__dqc_sampled");
+    let mut cols = Vec::new();
+    if sample.is_some() {
+        cols.push(format!("COUNT(*) FILTER (WHERE {flag}) AS percentile_sample_rows"));
+    }
+    for (i, c) in columns.iter().enumerate() {
+        cols.extend(column_aggregates(d, i, c, rows, depth, sample.as_ref().map(|_| flag.as_str())).1);
+    }
+    if cols.is_empty() {
+        cols.push("COUNT(*) AS row_count".to_string());
+    }
+    let from = match &sample {
+        Some(s) => format!("(SELECT *, {s} AS {flag} FROM {table}) AS sampled"),
+        None => table.to_string(),
+    };
+    format!("SELECT\n  {}\nFROM {from}", cols.join(",\n  "))
 }
 
 /// The top-values query for the columns at `indexes`, or `None` when there are none: one scan
@@ -389,14 +466,37 @@ pub fn schema(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<V
     Ok(columns)
 }
 
-/// Profiles `database.table`.
+/// Profiles `database.table` with every statistic ([`Depth::Full`]).
 pub fn profile(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<Profile, Error> {
+    profile_with(engine, database, table, Depth::Full)
+}
+
+/// One row of `b`'s columns appended to `a`'s one row.
+fn beside(mut a: Rows, b: Rows) -> Rows {
+    a.columns.extend(b.columns);
+    match (a.rows.first_mut(), b.rows.into_iter().next()) {
+        (Some(row), Some(more)) => row.extend(more),
+        (None, Some(more)) => a.rows.push(more),
+        _ => {}
+    }
+    a
+}
+
+/// Profiles `database.table` with the statistics of `depth`.
+pub fn profile_with(engine: &dyn QueryEngine, database: &str, table: &str, depth: Depth) -> Result<Profile, Error> {
     let d = engine.dialect();
     let columns = schema(engine, database, table)?;
     let quoted = format!("{}.{}", d.quote_ident(database), d.quote_ident(table));
-    let rows = count(engine.query(&row_count_sql(&quoted), &[])?.first("row_count"));
+    let (rows, mut stats) = if extremes_apart(d) {
+        let extremes = engine.query(&extremes_sql(d, &quoted, &columns), &[])?;
+        let rows = count(extremes.first("row_count"));
+        let rest = engine.query(&distribution_sql(d, &quoted, &columns, rows, depth), &[])?;
+        (rows, beside(extremes, rest))
+    } else {
+        let rows = count(engine.query(&row_count_sql(&quoted), &[])?.first("row_count"));
+        (rows, engine.query(&stats_sql(d, &quoted, &columns, rows, depth), &[])?)
+    };
     let approximate = rows > APPROXIMATE_ABOVE_ROWS;
-    let mut stats = engine.query(&stats_sql(d, &quoted, &columns, rows), &[])?;
     let sampled = count(stats.first("percentile_sample_rows"));
     let mut percentiles_how = if approximate { "approximate" } else { "exact" };
     if stats.first("percentile_sample_rows").is_some() && !sample_is_fair(rows, sampled) {
@@ -413,7 +513,8 @@ pub fn profile(engine: &dyn QueryEngine, database: &str, table: &str) -> Result<
             percentiles_how = "exact";
         }
     }
-    let top = match top_values_sql(d, &quoted, &columns, &top_value_columns(&columns, &stats)) {
+    let top_columns = if depth == Depth::Full { top_value_columns(&columns, &stats) } else { Vec::new() };
+    let top = match top_values_sql(d, &quoted, &columns, &top_columns) {
         Some(sql) => engine.query(&sql, &[])?,
         None => Rows::default(),
     };

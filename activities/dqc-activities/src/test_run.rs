@@ -1,6 +1,10 @@
 //! The post-load test of one table with its records in the artifact store:
 //! `results/<table>/<date>.json` and `stats-history/<table>/<date>.json`.
 //!
+//! The stats record holds the statistics drift analysis compares ([`profile::Depth::Drift`]):
+//! the row count, and per column the NULL count, the distinct count, the minimum and maximum,
+//! and for numbers the mean, standard deviation and percentiles.
+//!
 //! Before the run, the table's schema is compared with the contract (a missing column or an
 //! incompatible type is an error naming them), and the row counts of earlier dates are read
 //! from `stats-history/<table>/` as the history of row-count anomaly rules. Records are
@@ -213,7 +217,7 @@ pub fn test_table(ports: &Ports<'_>, job: &TestJob<'_>) -> Result<TestOutcome, E
         RunOptions { run_time: job.run_time.to_string(), row_count_history: history, ..RunOptions::default() };
     let scanned_before = engine.bytes_scanned();
     let run = run(engine, job.suite, &options)?;
-    let profile = profile::profile(engine, &database, &table)?;
+    let profile = profile::profile_with(engine, &database, &table, profile::Depth::Drift)?;
     let results_key = format!("results/{}/{}.json", job.key, job.date);
     let stats_key = format!("stats-history/{}/{}.json", job.key, job.date);
     let mut record = results_record(&run, job.suite, job);

@@ -101,7 +101,7 @@ fn one_scan_sql_has_every_statistic_and_no_stats_for_nested_columns() {
     ));
     assert_eq!(columns[1].ty, "decimal(12,2)");
     assert!(!columns[1].nullable);
-    let exact = profile::stats_sql(&DuckDb, "\"db\".\"t\"", &columns, 1_000);
+    let exact = profile::stats_sql(&DuckDb, "\"db\".\"t\"", &columns, 1_000, profile::Depth::Full);
     for part in [
         "COUNT(DISTINCT \"id\") AS c0_distinct",
         "MIN(length(\"id\")) AS c0_min_length",
@@ -113,7 +113,7 @@ fn one_scan_sql_has_every_statistic_and_no_stats_for_nested_columns() {
     }
     assert!(!exact.contains("c2_distinct"));
     assert_eq!(exact.matches("FROM").count(), 1, "one scan");
-    let approx = profile::stats_sql(&DuckDb, "\"db\".\"t\"", &columns, 10_000_000);
+    let approx = profile::stats_sql(&DuckDb, "\"db\".\"t\"", &columns, 10_000_000, profile::Depth::Full);
     assert!(approx.contains("approx_count_distinct(\"id\")"));
     // Percentiles of a deterministic sample of about 200,000 rows: 1 in 50 of 10 million.
     assert!(approx.contains(

@@ -141,8 +141,8 @@ fn summary(out: &mut String, contract: &Contract) {
     out.push('\n');
 }
 
-/// The columns a rule constrains, for the columns table.
-fn rule_columns(r: &Rule) -> Vec<&str> {
+/// The columns a rule constrains, for the columns table and the columns a sample shows.
+pub(crate) fn rule_columns(r: &Rule) -> Vec<&str> {
     match &r.kind {
         RuleKind::NotNull { column }
         | RuleKind::AllowedValues { column, .. }

@@ -83,6 +83,15 @@ pub trait Dialect: std::fmt::Debug {
         true
     }
 
+    /// A 64-bit hash of the values `exprs`, where the suite finds duplicate keys in two steps:
+    /// group the rows by the hash of their key (a fixed-width group key, cheaper than the key
+    /// itself), then group by the key only the rows whose hash repeats, which also yields the
+    /// sample of duplicate keys. `None` where one grouping by the key and a sample query on
+    /// failure cost less (Athena bills every read of the table).
+    fn key_hash(&self, _exprs: &[String]) -> Option<String> {
+        None
+    }
+
     /// A cast that yields NULL instead of failing when the value does not convert.
     fn try_cast(&self, expr: &str, ty: &str) -> String {
         format!("TRY_CAST({expr} AS {ty})")
@@ -178,6 +187,10 @@ impl Dialect for DuckDb {
 
     fn fuses_row_rules(&self) -> bool {
         false
+    }
+
+    fn key_hash(&self, exprs: &[String]) -> Option<String> {
+        Some(format!("hash({})", exprs.join(", ")))
     }
 }
 

@@ -6,7 +6,9 @@
 //!   ratio), plus row-count bound verdicts;
 //! - one query per **set-based rule**: duplicates on a key, foreign-key orphans (an anti-join
 //!   written as `LEFT JOIN ... WHERE parent IS NULL`), freshness against a run-time parameter;
-//! - one **sample** query per rule returning a bounded number of failing rows or keys;
+//!   a uniqueness check also returns its sample of duplicate keys, from the same grouping;
+//! - one **sample** query per other rule returning a bounded number of failing rows (the key
+//!   and the rule's columns) or keys;
 //! - one **standalone count** query per rule (the seed's `tests[].sql`).
 //!
 //! Partition-restricted suites filter the table on each partition column with a `?` parameter
@@ -36,7 +38,8 @@ pub enum QueryKind {
     RowScan,
     /// One row-level rule's violations, where the dialect does not fuse them into the row scan.
     RowRule,
-    /// Duplicate keys of a uniqueness rule.
+    /// Duplicate keys of a uniqueness rule: one row of counts, or (with `sample_columns`) the
+    /// duplicate keys themselves, each row carrying the counts, and no row when no key repeats.
     Duplicates,
     /// Orphan rows of a foreign key.
     ForeignKey,
@@ -71,6 +74,11 @@ pub struct Query {
     pub sql: String,
     /// Parameters, in placeholder order.
     pub params: Vec<Param>,
+    /// The columns of the failing keys it also returns, one row per key (empty for queries
+    /// that return one row of counts): a uniqueness check that yields its sample from the
+    /// same grouping.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sample_columns: Vec<String>,
 }
 
 /// Rules evaluated outside SQL (row count anomalies need stored history).

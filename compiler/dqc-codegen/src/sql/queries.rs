@@ -46,7 +46,10 @@ pub(super) fn build(d: &dyn Dialect, project: &Project, contract: &Contract, res
     let mut history_rules = Vec::new();
     for rule in &contract.rules {
         match &rule.kind {
-            RuleKind::Unique { columns, keep } => queries.push(duplicates(&ctx, rule, columns, keep.as_ref())),
+            RuleKind::Unique { columns, keep } => queries.push(
+                duplicate_keys(&ctx, rule, columns, keep.as_ref())
+                    .unwrap_or_else(|| duplicates(&ctx, rule, columns, keep.as_ref())),
+            ),
             RuleKind::ForeignKey { columns, table, ref_columns } => {
                 let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
                 queries.push(foreign_key(&ctx, rule, columns, &d.table(parent), ref_columns));
@@ -159,6 +162,7 @@ fn row_scan(ctx: &Ctx<'_>) -> Query {
         rule_ids: ids,
         sql,
         params: ctx.partition_params.clone(),
+        sample_columns: Vec::new(),
     }
 }
 
@@ -189,6 +193,7 @@ fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
         rule_ids: vec![rule.id.clone()],
         sql,
         params: ctx.partition_params.clone(),
+        sample_columns: Vec::new(),
     })
 }
 
@@ -315,7 +320,56 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
         rule_ids: vec![rule.id.clone()],
         sql,
         params: ctx.partition_params.clone(),
+        sample_columns: Vec::new(),
     }
+}
+
+/// A uniqueness check and its sample from one grouping by the key, on engines with a
+/// [`Dialect::key_hash`]: the rows whose key hash repeats are grouped by their key, giving the
+/// duplicate keys with their row counts, most rows first, at most [`SAMPLE_LIMIT`] of them,
+/// each row carrying the counts of [`duplicates`] over every duplicate key (window aggregates,
+/// computed before the limit). No row when no key repeats. `None` for rules with
+/// `at least N%`, which count every key group ([`duplicates`] and a sample query), and on
+/// other engines.
+fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Option<Query> {
+    let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+    let hash = ctx.d.key_hash(&keys)?;
+    if rule.min_pass_percent.is_some() {
+        return None;
+    }
+    let n = ctx.q("__dqc_rows");
+    let flagged = if keep.is_some() { format!("{n} - 1") } else { n.clone() };
+    let keyed = keyed_rows(ctx, rule, columns);
+    let repeated = format!(
+        "{hash} IN (\n  SELECT {hash}\n  FROM {}{}\n  GROUP BY {hash}\n  HAVING COUNT(*) > 1\n)",
+        ctx.table,
+        indent(&ctx.where_clause(&keyed))
+    );
+    let mut conds = keyed;
+    conds.push(repeated);
+    let sql = format!(
+        "SELECT {keys}, {n} AS {rows}, {dk}, {ri}, {violations}\nFROM (\n  SELECT {keys}, {n},\n    COUNT(*) OVER () AS {dk},\n    SUM({n}) OVER () AS {ri},\n    SUM({flagged}) OVER () AS {violations}\n  FROM (\n    SELECT {keys}, COUNT(*) AS {n}\n    FROM {}{}\n    GROUP BY {keys}\n    HAVING COUNT(*) > 1\n  ) AS key_groups\n) AS duplicate_keys\nORDER BY {n} DESC, {keys}\nLIMIT {SAMPLE_LIMIT}",
+        ctx.table,
+        indent(&indent(&ctx.where_clause(&conds))),
+        keys = keys.join(", "),
+        rows = ctx.q("rows"),
+        dk = ctx.q("duplicate_keys"),
+        ri = ctx.q("rows_involved"),
+        violations = ctx.q(&result_column(&rule.id, "violations")),
+    );
+    let mut sample_columns = columns.to_vec();
+    sample_columns.push("rows".to_string());
+    // The table is read twice: its partition values are bound twice.
+    let mut params = ctx.partition_params.clone();
+    params.extend(ctx.partition_params.iter().cloned());
+    Some(Query {
+        name: format!("duplicates__{}", rule.id),
+        kind: QueryKind::Duplicates,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params,
+        sample_columns,
+    })
 }
 
 fn indent(text: &str) -> String {
@@ -381,6 +435,7 @@ fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref
         rule_ids: vec![rule.id.clone()],
         sql,
         params,
+        sample_columns: Vec::new(),
     }
 }
 
@@ -413,6 +468,7 @@ fn freshness(ctx: &Ctx<'_>, rule: &Rule, column: &str, max_age_seconds: u64) -> 
         rule_ids: vec![rule.id.clone()],
         sql,
         params,
+        sample_columns: Vec::new(),
     }
 }
 
@@ -423,6 +479,10 @@ fn run_param() -> Param {
 /// Up to [`SAMPLE_LIMIT`] failing rows (row-level rules) or keys with their row counts (uniqueness, foreign keys).
 fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
     let sql = match &rule.kind {
+        // Where the check itself returns the duplicate keys, it needs no sample query.
+        RuleKind::Unique { columns, keep } if duplicate_keys(ctx, rule, columns, keep.as_ref()).is_some() => {
+            return None
+        }
         RuleKind::Unique { columns, .. } => {
             let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
             format!(
@@ -451,7 +511,9 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
         }
         _ => {
             let cond = violating_row(ctx.d, ctx.contract, rule)?;
-            format!("SELECT *\nFROM {}{}\nLIMIT {SAMPLE_LIMIT}", ctx.table, ctx.where_clause(&[cond]))
+            let shown: Vec<String> = shown_columns(ctx.contract, rule).iter().map(|c| ctx.q(c)).collect();
+            let select = if shown.is_empty() { "*".to_string() } else { shown.join(", ") };
+            format!("SELECT {select}\nFROM {}{}\nLIMIT {SAMPLE_LIMIT}", ctx.table, ctx.where_clause(&[cond]))
         }
     };
     Some(Query {
@@ -460,7 +522,25 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
         rule_ids: vec![rule.id.clone()],
         sql,
         params: ctx.partition_params.clone(),
+        sample_columns: Vec::new(),
     })
+}
+
+/// The columns a failing row's sample shows, in table order: the grain (to find the row), the
+/// columns the rule constrains and those its filter reads. Reading only these keeps a sample
+/// query from reading every column of a wide table.
+fn shown_columns<'c>(contract: &'c Contract, rule: &Rule) -> Vec<&'c str> {
+    let mut wanted: Vec<&str> = contract.grain.iter().map(String::as_str).collect();
+    wanted.extend(crate::markdown::rule_columns(rule));
+    if let Some(f) = &rule.filter {
+        wanted.extend(f.columns());
+    }
+    contract
+        .columns
+        .iter()
+        .filter(|c| wanted.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
+        .map(|c| c.name.as_str())
+        .collect()
 }
 
 /// One rule's violation count on its own: the `sql` of the seed's `tests` entries.
@@ -524,5 +604,6 @@ fn rule_count(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
         rule_ids: vec![rule.id.clone()],
         sql,
         params,
+        sample_columns: Vec::new(),
     })
 }

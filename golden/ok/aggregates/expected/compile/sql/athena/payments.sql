@@ -35,7 +35,7 @@ FROM "shop"."payments";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "shop"."payments"
 WHERE "id" IS NULL
 LIMIT 20;

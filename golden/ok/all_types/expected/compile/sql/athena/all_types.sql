@@ -14,28 +14,28 @@ FROM "lake"."all_types";
 
 -- sample__not_null_arr (Sample)
 -- rules: not_null_arr
-SELECT *
+SELECT "arr"
 FROM "lake"."all_types"
 WHERE "arr" IS NULL
 LIMIT 20;
 
 -- sample__not_null_st (Sample)
 -- rules: not_null_st
-SELECT *
+SELECT "st"
 FROM "lake"."all_types"
 WHERE "st" IS NULL
 LIMIT 20;
 
 -- sample__range_ti (Sample)
 -- rules: range_ti
-SELECT *
+SELECT "ti"
 FROM "lake"."all_types"
 WHERE "ti" IS NOT NULL AND (NOT ("ti" >= -128 AND "ti" <= 127))
 LIMIT 20;
 
 -- sample__allowed_values_b (Sample)
 -- rules: allowed_values_b
-SELECT *
+SELECT "b"
 FROM "lake"."all_types"
 WHERE "b" IS NOT NULL AND ("b" NOT IN (TRUE))
 LIMIT 20;

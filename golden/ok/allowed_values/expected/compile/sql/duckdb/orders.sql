@@ -51,49 +51,49 @@ WHERE ("price" IS NOT NULL AND ("price" NOT IN (9.99, 19.99, 100)));
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT *
+SELECT "status"
 FROM "sales"."orders"
 WHERE "status" IS NULL
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "status"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID', 'SHIPPED', 'CANCELLED'))
 LIMIT 20;
 
 -- sample__allowed_values_priority (Sample)
 -- rules: allowed_values_priority
-SELECT *
+SELECT "priority"
 FROM "sales"."orders"
 WHERE "priority" IS NOT NULL AND ("priority" NOT IN (1, 2, 3))
 LIMIT 20;
 
 -- sample__allowed_values_is_gift (Sample)
 -- rules: allowed_values_is_gift
-SELECT *
+SELECT "is_gift"
 FROM "sales"."orders"
 WHERE "is_gift" IS NOT NULL AND ("is_gift" NOT IN (TRUE, FALSE))
 LIMIT 20;
 
 -- sample__allowed_values_batch_date (Sample)
 -- rules: allowed_values_batch_date
-SELECT *
+SELECT "batch_date"
 FROM "sales"."orders"
 WHERE "batch_date" IS NOT NULL AND ("batch_date" NOT IN (DATE '2024-01-01', DATE '2024-07-01'))
 LIMIT 20;
 
 -- sample__allowed_values_price (Sample)
 -- rules: allowed_values_price
-SELECT *
+SELECT "price"
 FROM "sales"."orders"
 WHERE "price" IS NOT NULL AND ("price" NOT IN (9.99, 19.99, 100))
 LIMIT 20;

@@ -28,7 +28,7 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- sample__not_null_payment_id (Sample)
 -- rules: not_null_payment_id
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "payment_id"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_id" IS NULL
@@ -37,7 +37,7 @@ LIMIT 20;
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "payment_date"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_date" IS NULL

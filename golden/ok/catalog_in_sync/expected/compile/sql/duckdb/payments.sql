@@ -21,14 +21,14 @@ WHERE ("payment_date" IS NULL);
 
 -- sample__not_null_payment_id (Sample)
 -- rules: not_null_payment_id
-SELECT *
+SELECT "payment_id"
 FROM "analytics_db"."payments"
 WHERE "payment_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
-SELECT *
+SELECT "payment_date"
 FROM "analytics_db"."payments"
 WHERE "payment_date" IS NULL
 LIMIT 20;

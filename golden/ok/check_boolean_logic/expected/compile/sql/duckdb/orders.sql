@@ -33,28 +33,28 @@ WHERE (NOT COALESCE((((("is_test" = FALSE) OR ("status" = 'NEW')) AND (NOT ("is_
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__check_status_paid_at_961d5725 (Sample)
 -- rules: check_status_paid_at_961d5725
-SELECT *
+SELECT "status", "paid_at"
 FROM "sales"."orders"
 WHERE NOT COALESCE((("status" = 'PAID') OR ("paid_at" IS NULL)), TRUE)
 LIMIT 20;
 
 -- sample__check_status_refunded_at_fd48319f (Sample)
 -- rules: check_status_refunded_at_fd48319f
-SELECT *
+SELECT "status", "refunded_at"
 FROM "sales"."orders"
 WHERE NOT COALESCE((NOT (("status" = 'REFUNDED') AND ("refunded_at" IS NULL))), TRUE)
 LIMIT 20;
 
 -- sample__check_is_test_status_id_4f4499b3 (Sample)
 -- rules: check_is_test_status_id_4f4499b3
-SELECT *
+SELECT "id", "status", "is_test"
 FROM "sales"."orders"
 WHERE NOT COALESCE((((("is_test" = FALSE) OR ("status" = 'NEW')) AND (NOT ("is_test" = TRUE))) OR ("id" > 0)), TRUE)
 LIMIT 20;

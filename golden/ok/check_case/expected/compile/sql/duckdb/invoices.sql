@@ -45,42 +45,42 @@ WHERE (NOT COALESCE(((CASE WHEN ("currency" IS NULL) THEN 0 ELSE length("currenc
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "billing"."invoices"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_kind (Sample)
 -- rules: not_null_kind
-SELECT *
+SELECT "kind"
 FROM "billing"."invoices"
 WHERE "kind" IS NULL
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT *
+SELECT "amount"
 FROM "billing"."invoices"
 WHERE "amount" IS NULL
 LIMIT 20;
 
 -- sample__sign_by_kind (Sample)
 -- rules: sign_by_kind
-SELECT *
+SELECT "kind", "amount"
 FROM "billing"."invoices"
 WHERE NOT COALESCE((CASE WHEN ("kind" = 'CREDIT') THEN ("amount" <= 0) WHEN ("kind" = 'DEBIT') THEN ("amount" >= 0) ELSE TRUE END), TRUE)
 LIMIT 20;
 
 -- sample__check_kind_7d19585c (Sample)
 -- rules: check_kind_7d19585c
-SELECT *
+SELECT "kind"
 FROM "billing"."invoices"
 WHERE NOT COALESCE(((CASE "kind" WHEN 'CREDIT' THEN 'C' WHEN 'DEBIT' THEN 'D' END) IS NOT NULL), TRUE)
 LIMIT 20;
 
 -- sample__check_currency_49fc465f (Sample)
 -- rules: check_currency_49fc465f
-SELECT *
+SELECT "currency"
 FROM "billing"."invoices"
 WHERE NOT COALESCE(((CASE WHEN ("currency" IS NULL) THEN 0 ELSE length("currency") END) IN (0, 3)), TRUE)
 LIMIT 20;

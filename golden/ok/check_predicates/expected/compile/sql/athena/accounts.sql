@@ -17,49 +17,49 @@ FROM "crm"."accounts";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "crm"."accounts"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__check_tier_842abdcf (Sample)
 -- rules: check_tier_842abdcf
-SELECT *
+SELECT "tier"
 FROM "crm"."accounts"
 WHERE NOT COALESCE((("tier" IN ('GOLD', 'SILVER')) OR ("tier" IS NULL)), TRUE)
 LIMIT 20;
 
 -- sample__check_country_73d05d3f (Sample)
 -- rules: check_country_73d05d3f
-SELECT *
+SELECT "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE(("country" NOT IN ('XX', 'ZZ')), TRUE)
 LIMIT 20;
 
 -- sample__check_email_aa695e38 (Sample)
 -- rules: check_email_aa695e38
-SELECT *
+SELECT "email"
 FROM "crm"."accounts"
 WHERE NOT COALESCE((("email" LIKE '%@%') AND (NOT ("email" LIKE '%@test.%'))), TRUE)
 LIMIT 20;
 
 -- sample__check_score_2aaf708c (Sample)
 -- rules: check_score_2aaf708c
-SELECT *
+SELECT "score"
 FROM "crm"."accounts"
 WHERE NOT COALESCE(("score" BETWEEN 0 AND 100), TRUE)
 LIMIT 20;
 
 -- sample__check_score_f2340e1a (Sample)
 -- rules: check_score_f2340e1a
-SELECT *
+SELECT "score"
 FROM "crm"."accounts"
 WHERE NOT COALESCE(("score" NOT BETWEEN 40 AND 45), TRUE)
 LIMIT 20;
 
 -- sample__check_closed_at_tier_2e3facc6 (Sample)
 -- rules: check_closed_at_tier_2e3facc6
-SELECT *
+SELECT "tier", "closed_at"
 FROM "crm"."accounts"
 WHERE NOT COALESCE((("closed_at" IS NOT NULL) OR ("tier" IS NOT NULL)), TRUE)
 LIMIT 20;

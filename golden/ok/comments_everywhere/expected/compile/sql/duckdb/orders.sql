@@ -27,21 +27,21 @@ WHERE ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID')));
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "amount"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" >= CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "status"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID'))
 LIMIT 20;

@@ -56,21 +56,21 @@ FROM (
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id", "line_no"
 FROM "sales"."order_lines"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_line_no (Sample)
 -- rules: not_null_line_no
-SELECT *
+SELECT "order_id", "line_no"
 FROM "sales"."order_lines"
 WHERE "line_no" IS NULL
 LIMIT 20;
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
-SELECT *
+SELECT "order_id", "line_no", "product_id"
 FROM "sales"."order_lines"
 WHERE "product_id" IS NULL
 LIMIT 20;

@@ -21,14 +21,14 @@ WHERE ("line_no" IS NULL);
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id"
 FROM "sales"."line_catalog"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_line_no (Sample)
 -- rules: not_null_line_no
-SELECT *
+SELECT "line_no"
 FROM "sales"."line_catalog"
 WHERE "line_no" IS NULL
 LIMIT 20;

@@ -15,7 +15,7 @@ WHERE ("id" IS NULL);
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;

@@ -27,14 +27,14 @@ FROM (
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "customer_id"
 FROM "analytics_db"."dim_customer"
 WHERE "customer_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_segment (Sample)
 -- rules: not_null_segment
-SELECT *
+SELECT "customer_id", "segment"
 FROM "analytics_db"."dim_customer"
 WHERE "segment" IS NULL
 LIMIT 20;
@@ -51,7 +51,7 @@ LIMIT 20;
 
 -- sample__allowed_values_segment (Sample)
 -- rules: allowed_values_segment
-SELECT *
+SELECT "customer_id", "segment"
 FROM "analytics_db"."dim_customer"
 WHERE "segment" IS NOT NULL AND ("segment" NOT IN ('RETAIL', 'SME', 'CORPORATE'))
 LIMIT 20;

@@ -49,21 +49,21 @@ FROM (
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id"
 FROM "analytics_db"."fact_orders"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "order_id", "customer_id"
 FROM "analytics_db"."fact_orders"
 WHERE "customer_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT *
+SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NULL
 LIMIT 20;
@@ -98,7 +98,7 @@ LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NOT NULL AND (NOT ("amount" >= 0))
 LIMIT 20;

@@ -27,45 +27,47 @@ WHERE ("segment" IS NOT NULL AND ("segment" NOT IN ('RETAIL', 'SME', 'CORPORATE'
 
 -- duplicates__unique_customer_id (Duplicates)
 -- rules: unique_customer_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_customer_id__violations"
+SELECT "customer_id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_customer_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "analytics_db"."dim_customer"
-  WHERE "customer_id" IS NOT NULL
-  GROUP BY "customer_id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "customer_id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_customer_id__violations"
+  FROM (
+    SELECT "customer_id", COUNT(*) AS "__dqc_rows"
+    FROM "analytics_db"."dim_customer"
+    WHERE "customer_id" IS NOT NULL
+      AND hash("customer_id") IN (
+      SELECT hash("customer_id")
+      FROM "analytics_db"."dim_customer"
+      WHERE "customer_id" IS NOT NULL
+      GROUP BY hash("customer_id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "customer_id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "customer_id"
+LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "customer_id"
 FROM "analytics_db"."dim_customer"
 WHERE "customer_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_segment (Sample)
 -- rules: not_null_segment
-SELECT *
+SELECT "customer_id", "segment"
 FROM "analytics_db"."dim_customer"
 WHERE "segment" IS NULL
 LIMIT 20;
 
--- sample__unique_customer_id (Sample)
--- rules: unique_customer_id
-SELECT "customer_id", COUNT(*) AS "rows"
-FROM "analytics_db"."dim_customer"
-WHERE "customer_id" IS NOT NULL
-GROUP BY "customer_id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "customer_id"
-LIMIT 20;
-
 -- sample__allowed_values_segment (Sample)
 -- rules: allowed_values_segment
-SELECT *
+SELECT "customer_id", "segment"
 FROM "analytics_db"."dim_customer"
 WHERE "segment" IS NOT NULL AND ("segment" NOT IN ('RETAIL', 'SME', 'CORPORATE'))
 LIMIT 20;

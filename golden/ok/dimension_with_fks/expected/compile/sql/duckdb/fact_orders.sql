@@ -54,35 +54,47 @@ FROM (
 
 -- duplicates__unique_order_id (Duplicates)
 -- rules: unique_order_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_order_id__violations"
+SELECT "order_id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_order_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "analytics_db"."fact_orders"
-  WHERE "order_id" IS NOT NULL
-  GROUP BY "order_id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "order_id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_order_id__violations"
+  FROM (
+    SELECT "order_id", COUNT(*) AS "__dqc_rows"
+    FROM "analytics_db"."fact_orders"
+    WHERE "order_id" IS NOT NULL
+      AND hash("order_id") IN (
+      SELECT hash("order_id")
+      FROM "analytics_db"."fact_orders"
+      WHERE "order_id" IS NOT NULL
+      GROUP BY hash("order_id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "order_id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "order_id"
+LIMIT 20;
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id"
 FROM "analytics_db"."fact_orders"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "order_id", "customer_id"
 FROM "analytics_db"."fact_orders"
 WHERE "customer_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT *
+SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NULL
 LIMIT 20;
@@ -105,19 +117,9 @@ GROUP BY c."customer_id"
 ORDER BY COUNT(*) DESC, c."customer_id"
 LIMIT 20;
 
--- sample__unique_order_id (Sample)
--- rules: unique_order_id
-SELECT "order_id", COUNT(*) AS "rows"
-FROM "analytics_db"."fact_orders"
-WHERE "order_id" IS NOT NULL
-GROUP BY "order_id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "order_id"
-LIMIT 20;
-
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NOT NULL AND (NOT ("amount" >= 0))
 LIMIT 20;

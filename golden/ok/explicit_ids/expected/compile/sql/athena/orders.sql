@@ -29,7 +29,7 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
@@ -46,28 +46,28 @@ LIMIT 20;
 
 -- sample__amount_positive (Sample)
 -- rules: amount_positive
-SELECT *
+SELECT "amount"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__amount_cap (Sample)
 -- rules: amount_cap
-SELECT *
+SELECT "amount"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" <= CAST(100000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__status_known (Sample)
 -- rules: status_known
-SELECT *
+SELECT "status"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID'))
 LIMIT 20;
 
 -- sample__paid_has_amount (Sample)
 -- rules: paid_has_amount
-SELECT *
+SELECT "amount", "status"
 FROM "sales"."orders"
 WHERE NOT COALESCE((("status" <> 'PAID') OR ("amount" IS NOT NULL)), TRUE)
 LIMIT 20;

@@ -39,59 +39,61 @@ WHERE (NOT COALESCE((("status" <> 'PAID') OR ("amount" IS NOT NULL)), TRUE));
 
 -- duplicates__pk (Duplicates)
 -- rules: pk
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "pk__violations"
+SELECT "id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "pk__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales"."orders"
-  WHERE "id" IS NOT NULL
-  GROUP BY "id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "pk__violations"
+  FROM (
+    SELECT "id", COUNT(*) AS "__dqc_rows"
+    FROM "sales"."orders"
+    WHERE "id" IS NOT NULL
+      AND hash("id") IN (
+      SELECT hash("id")
+      FROM "sales"."orders"
+      WHERE "id" IS NOT NULL
+      GROUP BY hash("id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "id"
+LIMIT 20;
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
--- sample__pk (Sample)
--- rules: pk
-SELECT "id", COUNT(*) AS "rows"
-FROM "sales"."orders"
-WHERE "id" IS NOT NULL
-GROUP BY "id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "id"
-LIMIT 20;
-
 -- sample__amount_positive (Sample)
 -- rules: amount_positive
-SELECT *
+SELECT "amount"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__amount_cap (Sample)
 -- rules: amount_cap
-SELECT *
+SELECT "amount"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" <= CAST(100000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__status_known (Sample)
 -- rules: status_known
-SELECT *
+SELECT "status"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID'))
 LIMIT 20;
 
 -- sample__paid_has_amount (Sample)
 -- rules: paid_has_amount
-SELECT *
+SELECT "amount", "status"
 FROM "sales"."orders"
 WHERE NOT COALESCE((("status" <> 'PAID') OR ("amount" IS NOT NULL)), TRUE)
 LIMIT 20;

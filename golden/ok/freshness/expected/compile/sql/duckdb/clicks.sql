@@ -60,28 +60,28 @@ FROM "events"."clicks";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "events"."clicks"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_event_time (Sample)
 -- rules: not_null_event_time
-SELECT *
+SELECT "event_time"
 FROM "events"."clicks"
 WHERE "event_time" IS NULL
 LIMIT 20;
 
 -- sample__not_null_ingest_time (Sample)
 -- rules: not_null_ingest_time
-SELECT *
+SELECT "ingest_time"
 FROM "events"."clicks"
 WHERE "ingest_time" IS NULL
 LIMIT 20;
 
 -- sample__not_null_event_date (Sample)
 -- rules: not_null_event_date
-SELECT *
+SELECT "event_date"
 FROM "events"."clicks"
 WHERE "event_date" IS NULL
 LIMIT 20;

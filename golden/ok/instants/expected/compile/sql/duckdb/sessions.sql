@@ -51,35 +51,35 @@ FROM "web"."sessions";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "web"."sessions"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_started_at (Sample)
 -- rules: not_null_started_at
-SELECT *
+SELECT "started_at"
 FROM "web"."sessions"
 WHERE "started_at" IS NULL
 LIMIT 20;
 
 -- sample__min_started_at (Sample)
 -- rules: min_started_at
-SELECT *
+SELECT "started_at"
 FROM "web"."sessions"
 WHERE "started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2024-01-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)))
 LIMIT 20;
 
 -- sample__ended_at_ge_started_at (Sample)
 -- rules: ended_at_ge_started_at
-SELECT *
+SELECT "started_at", "ended_at"
 FROM "web"."sessions"
 WHERE "ended_at" IS NOT NULL AND "started_at" IS NOT NULL AND (NOT ("ended_at" >= "started_at"))
 LIMIT 20;
 
 -- sample__since_june (Sample)
 -- rules: since_june
-SELECT *
+SELECT "started_at"
 FROM "web"."sessions"
 WHERE "started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2023-06-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)))
 LIMIT 20;

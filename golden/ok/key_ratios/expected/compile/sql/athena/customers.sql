@@ -25,7 +25,7 @@ FROM (
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "customer_id"
 FROM "shop"."customers"
 WHERE "customer_id" IS NULL
 LIMIT 20;

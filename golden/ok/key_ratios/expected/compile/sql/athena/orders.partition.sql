@@ -76,7 +76,7 @@ FROM (
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
 -- params: partition:day DATE
-SELECT *
+SELECT "order_id"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND "order_id" IS NULL
@@ -85,7 +85,7 @@ LIMIT 20;
 -- sample__not_null_day (Sample)
 -- rules: not_null_day
 -- params: partition:day DATE
-SELECT *
+SELECT "day"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND "day" IS NULL

@@ -66,14 +66,14 @@ FROM (
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id"
 FROM "shop"."orders"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_day (Sample)
 -- rules: not_null_day
-SELECT *
+SELECT "day"
 FROM "shop"."orders"
 WHERE "day" IS NULL
 LIMIT 20;

@@ -33,28 +33,28 @@ WHERE ("nickname" IS NOT NULL AND (NOT (length("nickname") > 0 AND length("nickn
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "crm"."people"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__length_name (Sample)
 -- rules: length_name
-SELECT *
+SELECT "name"
 FROM "crm"."people"
 WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1 AND length("name") <= 200))
 LIMIT 20;
 
 -- sample__length_code (Sample)
 -- rules: length_code
-SELECT *
+SELECT "code"
 FROM "crm"."people"
 WHERE "code" IS NOT NULL AND (NOT (length("code") >= 3 AND length("code") <= 3))
 LIMIT 20;
 
 -- sample__length_nickname (Sample)
 -- rules: length_nickname
-SELECT *
+SELECT "nickname"
 FROM "crm"."people"
 WHERE "nickname" IS NOT NULL AND (NOT (length("nickname") > 0 AND length("nickname") <= 30))
 LIMIT 20;

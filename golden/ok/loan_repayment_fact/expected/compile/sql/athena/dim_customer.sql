@@ -26,7 +26,7 @@ FROM (
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "customer_id"
 FROM "analytics_db"."dim_customer"
 WHERE "customer_id" IS NULL
 LIMIT 20;
@@ -43,7 +43,7 @@ LIMIT 20;
 
 -- sample__regex_email (Sample)
 -- rules: regex_email
-SELECT *
+SELECT "customer_id", "email"
 FROM "analytics_db"."dim_customer"
 WHERE "email" IS NOT NULL AND NOT regexp_like("email", '^[^@]+@[^@]+$')
 LIMIT 20;

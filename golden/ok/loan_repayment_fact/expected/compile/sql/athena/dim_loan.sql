@@ -27,14 +27,14 @@ FROM (
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id"
 FROM "analytics_db"."dim_loan"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_principal (Sample)
 -- rules: not_null_principal
-SELECT *
+SELECT "loan_id", "principal"
 FROM "analytics_db"."dim_loan"
 WHERE "principal" IS NULL
 LIMIT 20;
@@ -51,7 +51,7 @@ LIMIT 20;
 
 -- sample__min_principal (Sample)
 -- rules: min_principal
-SELECT *
+SELECT "loan_id", "principal"
 FROM "analytics_db"."dim_loan"
 WHERE "principal" IS NOT NULL AND (NOT ("principal" > 0))
 LIMIT 20;

@@ -96,7 +96,7 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "loan_id" IS NULL
@@ -105,7 +105,7 @@ LIMIT 20;
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "customer_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "customer_id" IS NULL
@@ -114,7 +114,7 @@ LIMIT 20;
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_date" IS NULL
@@ -123,7 +123,7 @@ LIMIT 20;
 -- sample__not_null_emi_amount (Sample)
 -- rules: not_null_emi_amount
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NULL
@@ -132,7 +132,7 @@ LIMIT 20;
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "status" IS NULL
@@ -141,7 +141,7 @@ LIMIT 20;
 -- sample__not_null_created_at (Sample)
 -- rules: not_null_created_at
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "created_at"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "created_at" IS NULL
@@ -190,7 +190,7 @@ LIMIT 20;
 -- sample__min_emi_amount (Sample)
 -- rules: min_emi_amount
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
@@ -199,7 +199,7 @@ LIMIT 20;
 -- sample__emi_soft (Sample)
 -- rules: emi_soft
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
@@ -208,7 +208,7 @@ LIMIT 20;
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))

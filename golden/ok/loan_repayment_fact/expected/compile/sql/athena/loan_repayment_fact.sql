@@ -86,42 +86,42 @@ FROM "analytics_db"."loan_repayment_fact";
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "loan_id", "customer_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "customer_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" IS NULL
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
 -- rules: not_null_emi_amount
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "emi_amount" IS NULL
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT *
+SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "status" IS NULL
 LIMIT 20;
 
 -- sample__not_null_created_at (Sample)
 -- rules: not_null_created_at
-SELECT *
+SELECT "loan_id", "payment_date", "created_at"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "created_at" IS NULL
 LIMIT 20;
@@ -164,21 +164,21 @@ LIMIT 20;
 
 -- sample__min_emi_amount (Sample)
 -- rules: min_emi_amount
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__emi_soft (Sample)
 -- rules: emi_soft
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
 LIMIT 20;

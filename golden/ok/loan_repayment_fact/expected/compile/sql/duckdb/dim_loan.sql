@@ -27,45 +27,47 @@ WHERE ("principal" IS NOT NULL AND (NOT ("principal" > 0)));
 
 -- duplicates__unique_loan_id (Duplicates)
 -- rules: unique_loan_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_loan_id__violations"
+SELECT "loan_id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_loan_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "analytics_db"."dim_loan"
-  WHERE "loan_id" IS NOT NULL
-  GROUP BY "loan_id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "loan_id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_loan_id__violations"
+  FROM (
+    SELECT "loan_id", COUNT(*) AS "__dqc_rows"
+    FROM "analytics_db"."dim_loan"
+    WHERE "loan_id" IS NOT NULL
+      AND hash("loan_id") IN (
+      SELECT hash("loan_id")
+      FROM "analytics_db"."dim_loan"
+      WHERE "loan_id" IS NOT NULL
+      GROUP BY hash("loan_id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "loan_id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "loan_id"
+LIMIT 20;
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id"
 FROM "analytics_db"."dim_loan"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_principal (Sample)
 -- rules: not_null_principal
-SELECT *
+SELECT "loan_id", "principal"
 FROM "analytics_db"."dim_loan"
 WHERE "principal" IS NULL
 LIMIT 20;
 
--- sample__unique_loan_id (Sample)
--- rules: unique_loan_id
-SELECT "loan_id", COUNT(*) AS "rows"
-FROM "analytics_db"."dim_loan"
-WHERE "loan_id" IS NOT NULL
-GROUP BY "loan_id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "loan_id"
-LIMIT 20;
-
 -- sample__min_principal (Sample)
 -- rules: min_principal
-SELECT *
+SELECT "loan_id", "principal"
 FROM "analytics_db"."dim_loan"
 WHERE "principal" IS NOT NULL AND (NOT ("principal" > 0))
 LIMIT 20;

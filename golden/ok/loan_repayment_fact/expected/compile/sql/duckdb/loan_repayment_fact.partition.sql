@@ -131,20 +131,34 @@ FROM (
 
 -- duplicates__unique_loan_id_payment_date (Duplicates)
 -- rules: unique_loan_id_payment_date
--- params: partition:payment_date DATE
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n - 1), 0) AS "unique_loan_id_payment_date__violations"
+-- params: partition:payment_date DATE, partition:payment_date DATE
+SELECT "loan_id", "payment_date", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_loan_id_payment_date__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "loan_id" IS NOT NULL
-    AND "payment_date" IS NOT NULL
-  GROUP BY "loan_id", "payment_date"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "loan_id", "payment_date", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows" - 1) OVER () AS "unique_loan_id_payment_date__violations"
+  FROM (
+    SELECT "loan_id", "payment_date", COUNT(*) AS "__dqc_rows"
+    FROM "analytics_db"."loan_repayment_fact"
+    WHERE "payment_date" = CAST(? AS DATE)
+      AND "loan_id" IS NOT NULL
+      AND "payment_date" IS NOT NULL
+      AND hash("loan_id", "payment_date") IN (
+      SELECT hash("loan_id", "payment_date")
+      FROM "analytics_db"."loan_repayment_fact"
+      WHERE "payment_date" = CAST(? AS DATE)
+        AND "loan_id" IS NOT NULL
+        AND "payment_date" IS NOT NULL
+      GROUP BY hash("loan_id", "payment_date")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "loan_id", "payment_date"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "loan_id", "payment_date"
+LIMIT 20;
 
 -- freshness__freshness_created_at (Freshness)
 -- rules: freshness_created_at
@@ -159,7 +173,7 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "loan_id" IS NULL
@@ -168,7 +182,7 @@ LIMIT 20;
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "customer_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "customer_id" IS NULL
@@ -177,7 +191,7 @@ LIMIT 20;
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_date" IS NULL
@@ -186,7 +200,7 @@ LIMIT 20;
 -- sample__not_null_emi_amount (Sample)
 -- rules: not_null_emi_amount
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NULL
@@ -195,7 +209,7 @@ LIMIT 20;
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "status" IS NULL
@@ -204,7 +218,7 @@ LIMIT 20;
 -- sample__not_null_created_at (Sample)
 -- rules: not_null_created_at
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "created_at"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "created_at" IS NULL
@@ -253,7 +267,7 @@ LIMIT 20;
 -- sample__min_emi_amount (Sample)
 -- rules: min_emi_amount
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
@@ -262,7 +276,7 @@ LIMIT 20;
 -- sample__emi_soft (Sample)
 -- rules: emi_soft
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
@@ -271,23 +285,10 @@ LIMIT 20;
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
 -- params: partition:payment_date DATE
-SELECT *
+SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
-LIMIT 20;
-
--- sample__unique_loan_id_payment_date (Sample)
--- rules: unique_loan_id_payment_date
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", COUNT(*) AS "rows"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "loan_id" IS NOT NULL
-  AND "payment_date" IS NOT NULL
-GROUP BY "loan_id", "payment_date"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "loan_id", "payment_date"
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

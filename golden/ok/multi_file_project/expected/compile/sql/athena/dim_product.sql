@@ -32,7 +32,7 @@ FROM (
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
-SELECT *
+SELECT "product_id"
 FROM "mart"."dim_product"
 WHERE "product_id" IS NULL
 LIMIT 20;

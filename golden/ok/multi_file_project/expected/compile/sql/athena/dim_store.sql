@@ -25,7 +25,7 @@ FROM (
 
 -- sample__not_null_store_id (Sample)
 -- rules: not_null_store_id
-SELECT *
+SELECT "store_id"
 FROM "mart"."dim_store"
 WHERE "store_id" IS NULL
 LIMIT 20;

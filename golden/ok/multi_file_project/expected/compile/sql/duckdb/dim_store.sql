@@ -15,33 +15,35 @@ WHERE ("store_id" IS NULL);
 
 -- duplicates__unique_store_id (Duplicates)
 -- rules: unique_store_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_store_id__violations"
+SELECT "store_id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_store_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "mart"."dim_store"
-  WHERE "store_id" IS NOT NULL
-  GROUP BY "store_id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "store_id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_store_id__violations"
+  FROM (
+    SELECT "store_id", COUNT(*) AS "__dqc_rows"
+    FROM "mart"."dim_store"
+    WHERE "store_id" IS NOT NULL
+      AND hash("store_id") IN (
+      SELECT hash("store_id")
+      FROM "mart"."dim_store"
+      WHERE "store_id" IS NOT NULL
+      GROUP BY hash("store_id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "store_id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "store_id"
+LIMIT 20;
 
 -- sample__not_null_store_id (Sample)
 -- rules: not_null_store_id
-SELECT *
+SELECT "store_id"
 FROM "mart"."dim_store"
 WHERE "store_id" IS NULL
-LIMIT 20;
-
--- sample__unique_store_id (Sample)
--- rules: unique_store_id
-SELECT "store_id", COUNT(*) AS "rows"
-FROM "mart"."dim_store"
-WHERE "store_id" IS NOT NULL
-GROUP BY "store_id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "store_id"
 LIMIT 20;
 
 -- count__not_null_store_id (RuleCount)

@@ -69,21 +69,21 @@ FROM (
 
 -- sample__not_null_sale_id (Sample)
 -- rules: not_null_sale_id
-SELECT *
+SELECT "sale_id"
 FROM "mart"."fact_sales"
 WHERE "sale_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_store_id (Sample)
 -- rules: not_null_store_id
-SELECT *
+SELECT "store_id"
 FROM "mart"."fact_sales"
 WHERE "store_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
-SELECT *
+SELECT "product_id"
 FROM "mart"."fact_sales"
 WHERE "product_id" IS NULL
 LIMIT 20;

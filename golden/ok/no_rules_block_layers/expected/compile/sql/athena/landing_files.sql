@@ -12,14 +12,14 @@ FROM "raw"."landing_files";
 
 -- sample__not_null_path (Sample)
 -- rules: not_null_path
-SELECT *
+SELECT "path"
 FROM "raw"."landing_files"
 WHERE "path" IS NULL
 LIMIT 20;
 
 -- sample__not_null_landed_at (Sample)
 -- rules: not_null_landed_at
-SELECT *
+SELECT "landed_at"
 FROM "raw"."landing_files"
 WHERE "landed_at" IS NULL
 LIMIT 20;

@@ -29,21 +29,21 @@ FROM "crm"."contacts";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "crm"."contacts"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_email (Sample)
 -- rules: not_null_email
-SELECT *
+SELECT "email"
 FROM "crm"."contacts"
 WHERE "email" IS NULL
 LIMIT 20;
 
 -- sample__not_null_phone (Sample)
 -- rules: not_null_phone
-SELECT *
+SELECT "phone"
 FROM "crm"."contacts"
 WHERE "phone" IS NULL
 LIMIT 20;

@@ -45,42 +45,42 @@ WHERE (NOT COALESCE((("temp_c" <> (- 0)) OR ("label" = '')), TRUE));
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "science"."readings"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__range_temp_c (Sample)
 -- rules: range_temp_c
-SELECT *
+SELECT "temp_c"
 FROM "science"."readings"
 WHERE "temp_c" IS NOT NULL AND (isnan("temp_c") OR NOT ("temp_c" >= CAST(-273.15 AS DOUBLE) AND "temp_c" < CAST(10000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__range_delta (Sample)
 -- rules: range_delta
-SELECT *
+SELECT "delta"
 FROM "science"."readings"
 WHERE "delta" IS NOT NULL AND (NOT ("delta" >= -0.5 AND "delta" <= 0.5))
 LIMIT 20;
 
 -- sample__max_big (Sample)
 -- rules: max_big
-SELECT *
+SELECT "big"
 FROM "science"."readings"
 WHERE "big" IS NOT NULL AND (NOT ("big" <= 9223372036854775807))
 LIMIT 20;
 
 -- sample__allowed_values_label (Sample)
 -- rules: allowed_values_label
-SELECT *
+SELECT "label"
 FROM "science"."readings"
 WHERE "label" IS NOT NULL AND ("label" NOT IN ('', ' ', 'naïve', '日本', 'it''s'))
 LIMIT 20;
 
 -- sample__check_temp_c_label_f2c9137b (Sample)
 -- rules: check_temp_c_label_f2c9137b
-SELECT *
+SELECT "temp_c", "label"
 FROM "science"."readings"
 WHERE NOT COALESCE((("temp_c" <> (- 0)) OR ("label" = '')), TRUE)
 LIMIT 20;

@@ -11,7 +11,7 @@ FROM "lake"."monthly_rollup";
 
 -- sample__not_null_month (Sample)
 -- rules: not_null_month
-SELECT *
+SELECT "month"
 FROM "lake"."monthly_rollup"
 WHERE "month" IS NULL
 LIMIT 20;

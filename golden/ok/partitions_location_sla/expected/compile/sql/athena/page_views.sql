@@ -15,35 +15,35 @@ FROM "lake"."page_views";
 
 -- sample__not_null_view_id (Sample)
 -- rules: not_null_view_id
-SELECT *
+SELECT "view_id"
 FROM "lake"."page_views"
 WHERE "view_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_url (Sample)
 -- rules: not_null_url
-SELECT *
+SELECT "view_id", "url"
 FROM "lake"."page_views"
 WHERE "url" IS NULL
 LIMIT 20;
 
 -- sample__not_null_view_date (Sample)
 -- rules: not_null_view_date
-SELECT *
+SELECT "view_id", "view_date"
 FROM "lake"."page_views"
 WHERE "view_date" IS NULL
 LIMIT 20;
 
 -- sample__not_null_view_hour (Sample)
 -- rules: not_null_view_hour
-SELECT *
+SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_hour" IS NULL
 LIMIT 20;
 
 -- sample__range_view_hour (Sample)
 -- rules: range_view_hour
-SELECT *
+SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_hour" IS NOT NULL AND (NOT ("view_hour" >= 0 AND "view_hour" <= 23))
 LIMIT 20;

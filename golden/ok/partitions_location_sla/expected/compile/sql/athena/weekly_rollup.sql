@@ -11,7 +11,7 @@ FROM "lake"."weekly_rollup";
 
 -- sample__not_null_week (Sample)
 -- rules: not_null_week
-SELECT *
+SELECT "week"
 FROM "lake"."weekly_rollup"
 WHERE "week" IS NULL
 LIMIT 20;

@@ -15,7 +15,7 @@ WHERE ("month" IS NULL);
 
 -- sample__not_null_month (Sample)
 -- rules: not_null_month
-SELECT *
+SELECT "month"
 FROM "lake"."monthly_rollup"
 WHERE "month" IS NULL
 LIMIT 20;

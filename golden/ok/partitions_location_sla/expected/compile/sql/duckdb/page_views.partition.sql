@@ -52,7 +52,7 @@ WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
 -- sample__not_null_view_id (Sample)
 -- rules: not_null_view_id
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT *
+SELECT "view_id"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_id" IS NULL
@@ -61,7 +61,7 @@ LIMIT 20;
 -- sample__not_null_url (Sample)
 -- rules: not_null_url
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT *
+SELECT "view_id", "url"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "url" IS NULL
@@ -70,7 +70,7 @@ LIMIT 20;
 -- sample__not_null_view_date (Sample)
 -- rules: not_null_view_date
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT *
+SELECT "view_id", "view_date"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_date" IS NULL
@@ -79,7 +79,7 @@ LIMIT 20;
 -- sample__not_null_view_hour (Sample)
 -- rules: not_null_view_hour
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT *
+SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_hour" IS NULL
@@ -88,7 +88,7 @@ LIMIT 20;
 -- sample__range_view_hour (Sample)
 -- rules: range_view_hour
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT *
+SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_hour" IS NOT NULL AND (NOT ("view_hour" >= 0 AND "view_hour" <= 23))

@@ -15,7 +15,7 @@ WHERE ("week" IS NULL);
 
 -- sample__not_null_week (Sample)
 -- rules: not_null_week
-SELECT *
+SELECT "week"
 FROM "lake"."weekly_rollup"
 WHERE "week" IS NULL
 LIMIT 20;

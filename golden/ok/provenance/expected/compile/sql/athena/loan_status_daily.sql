@@ -31,42 +31,42 @@ FROM (
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id"
 FROM "analytics_db"."loan_status_daily"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT *
+SELECT "status"
 FROM "analytics_db"."loan_status_daily"
 WHERE "status" IS NULL
 LIMIT 20;
 
 -- sample__not_null_snapshot (Sample)
 -- rules: not_null_snapshot
-SELECT *
+SELECT "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "snapshot" IS NULL
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "status"
 FROM "analytics_db"."loan_status_daily"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('CURRENT', 'DELINQUENT', 'CLOSED'))
 LIMIT 20;
 
 -- sample__min_dpd (Sample)
 -- rules: min_dpd
-SELECT *
+SELECT "dpd"
 FROM "analytics_db"."loan_status_daily"
 WHERE "dpd" IS NOT NULL AND (NOT ("dpd" >= 0))
 LIMIT 20;
 
 -- sample__max_dpd (Sample)
 -- rules: max_dpd
-SELECT *
+SELECT "dpd"
 FROM "analytics_db"."loan_status_daily"
 WHERE "dpd" IS NOT NULL AND (NOT ("dpd" <= 3650))
 LIMIT 20;

@@ -45,70 +45,72 @@ WHERE ("dpd" IS NOT NULL AND (NOT ("dpd" <= 3650)));
 
 -- duplicates__unique_loan_id_snapshot (Duplicates)
 -- rules: unique_loan_id_snapshot
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_loan_id_snapshot__violations"
+SELECT "loan_id", "snapshot", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_loan_id_snapshot__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "analytics_db"."loan_status_daily"
-  WHERE "loan_id" IS NOT NULL
-    AND "snapshot" IS NOT NULL
-  GROUP BY "loan_id", "snapshot"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "loan_id", "snapshot", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_loan_id_snapshot__violations"
+  FROM (
+    SELECT "loan_id", "snapshot", COUNT(*) AS "__dqc_rows"
+    FROM "analytics_db"."loan_status_daily"
+    WHERE "loan_id" IS NOT NULL
+      AND "snapshot" IS NOT NULL
+      AND hash("loan_id", "snapshot") IN (
+      SELECT hash("loan_id", "snapshot")
+      FROM "analytics_db"."loan_status_daily"
+      WHERE "loan_id" IS NOT NULL
+        AND "snapshot" IS NOT NULL
+      GROUP BY hash("loan_id", "snapshot")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "loan_id", "snapshot"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "loan_id", "snapshot"
+LIMIT 20;
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id"
 FROM "analytics_db"."loan_status_daily"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT *
+SELECT "status"
 FROM "analytics_db"."loan_status_daily"
 WHERE "status" IS NULL
 LIMIT 20;
 
 -- sample__not_null_snapshot (Sample)
 -- rules: not_null_snapshot
-SELECT *
+SELECT "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "snapshot" IS NULL
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "status"
 FROM "analytics_db"."loan_status_daily"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('CURRENT', 'DELINQUENT', 'CLOSED'))
 LIMIT 20;
 
 -- sample__min_dpd (Sample)
 -- rules: min_dpd
-SELECT *
+SELECT "dpd"
 FROM "analytics_db"."loan_status_daily"
 WHERE "dpd" IS NOT NULL AND (NOT ("dpd" >= 0))
 LIMIT 20;
 
 -- sample__max_dpd (Sample)
 -- rules: max_dpd
-SELECT *
+SELECT "dpd"
 FROM "analytics_db"."loan_status_daily"
 WHERE "dpd" IS NOT NULL AND (NOT ("dpd" <= 3650))
-LIMIT 20;
-
--- sample__unique_loan_id_snapshot (Sample)
--- rules: unique_loan_id_snapshot
-SELECT "loan_id", "snapshot", COUNT(*) AS "rows"
-FROM "analytics_db"."loan_status_daily"
-WHERE "loan_id" IS NOT NULL
-  AND "snapshot" IS NOT NULL
-GROUP BY "loan_id", "snapshot"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "loan_id", "snapshot"
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

@@ -30,35 +30,35 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales-db"."order"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_weird_col_4702 (Sample)
 -- rules: not_null_weird_col_4702
-SELECT *
+SELECT "weird col"
 FROM "sales-db"."order"
 WHERE "weird col" IS NULL
 LIMIT 20;
 
 -- sample__min_in (Sample)
 -- rules: min_in
-SELECT *
+SELECT "in"
 FROM "sales-db"."order"
 WHERE "in" IS NOT NULL AND (NOT ("in" > 0))
 LIMIT 20;
 
 -- sample__allowed_values_say__hi_f65b (Sample)
 -- rules: allowed_values_say__hi_f65b
-SELECT *
+SELECT "say ""hi"""
 FROM "sales-db"."order"
 WHERE "say ""hi""" IS NOT NULL AND ("say ""hi""" NOT IN ('hi', 'it''s'))
 LIMIT 20;
 
 -- sample__check_select_in_35929cd4 (Sample)
 -- rules: check_select_in_35929cd4
-SELECT *
+SELECT "in", "Select"
 FROM "sales-db"."order"
 WHERE NOT COALESCE((("Select" * 2) > "in"), TRUE)
 LIMIT 20;

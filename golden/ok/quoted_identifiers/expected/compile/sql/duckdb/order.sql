@@ -39,63 +39,65 @@ WHERE (NOT COALESCE((("Select" * 2) > "in"), TRUE));
 
 -- duplicates__unique_weird_col_4702_in (Duplicates)
 -- rules: unique_weird_col_4702_in
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_weird_col_4702_in__violations"
+SELECT "weird col", "in", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_weird_col_4702_in__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales-db"."order"
-  WHERE "weird col" IS NOT NULL
-    AND "in" IS NOT NULL
-  GROUP BY "weird col", "in"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "weird col", "in", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_weird_col_4702_in__violations"
+  FROM (
+    SELECT "weird col", "in", COUNT(*) AS "__dqc_rows"
+    FROM "sales-db"."order"
+    WHERE "weird col" IS NOT NULL
+      AND "in" IS NOT NULL
+      AND hash("weird col", "in") IN (
+      SELECT hash("weird col", "in")
+      FROM "sales-db"."order"
+      WHERE "weird col" IS NOT NULL
+        AND "in" IS NOT NULL
+      GROUP BY hash("weird col", "in")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "weird col", "in"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "weird col", "in"
+LIMIT 20;
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales-db"."order"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_weird_col_4702 (Sample)
 -- rules: not_null_weird_col_4702
-SELECT *
+SELECT "weird col"
 FROM "sales-db"."order"
 WHERE "weird col" IS NULL
 LIMIT 20;
 
 -- sample__min_in (Sample)
 -- rules: min_in
-SELECT *
+SELECT "in"
 FROM "sales-db"."order"
 WHERE "in" IS NOT NULL AND (NOT ("in" > 0))
 LIMIT 20;
 
 -- sample__allowed_values_say__hi_f65b (Sample)
 -- rules: allowed_values_say__hi_f65b
-SELECT *
+SELECT "say ""hi"""
 FROM "sales-db"."order"
 WHERE "say ""hi""" IS NOT NULL AND ("say ""hi""" NOT IN ('hi', 'it''s'))
 LIMIT 20;
 
 -- sample__check_select_in_35929cd4 (Sample)
 -- rules: check_select_in_35929cd4
-SELECT *
+SELECT "in", "Select"
 FROM "sales-db"."order"
 WHERE NOT COALESCE((("Select" * 2) > "in"), TRUE)
-LIMIT 20;
-
--- sample__unique_weird_col_4702_in (Sample)
--- rules: unique_weird_col_4702_in
-SELECT "weird col", "in", COUNT(*) AS "rows"
-FROM "sales-db"."order"
-WHERE "weird col" IS NOT NULL
-  AND "in" IS NOT NULL
-GROUP BY "weird col", "in"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "weird col", "in"
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -51,49 +51,49 @@ WHERE ("created_at" IS NOT NULL AND (NOT ("created_at" < TIMESTAMP '2031-01-01 0
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__range_amount (Sample)
 -- rules: range_amount
-SELECT *
+SELECT "amount"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE) AND "amount" <= CAST(1000000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__range_discount (Sample)
 -- rules: range_discount
-SELECT *
+SELECT "discount"
 FROM "sales"."orders"
 WHERE "discount" IS NOT NULL AND (NOT ("discount" >= 0 AND "discount" <= 1))
 LIMIT 20;
 
 -- sample__range_quantity (Sample)
 -- rules: range_quantity
-SELECT *
+SELECT "quantity"
 FROM "sales"."orders"
 WHERE "quantity" IS NOT NULL AND (NOT ("quantity" >= 0 AND "quantity" < 10000))
 LIMIT 20;
 
 -- sample__range_order_date (Sample)
 -- rules: range_order_date
-SELECT *
+SELECT "order_date"
 FROM "sales"."orders"
 WHERE "order_date" IS NOT NULL AND (NOT ("order_date" >= DATE '2020-01-01' AND "order_date" <= DATE '2030-12-31'))
 LIMIT 20;
 
 -- sample__min_created_at (Sample)
 -- rules: min_created_at
-SELECT *
+SELECT "created_at"
 FROM "sales"."orders"
 WHERE "created_at" IS NOT NULL AND (NOT ("created_at" >= TIMESTAMP '2020-01-01 00:00:00'))
 LIMIT 20;
 
 -- sample__max_created_at (Sample)
 -- rules: max_created_at
-SELECT *
+SELECT "created_at"
 FROM "sales"."orders"
 WHERE "created_at" IS NOT NULL AND (NOT ("created_at" < TIMESTAMP '2031-01-01 00:00:00'))
 LIMIT 20;

@@ -17,28 +17,28 @@ FROM "fx"."scores";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "fx"."scores"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__range_score (Sample)
 -- rules: range_score
-SELECT *
+SELECT "score"
 FROM "fx"."scores"
 WHERE "score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))
 LIMIT 20;
 
 -- sample__score_present (Sample)
 -- rules: score_present
-SELECT *
+SELECT "score"
 FROM "fx"."scores"
 WHERE COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))
 LIMIT 20;
 
 -- sample__allowed_values_grade (Sample)
 -- rules: allowed_values_grade
-SELECT *
+SELECT "id", "grade"
 FROM "fx"."scores"
 WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))
 LIMIT 20;

@@ -17,49 +17,49 @@ FROM "ref"."codes";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "ref"."codes"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__regex_iso (Sample)
 -- rules: regex_iso
-SELECT *
+SELECT "iso"
 FROM "ref"."codes"
 WHERE "iso" IS NOT NULL AND NOT regexp_like("iso", '^[A-Z]{3}$')
 LIMIT 20;
 
 -- sample__regex_ifsc (Sample)
 -- rules: regex_ifsc
-SELECT *
+SELECT "ifsc"
 FROM "ref"."codes"
 WHERE "ifsc" IS NOT NULL AND NOT regexp_like("ifsc", '^[A-Z]{4}0[A-Z0-9]{6}$')
 LIMIT 20;
 
 -- sample__regex_pan (Sample)
 -- rules: regex_pan
-SELECT *
+SELECT "pan"
 FROM "ref"."codes"
 WHERE "pan" IS NOT NULL AND NOT regexp_like("pan", '(?i)^[a-z]{5}[0-9]{4}[a-z]$')
 LIMIT 20;
 
 -- sample__regex_sku (Sample)
 -- rules: regex_sku
-SELECT *
+SELECT "sku"
 FROM "ref"."codes"
 WHERE "sku" IS NOT NULL AND NOT regexp_like("sku", '^(?:SKU|ITM)-\d+(?:-[A-Z]+)*$')
 LIMIT 20;
 
 -- sample__regex_email (Sample)
 -- rules: regex_email
-SELECT *
+SELECT "email"
 FROM "ref"."codes"
 WHERE "email" IS NOT NULL AND NOT regexp_like("email", '^[\w.+-]+@[\w-]+(\.[\w-]+)+$')
 LIMIT 20;
 
 -- sample__regex_free (Sample)
 -- rules: regex_free
-SELECT *
+SELECT "free"
 FROM "ref"."codes"
 WHERE "free" IS NOT NULL AND NOT regexp_like("free", 'it''s')
 LIMIT 20;

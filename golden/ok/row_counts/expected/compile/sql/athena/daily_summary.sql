@@ -14,7 +14,7 @@ FROM "events"."daily_summary";
 
 -- sample__not_null_day (Sample)
 -- rules: not_null_day
-SELECT *
+SELECT "day"
 FROM "events"."daily_summary"
 WHERE "day" IS NULL
 LIMIT 20;

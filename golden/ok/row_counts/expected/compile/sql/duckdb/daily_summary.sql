@@ -19,7 +19,7 @@ WHERE ("day" IS NULL);
 
 -- sample__not_null_day (Sample)
 -- rules: not_null_day
-SELECT *
+SELECT "day"
 FROM "events"."daily_summary"
 WHERE "day" IS NULL
 LIMIT 20;

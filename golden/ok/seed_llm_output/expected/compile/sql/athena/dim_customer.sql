@@ -11,7 +11,7 @@ FROM "dim_customer";
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "customer_id"
 FROM "dim_customer"
 WHERE "customer_id" IS NULL
 LIMIT 20;

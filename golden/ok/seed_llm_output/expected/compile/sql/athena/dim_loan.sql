@@ -11,7 +11,7 @@ FROM "dim_loan";
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id"
 FROM "dim_loan"
 WHERE "loan_id" IS NULL
 LIMIT 20;

@@ -15,7 +15,7 @@ WHERE ("customer_id" IS NULL);
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT *
+SELECT "customer_id"
 FROM "dim_customer"
 WHERE "customer_id" IS NULL
 LIMIT 20;

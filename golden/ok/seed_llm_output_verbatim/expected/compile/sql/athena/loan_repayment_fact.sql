@@ -54,28 +54,28 @@ FROM (
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
 -- rules: not_null_emi_amount
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NULL
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT *
+SELECT "loan_id", "status", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "status" IS NULL
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "payment_date" IS NULL
 LIMIT 20;
@@ -100,21 +100,21 @@ LIMIT 20;
 
 -- sample__min_emi_amount (Sample)
 -- rules: min_emi_amount
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__range_emi_amount (Sample)
 -- rules: range_emi_amount
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "loan_id", "status", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
 LIMIT 20;
@@ -132,7 +132,7 @@ LIMIT 20;
 
 -- sample__preload_emi_amount_non_negative (Sample)
 -- rules: preload_emi_amount_non_negative
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE NOT COALESCE(("emi_amount" >= 0), TRUE)
 LIMIT 20;

@@ -78,43 +78,56 @@ FROM (
 
 -- duplicates__unique_loan_id_payment_date (Duplicates)
 -- rules: unique_loan_id_payment_date
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_loan_id_payment_date__violations"
+SELECT "loan_id", "payment_date", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_loan_id_payment_date__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "loan_repayment_fact"
-  WHERE "loan_id" IS NOT NULL
-    AND "payment_date" IS NOT NULL
-  GROUP BY "loan_id", "payment_date"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "loan_id", "payment_date", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_loan_id_payment_date__violations"
+  FROM (
+    SELECT "loan_id", "payment_date", COUNT(*) AS "__dqc_rows"
+    FROM "loan_repayment_fact"
+    WHERE "loan_id" IS NOT NULL
+      AND "payment_date" IS NOT NULL
+      AND hash("loan_id", "payment_date") IN (
+      SELECT hash("loan_id", "payment_date")
+      FROM "loan_repayment_fact"
+      WHERE "loan_id" IS NOT NULL
+        AND "payment_date" IS NOT NULL
+      GROUP BY hash("loan_id", "payment_date")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "loan_id", "payment_date"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "loan_id", "payment_date"
+LIMIT 20;
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "loan_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
 -- rules: not_null_emi_amount
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NULL
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT *
+SELECT "loan_id", "status", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "status" IS NULL
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
-SELECT *
+SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "payment_date" IS NULL
 LIMIT 20;
@@ -139,39 +152,28 @@ LIMIT 20;
 
 -- sample__min_emi_amount (Sample)
 -- rules: min_emi_amount
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__range_emi_amount (Sample)
 -- rules: range_emi_amount
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "loan_id", "status", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
 LIMIT 20;
 
--- sample__unique_loan_id_payment_date (Sample)
--- rules: unique_loan_id_payment_date
-SELECT "loan_id", "payment_date", COUNT(*) AS "rows"
-FROM "loan_repayment_fact"
-WHERE "loan_id" IS NOT NULL
-  AND "payment_date" IS NOT NULL
-GROUP BY "loan_id", "payment_date"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "loan_id", "payment_date"
-LIMIT 20;
-
 -- sample__preload_emi_amount_non_negative (Sample)
 -- rules: preload_emi_amount_non_negative
-SELECT *
+SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE NOT COALESCE(("emi_amount" >= 0), TRUE)
 LIMIT 20;

@@ -33,7 +33,7 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "hr"."employees"
 WHERE "id" IS NULL
 LIMIT 20;
@@ -58,7 +58,7 @@ LIMIT 20;
 
 -- sample__manager_id_ne_id (Sample)
 -- rules: manager_id_ne_id
-SELECT *
+SELECT "id", "manager_id"
 FROM "hr"."employees"
 WHERE "manager_id" IS NOT NULL AND "id" IS NOT NULL AND (NOT ("manager_id" <> "id"))
 LIMIT 20;

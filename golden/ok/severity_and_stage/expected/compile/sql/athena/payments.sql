@@ -59,35 +59,35 @@ FROM "sales"."payments";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."payments"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id"
 FROM "sales"."payments"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT *
+SELECT "amount"
 FROM "sales"."payments"
 WHERE "amount" IS NULL
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "amount"
 FROM "sales"."payments"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__allowed_values_method (Sample)
 -- rules: allowed_values_method
-SELECT *
+SELECT "method"
 FROM "sales"."payments"
 WHERE "method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE'))
 LIMIT 20;

@@ -39,17 +39,29 @@ WHERE ("method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE')));
 
 -- duplicates__unique_id (Duplicates)
 -- rules: unique_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_id__violations"
+SELECT "id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales"."payments"
-  WHERE "id" IS NOT NULL
-  GROUP BY "id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_id__violations"
+  FROM (
+    SELECT "id", COUNT(*) AS "__dqc_rows"
+    FROM "sales"."payments"
+    WHERE "id" IS NOT NULL
+      AND hash("id") IN (
+      SELECT hash("id")
+      FROM "sales"."payments"
+      WHERE "id" IS NOT NULL
+      GROUP BY hash("id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "id"
+LIMIT 20;
 
 -- foreign_key__fk_order_id_orders (ForeignKey)
 -- rules: fk_order_id_orders
@@ -83,47 +95,37 @@ FROM "sales"."payments";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."payments"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT *
+SELECT "order_id"
 FROM "sales"."payments"
 WHERE "order_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT *
+SELECT "amount"
 FROM "sales"."payments"
 WHERE "amount" IS NULL
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "amount"
 FROM "sales"."payments"
 WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
 LIMIT 20;
 
 -- sample__allowed_values_method (Sample)
 -- rules: allowed_values_method
-SELECT *
+SELECT "method"
 FROM "sales"."payments"
 WHERE "method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE'))
-LIMIT 20;
-
--- sample__unique_id (Sample)
--- rules: unique_id
-SELECT "id", COUNT(*) AS "rows"
-FROM "sales"."payments"
-WHERE "id" IS NOT NULL
-GROUP BY "id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "id"
 LIMIT 20;
 
 -- sample__fk_order_id_orders (Sample)

@@ -29,35 +29,35 @@ FROM (
 
 -- sample__not_null_contract_id (Sample)
 -- rules: not_null_contract_id
-SELECT *
+SELECT "contract_id"
 FROM "staging_db"."stg_customers"
 WHERE "contract_id" IS NULL
 LIMIT 20;
 
 -- sample__min_contract_id (Sample)
 -- rules: min_contract_id
-SELECT *
+SELECT "contract_id"
 FROM "staging_db"."stg_customers"
 WHERE "contract_id" IS NOT NULL AND (NOT ("contract_id" > 100))
 LIMIT 20;
 
 -- sample__name_not_empty (Sample)
 -- rules: name_not_empty
-SELECT *
+SELECT "contract_id", "name"
 FROM "staging_db"."stg_customers"
 WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1))
 LIMIT 20;
 
 -- sample__regex_email (Sample)
 -- rules: regex_email
-SELECT *
+SELECT "contract_id", "email"
 FROM "staging_db"."stg_customers"
 WHERE "email" IS NOT NULL AND NOT regexp_like("email", '^[^@ ]+@[^@ ]+\.[a-z]{2,}$')
 LIMIT 20;
 
 -- sample__allowed_values_country (Sample)
 -- rules: allowed_values_country
-SELECT *
+SELECT "contract_id", "country"
 FROM "staging_db"."stg_customers"
 WHERE "country" IS NOT NULL AND ("country" NOT IN ('IN', 'US', 'GB', 'DE'))
 LIMIT 20;

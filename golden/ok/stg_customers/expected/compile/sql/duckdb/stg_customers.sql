@@ -39,61 +39,63 @@ WHERE ("country" IS NOT NULL AND ("country" NOT IN ('IN', 'US', 'GB', 'DE')));
 
 -- duplicates__unique_contract_id (Duplicates)
 -- rules: unique_contract_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_contract_id__violations"
+SELECT "contract_id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_contract_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "staging_db"."stg_customers"
-  WHERE "contract_id" IS NOT NULL
-  GROUP BY "contract_id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "contract_id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_contract_id__violations"
+  FROM (
+    SELECT "contract_id", COUNT(*) AS "__dqc_rows"
+    FROM "staging_db"."stg_customers"
+    WHERE "contract_id" IS NOT NULL
+      AND hash("contract_id") IN (
+      SELECT hash("contract_id")
+      FROM "staging_db"."stg_customers"
+      WHERE "contract_id" IS NOT NULL
+      GROUP BY hash("contract_id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "contract_id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "contract_id"
+LIMIT 20;
 
 -- sample__not_null_contract_id (Sample)
 -- rules: not_null_contract_id
-SELECT *
+SELECT "contract_id"
 FROM "staging_db"."stg_customers"
 WHERE "contract_id" IS NULL
 LIMIT 20;
 
 -- sample__min_contract_id (Sample)
 -- rules: min_contract_id
-SELECT *
+SELECT "contract_id"
 FROM "staging_db"."stg_customers"
 WHERE "contract_id" IS NOT NULL AND (NOT ("contract_id" > 100))
 LIMIT 20;
 
 -- sample__name_not_empty (Sample)
 -- rules: name_not_empty
-SELECT *
+SELECT "contract_id", "name"
 FROM "staging_db"."stg_customers"
 WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1))
 LIMIT 20;
 
 -- sample__regex_email (Sample)
 -- rules: regex_email
-SELECT *
+SELECT "contract_id", "email"
 FROM "staging_db"."stg_customers"
 WHERE "email" IS NOT NULL AND NOT regexp_matches("email", '^[^@ ]+@[^@ ]+\.[a-z]{2,}$')
 LIMIT 20;
 
 -- sample__allowed_values_country (Sample)
 -- rules: allowed_values_country
-SELECT *
+SELECT "contract_id", "country"
 FROM "staging_db"."stg_customers"
 WHERE "country" IS NOT NULL AND ("country" NOT IN ('IN', 'US', 'GB', 'DE'))
-LIMIT 20;
-
--- sample__unique_contract_id (Sample)
--- rules: unique_contract_id
-SELECT "contract_id", COUNT(*) AS "rows"
-FROM "staging_db"."stg_customers"
-WHERE "contract_id" IS NOT NULL
-GROUP BY "contract_id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "contract_id"
 LIMIT 20;
 
 -- count__not_null_contract_id (RuleCount)

@@ -59,28 +59,28 @@ FROM (
 
 -- sample__not_null_event_id (Sample)
 -- rules: not_null_event_id
-SELECT *
+SELECT "event_id"
 FROM "sales"."events"
 WHERE "event_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_session_id (Sample)
 -- rules: not_null_session_id
-SELECT *
+SELECT "event_id", "session_id"
 FROM "sales"."events"
 WHERE "session_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_seq (Sample)
 -- rules: not_null_seq
-SELECT *
+SELECT "event_id", "seq"
 FROM "sales"."events"
 WHERE "seq" IS NULL
 LIMIT 20;
 
 -- sample__not_null_received_at (Sample)
 -- rules: not_null_received_at
-SELECT *
+SELECT "event_id", "received_at"
 FROM "sales"."events"
 WHERE "received_at" IS NULL
 LIMIT 20;

@@ -33,108 +33,114 @@ WHERE ("received_at" IS NULL);
 
 -- duplicates__unique_event_id (Duplicates)
 -- rules: unique_event_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n - 1), 0) AS "unique_event_id__violations"
+SELECT "event_id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_event_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales"."events"
-  WHERE "event_id" IS NOT NULL
-  GROUP BY "event_id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "event_id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows" - 1) OVER () AS "unique_event_id__violations"
+  FROM (
+    SELECT "event_id", COUNT(*) AS "__dqc_rows"
+    FROM "sales"."events"
+    WHERE "event_id" IS NOT NULL
+      AND hash("event_id") IN (
+      SELECT hash("event_id")
+      FROM "sales"."events"
+      WHERE "event_id" IS NOT NULL
+      GROUP BY hash("event_id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "event_id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "event_id"
+LIMIT 20;
 
 -- duplicates__unique_session_id_seq (Duplicates)
 -- rules: unique_session_id_seq
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n - 1), 0) AS "unique_session_id_seq__violations"
+SELECT "session_id", "seq", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_session_id_seq__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales"."events"
-  WHERE "session_id" IS NOT NULL
-    AND "seq" IS NOT NULL
-  GROUP BY "session_id", "seq"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "session_id", "seq", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows" - 1) OVER () AS "unique_session_id_seq__violations"
+  FROM (
+    SELECT "session_id", "seq", COUNT(*) AS "__dqc_rows"
+    FROM "sales"."events"
+    WHERE "session_id" IS NOT NULL
+      AND "seq" IS NOT NULL
+      AND hash("session_id", "seq") IN (
+      SELECT hash("session_id", "seq")
+      FROM "sales"."events"
+      WHERE "session_id" IS NOT NULL
+        AND "seq" IS NOT NULL
+      GROUP BY hash("session_id", "seq")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "session_id", "seq"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "session_id", "seq"
+LIMIT 20;
 
 -- duplicates__unique_session_id_seq_received_at (Duplicates)
 -- rules: unique_session_id_seq_received_at
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_session_id_seq_received_at__violations"
+SELECT "session_id", "seq", "received_at", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_session_id_seq_received_at__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales"."events"
-  WHERE "session_id" IS NOT NULL
-    AND "seq" IS NOT NULL
-    AND "received_at" IS NOT NULL
-  GROUP BY "session_id", "seq", "received_at"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "session_id", "seq", "received_at", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_session_id_seq_received_at__violations"
+  FROM (
+    SELECT "session_id", "seq", "received_at", COUNT(*) AS "__dqc_rows"
+    FROM "sales"."events"
+    WHERE "session_id" IS NOT NULL
+      AND "seq" IS NOT NULL
+      AND "received_at" IS NOT NULL
+      AND hash("session_id", "seq", "received_at") IN (
+      SELECT hash("session_id", "seq", "received_at")
+      FROM "sales"."events"
+      WHERE "session_id" IS NOT NULL
+        AND "seq" IS NOT NULL
+        AND "received_at" IS NOT NULL
+      GROUP BY hash("session_id", "seq", "received_at")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "session_id", "seq", "received_at"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "session_id", "seq", "received_at"
+LIMIT 20;
 
 -- sample__not_null_event_id (Sample)
 -- rules: not_null_event_id
-SELECT *
+SELECT "event_id"
 FROM "sales"."events"
 WHERE "event_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_session_id (Sample)
 -- rules: not_null_session_id
-SELECT *
+SELECT "event_id", "session_id"
 FROM "sales"."events"
 WHERE "session_id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_seq (Sample)
 -- rules: not_null_seq
-SELECT *
+SELECT "event_id", "seq"
 FROM "sales"."events"
 WHERE "seq" IS NULL
 LIMIT 20;
 
 -- sample__not_null_received_at (Sample)
 -- rules: not_null_received_at
-SELECT *
+SELECT "event_id", "received_at"
 FROM "sales"."events"
 WHERE "received_at" IS NULL
-LIMIT 20;
-
--- sample__unique_event_id (Sample)
--- rules: unique_event_id
-SELECT "event_id", COUNT(*) AS "rows"
-FROM "sales"."events"
-WHERE "event_id" IS NOT NULL
-GROUP BY "event_id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "event_id"
-LIMIT 20;
-
--- sample__unique_session_id_seq (Sample)
--- rules: unique_session_id_seq
-SELECT "session_id", "seq", COUNT(*) AS "rows"
-FROM "sales"."events"
-WHERE "session_id" IS NOT NULL
-  AND "seq" IS NOT NULL
-GROUP BY "session_id", "seq"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "session_id", "seq"
-LIMIT 20;
-
--- sample__unique_session_id_seq_received_at (Sample)
--- rules: unique_session_id_seq_received_at
-SELECT "session_id", "seq", "received_at", COUNT(*) AS "rows"
-FROM "sales"."events"
-WHERE "session_id" IS NOT NULL
-  AND "seq" IS NOT NULL
-  AND "received_at" IS NOT NULL
-GROUP BY "session_id", "seq", "received_at"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "session_id", "seq", "received_at"
 LIMIT 20;
 
 -- count__not_null_event_id (RuleCount)

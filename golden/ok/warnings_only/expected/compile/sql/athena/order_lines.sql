@@ -13,21 +13,21 @@ FROM "sales"."order_lines";
 
 -- sample__not_null_line_no (Sample)
 -- rules: not_null_line_no
-SELECT *
+SELECT "order_id", "line_no"
 FROM "sales"."order_lines"
 WHERE "line_no" IS NULL
 LIMIT 20;
 
 -- sample__min_qty (Sample)
 -- rules: min_qty
-SELECT *
+SELECT "order_id", "line_no", "qty"
 FROM "sales"."order_lines"
 WHERE "qty" IS NOT NULL AND (NOT ("qty" >= 0))
 LIMIT 20;
 
 -- sample__range_qty (Sample)
 -- rules: range_qty
-SELECT *
+SELECT "order_id", "line_no", "qty"
 FROM "sales"."order_lines"
 WHERE "qty" IS NOT NULL AND (NOT ("qty" >= 1 AND "qty" <= 100))
 LIMIT 20;

@@ -32,21 +32,21 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_shipped_at (Sample)
 -- rules: not_null_shipped_at
-SELECT *
+SELECT "status", "shipped_at"
 FROM "sales"."orders"
 WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "status", "amount", "country"
 FROM "sales"."orders"
 WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))
 LIMIT 20;
@@ -64,7 +64,7 @@ LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "status", "country"
 FROM "sales"."orders"
 WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))
 LIMIT 20;

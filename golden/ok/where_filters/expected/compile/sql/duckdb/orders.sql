@@ -39,54 +39,56 @@ WHERE COALESCE(("country" = 'US'), FALSE);
 
 -- duplicates__unique_id (Duplicates)
 -- rules: unique_id
-SELECT
-  COUNT(*) AS "duplicate_keys",
-  COALESCE(SUM(n), 0) AS "rows_involved",
-  COALESCE(SUM(n), 0) AS "unique_id__violations"
+SELECT "id", "__dqc_rows" AS "rows", "duplicate_keys", "rows_involved", "unique_id__violations"
 FROM (
-  SELECT COUNT(*) AS n
-  FROM "sales"."orders"
-  WHERE COALESCE(("status" IS NOT NULL), FALSE)
-    AND "id" IS NOT NULL
-  GROUP BY "id"
-  HAVING COUNT(*) > 1
-) AS duplicate_keys;
+  SELECT "id", "__dqc_rows",
+    COUNT(*) OVER () AS "duplicate_keys",
+    SUM("__dqc_rows") OVER () AS "rows_involved",
+    SUM("__dqc_rows") OVER () AS "unique_id__violations"
+  FROM (
+    SELECT "id", COUNT(*) AS "__dqc_rows"
+    FROM "sales"."orders"
+    WHERE COALESCE(("status" IS NOT NULL), FALSE)
+      AND "id" IS NOT NULL
+      AND hash("id") IN (
+      SELECT hash("id")
+      FROM "sales"."orders"
+      WHERE COALESCE(("status" IS NOT NULL), FALSE)
+        AND "id" IS NOT NULL
+      GROUP BY hash("id")
+      HAVING COUNT(*) > 1
+    )
+    GROUP BY "id"
+    HAVING COUNT(*) > 1
+  ) AS key_groups
+) AS duplicate_keys
+ORDER BY "__dqc_rows" DESC, "id"
+LIMIT 20;
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT *
+SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
 LIMIT 20;
 
 -- sample__not_null_shipped_at (Sample)
 -- rules: not_null_shipped_at
-SELECT *
+SELECT "status", "shipped_at"
 FROM "sales"."orders"
 WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT *
+SELECT "status", "amount", "country"
 FROM "sales"."orders"
 WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))
 LIMIT 20;
 
--- sample__unique_id (Sample)
--- rules: unique_id
-SELECT "id", COUNT(*) AS "rows"
-FROM "sales"."orders"
-WHERE COALESCE(("status" IS NOT NULL), FALSE)
-  AND "id" IS NOT NULL
-GROUP BY "id"
-HAVING COUNT(*) > 1
-ORDER BY COUNT(*) DESC, "id"
-LIMIT 20;
-
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT *
+SELECT "status", "country"
 FROM "sales"."orders"
 WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))
 LIMIT 20;
