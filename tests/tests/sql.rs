@@ -132,3 +132,37 @@ fn one_scan_counts_every_row_level_rule() {
     assert!(partitioned.queries[0].sql.contains(r#""payment_date" = CAST(? AS DATE)"#));
     assert_eq!(partitioned.queries[0].params[0].name, "partition:payment_date");
 }
+
+#[test]
+fn a_uniqueness_check_returns_its_duplicate_keys_and_samples_show_the_key_and_the_rules_columns() {
+    let p = project(
+        "contract db.t {\n  grain (id)\n  partitioned by (day)\n  columns { id bigint, day date, code string, note string, amount double }\n  rules {\n    unique (code, day)\n    unique (note) at least 90%\n    amount > 0 where code = 'A'\n  }\n}\n",
+    );
+    let c = &p.contracts[0];
+    // DuckDB: one query per uniqueness rule yields the counts and the duplicate keys; the rows
+    // whose key hash repeats are grouped by their key, so there is no sample query.
+    let suite = sql::suite(&DuckDb, &p, c, true);
+    let unique = suite.queries.iter().find(|q| q.name == "duplicates__unique_code_day").unwrap();
+    assert_eq!(unique.sample_columns, ["code", "day", "rows"]);
+    assert!(unique.sql.contains("hash(\"code\", \"day\") IN (\n"), "{}", unique.sql);
+    assert!(unique.sql.ends_with("LIMIT 20"), "{}", unique.sql);
+    assert_eq!(unique.sql.matches("FROM \"db\".\"t\"").count(), 2, "{}", unique.sql);
+    assert_eq!(unique.sql.matches("CAST(? AS DATE)").count(), unique.params.len(), "{}", unique.sql);
+    assert_eq!(unique.params.len(), 2, "the partition value, for each read of the table");
+    assert!(!suite.queries.iter().any(|q| q.name == "sample__unique_code_day"));
+    // With `at least N%` every key group is counted: one row of counts and a sample query.
+    let ratio = suite.queries.iter().find(|q| q.name == "duplicates__unique_note").unwrap();
+    assert!(ratio.sample_columns.is_empty() && ratio.sql.contains("unique_note__checked"), "{}", ratio.sql);
+    assert!(suite.queries.iter().any(|q| q.name == "sample__unique_note"));
+    // Athena: one row of counts, and the sample query only runs when the rule fails.
+    let athena = sql::suite(&Athena, &p, c, true);
+    let unique = athena.queries.iter().find(|q| q.name == "duplicates__unique_code_day").unwrap();
+    assert!(unique.sample_columns.is_empty() && !unique.sql.contains("LIMIT"), "{}", unique.sql);
+    assert!(athena.queries.iter().any(|q| q.name == "sample__unique_code_day"));
+    // A failing row's sample: the grain, the rule's columns and its filter's, in table order.
+    for s in [&suite, &athena] {
+        let sample = s.queries.iter().find(|q| q.kind == QueryKind::Sample && q.name.contains("amount")).unwrap();
+        assert!(sample.sql.starts_with("SELECT \"id\", \"code\", \"amount\"\nFROM "), "{}", sample.sql);
+        assert!(sample.sql.ends_with("LIMIT 20"), "{}", sample.sql);
+    }
+}

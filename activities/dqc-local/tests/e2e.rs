@@ -172,6 +172,18 @@ fn the_suites_report_exactly_the_documented_defects() {
     let stats: serde_json::Value = serde_json::from_slice(&first.1).unwrap();
     assert_eq!(stats["row_count"], 5005);
     assert_eq!(stats["profile"]["column_stats"]["customer_id"]["null_count"], 5);
+    // The drift statistics, equal to the full profile's; lengths and top values are not kept.
+    let full = dqc_activities::profile::profile(&local.engine, "analytics_db", "loan_repayment_fact").unwrap();
+    for (name, kept) in stats["profile"]["column_stats"].as_object().unwrap() {
+        let all = serde_json::to_value(&full.column_stats[name]).unwrap();
+        for key in ["null_count", "distinct_count", "min", "max", "mean", "stddev", "p5", "p50", "p95"] {
+            assert_eq!(kept.get(key), all.get(key), "{name}.{key}");
+        }
+        for key in ["min_length", "top_values"] {
+            assert!(kept.get(key).is_none(), "{name}.{key} is kept: {kept}");
+        }
+    }
+    assert!(stats["profile"]["column_stats"]["emi_amount"]["p50"].is_number(), "{stats}");
 
     // Two earlier dates make the row-count anomaly rule evaluable.
     test(&local, &project, "analytics_db.loan_repayment_fact", "2024-01-19", "2024-01-19 06:00:00");
