@@ -52,7 +52,11 @@ pub(super) fn build(d: &dyn Dialect, project: &Project, contract: &Contract, res
             ),
             RuleKind::ForeignKey { columns, table, ref_columns } => {
                 let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
-                queries.push(foreign_key(&ctx, rule, columns, &d.table(parent), ref_columns));
+                let parent = d.table(parent);
+                queries.push(
+                    missing_keys(&ctx, rule, columns, &parent, ref_columns)
+                        .unwrap_or_else(|| foreign_key(&ctx, rule, columns, &parent, ref_columns)),
+                );
             }
             RuleKind::Freshness { column, max_age_seconds } => {
                 queries.push(freshness(&ctx, rule, column, *max_age_seconds))
@@ -325,7 +329,8 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
 }
 
 /// A uniqueness check and its sample from one grouping by the key, on engines with a
-/// [`Dialect::key_hash`]: the rows whose key hash repeats are grouped by their key, giving the
+/// [`Dialect::key_hash`]: the rows whose key hash repeats (found by sorting the hashes) are
+/// grouped by their key, giving the
 /// duplicate keys with their row counts, most rows first, at most [`SAMPLE_LIMIT`] of them,
 /// each row carrying the counts of [`duplicates`] over every duplicate key (window aggregates,
 /// computed before the limit). No row when no key repeats. `None` for rules with
@@ -334,16 +339,19 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
 fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Option<Query> {
     let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let hash = ctx.d.key_hash(&keys)?;
-    if rule.min_pass_percent.is_some() {
+    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() {
         return None;
     }
     let n = ctx.q("__dqc_rows");
     let flagged = if keep.is_some() { format!("{n} - 1") } else { n.clone() };
     let keyed = keyed_rows(ctx, rule, columns);
+    // The hashes that repeat: sorted, each compared with the one before (a sort of 64-bit
+    // values measured faster and steadier than a hash aggregate over as many groups as rows).
+    let (h, prev) = (ctx.q("__dqc_hash"), ctx.q("__dqc_previous"));
     let repeated = format!(
-        "{hash} IN (\n  SELECT {hash}\n  FROM {}{}\n  GROUP BY {hash}\n  HAVING COUNT(*) > 1\n)",
+        "{hash} IN (\n  SELECT {h}\n  FROM (\n    SELECT {h}, lag({h}) OVER (ORDER BY {h}) AS {prev}\n    FROM (\n      SELECT {hash} AS {h}\n      FROM {}{}\n    ) AS hashed\n  ) AS sorted\n  WHERE {h} = {prev}\n)",
         ctx.table,
-        indent(&ctx.where_clause(&keyed))
+        indent(&indent(&indent(&ctx.where_clause(&keyed))))
     );
     let mut conds = keyed;
     conds.push(repeated);
@@ -439,6 +447,40 @@ fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref
     }
 }
 
+/// A foreign key's check and its sample from one anti-join, where the dialect
+/// [`Dialect::checks_return_samples`]: the missing keys with their row counts, most rows first,
+/// at most [`SAMPLE_LIMIT`] of them, each row carrying the counts of [`foreign_key`] over every
+/// missing key. No row when no key is missing. `None` for rules with `at least N%` and on
+/// other engines.
+fn missing_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref_columns: &[String]) -> Option<Query> {
+    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() {
+        return None;
+    }
+    let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+    let grouped: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
+    let keys = child_cols.join(", ");
+    let n = ctx.q("__dqc_rows");
+    let sql = format!(
+        "SELECT {keys}, {n} AS {rows}, {mk}, {violations}\nFROM (\n  SELECT {keys}, {n},\n    COUNT(*) OVER () AS {mk},\n    SUM({n}) OVER () AS {violations}\n  FROM (\n    SELECT {}, COUNT(*) AS {n}\n    {}\n    GROUP BY {}\n  ) AS missing\n) AS missing_keys\nORDER BY {n} DESC, {keys}\nLIMIT {SAMPLE_LIMIT}",
+        grouped.join(", "),
+        indent(&indent(&orphans_from(ctx, rule, columns, parent, ref_columns, &keys))),
+        grouped.join(", "),
+        rows = ctx.q("rows"),
+        mk = ctx.q("missing_keys"),
+        violations = ctx.q(&result_column(&rule.id, "violations")),
+    );
+    let mut sample_columns = columns.to_vec();
+    sample_columns.push("rows".to_string());
+    Some(Query {
+        name: format!("foreign_key__{}", rule.id),
+        kind: QueryKind::ForeignKey,
+        rule_ids: vec![rule.id.clone()],
+        sql,
+        params: ctx.partition_params.clone(),
+        sample_columns,
+    })
+}
+
 /// The newest value, its lag behind the run time (a parameter), and the verdict.
 fn freshness(ctx: &Ctx<'_>, rule: &Rule, column: &str, max_age_seconds: u64) -> Query {
     let d = ctx.d;
@@ -498,6 +540,9 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
         RuleKind::ForeignKey { columns, table, ref_columns } => {
             // The missing keys with their row counts, most rows first: a sample of keys, not rows.
             let parent = project.contracts.iter().find(|c| &c.table == table).map(|c| &c.table).unwrap_or(table);
+            if missing_keys(ctx, rule, columns, &ctx.d.table(parent), ref_columns).is_some() {
+                return None;
+            }
             let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
             let keys: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
             format!(

@@ -27,46 +27,56 @@ WHERE ("product_id" IS NULL);
 
 -- foreign_key__fk_order_id_orders (ForeignKey)
 -- rules: fk_order_id_orders
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_order_id_orders__violations"
+SELECT "order_id", "__dqc_rows" AS "rows", "missing_keys", "fk_order_id_orders__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "order_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_order_id_orders__violations"
   FROM (
-    SELECT "order_id"
-    FROM "sales"."order_lines"
-    WHERE "order_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "id" AS "__dqc_key_0"
-    FROM "sales"."orders"
-  ) AS p
-    ON c."order_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."order_id"
-) AS missing_keys;
+    SELECT c."order_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "order_id"
+      FROM "sales"."order_lines"
+      WHERE "order_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "id" AS "__dqc_key_0"
+      FROM "sales"."orders"
+    ) AS p
+      ON c."order_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."order_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "order_id"
+LIMIT 20;
 
 -- foreign_key__fk_order_id_line_no_line_catalog (ForeignKey)
 -- rules: fk_order_id_line_no_line_catalog
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_order_id_line_no_line_catalog__violations"
+SELECT "order_id", "line_no", "__dqc_rows" AS "rows", "missing_keys", "fk_order_id_line_no_line_catalog__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "order_id", "line_no", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_order_id_line_no_line_catalog__violations"
   FROM (
-    SELECT "order_id", "line_no"
-    FROM "sales"."order_lines"
-    WHERE "order_id" IS NOT NULL
-      AND "line_no" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
-    FROM "sales"."line_catalog"
-  ) AS p
-    ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."order_id", c."line_no"
-) AS missing_keys;
+    SELECT c."order_id", c."line_no", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "order_id", "line_no"
+      FROM "sales"."order_lines"
+      WHERE "order_id" IS NOT NULL
+        AND "line_no" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
+      FROM "sales"."line_catalog"
+    ) AS p
+      ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."order_id", c."line_no"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "order_id", "line_no"
+LIMIT 20;
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
@@ -87,43 +97,6 @@ LIMIT 20;
 SELECT "order_id", "line_no", "product_id"
 FROM "sales"."order_lines"
 WHERE "product_id" IS NULL
-LIMIT 20;
-
--- sample__fk_order_id_orders (Sample)
--- rules: fk_order_id_orders
-SELECT c."order_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "order_id"
-  FROM "sales"."order_lines"
-  WHERE "order_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "sales"."orders"
-) AS p
-  ON c."order_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."order_id"
-ORDER BY COUNT(*) DESC, c."order_id"
-LIMIT 20;
-
--- sample__fk_order_id_line_no_line_catalog (Sample)
--- rules: fk_order_id_line_no_line_catalog
-SELECT c."order_id", c."line_no", COUNT(*) AS "rows"
-FROM (
-  SELECT "order_id", "line_no"
-  FROM "sales"."order_lines"
-  WHERE "order_id" IS NOT NULL
-    AND "line_no" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "order_id" AS "__dqc_key_0", "line_no" AS "__dqc_key_1"
-  FROM "sales"."line_catalog"
-) AS p
-  ON c."order_id" = p."__dqc_key_0" AND c."line_no" = p."__dqc_key_1"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."order_id", c."line_no"
-ORDER BY COUNT(*) DESC, c."order_id", c."line_no"
 LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)

@@ -38,11 +38,16 @@ FROM (
     FROM "analytics_db"."dim_customer"
     WHERE "customer_id" IS NOT NULL
       AND hash("customer_id") IN (
-      SELECT hash("customer_id")
-      FROM "analytics_db"."dim_customer"
-      WHERE "customer_id" IS NOT NULL
-      GROUP BY hash("customer_id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("customer_id") AS "__dqc_hash"
+          FROM "analytics_db"."dim_customer"
+          WHERE "customer_id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "customer_id"
     HAVING COUNT(*) > 1

@@ -33,24 +33,29 @@ WHERE ("amount" IS NOT NULL AND (NOT ("amount" >= 0)));
 
 -- foreign_key__fk_customer_id_dim_customer (ForeignKey)
 -- rules: fk_customer_id_dim_customer
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_customer_id_dim_customer__violations"
+SELECT "customer_id", "__dqc_rows" AS "rows", "missing_keys", "fk_customer_id_dim_customer__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "customer_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_customer_id_dim_customer__violations"
   FROM (
-    SELECT "customer_id"
-    FROM "analytics_db"."fact_orders"
-    WHERE "customer_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "customer_id" AS "__dqc_key_0"
-    FROM "analytics_db"."dim_customer"
-  ) AS p
-    ON c."customer_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."customer_id"
-) AS missing_keys;
+    SELECT c."customer_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "customer_id"
+      FROM "analytics_db"."fact_orders"
+      WHERE "customer_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "customer_id" AS "__dqc_key_0"
+      FROM "analytics_db"."dim_customer"
+    ) AS p
+      ON c."customer_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."customer_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "customer_id"
+LIMIT 20;
 
 -- duplicates__unique_order_id (Duplicates)
 -- rules: unique_order_id
@@ -65,11 +70,16 @@ FROM (
     FROM "analytics_db"."fact_orders"
     WHERE "order_id" IS NOT NULL
       AND hash("order_id") IN (
-      SELECT hash("order_id")
-      FROM "analytics_db"."fact_orders"
-      WHERE "order_id" IS NOT NULL
-      GROUP BY hash("order_id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("order_id") AS "__dqc_hash"
+          FROM "analytics_db"."fact_orders"
+          WHERE "order_id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "order_id"
     HAVING COUNT(*) > 1
@@ -97,24 +107,6 @@ LIMIT 20;
 SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NULL
-LIMIT 20;
-
--- sample__fk_customer_id_dim_customer (Sample)
--- rules: fk_customer_id_dim_customer
-SELECT c."customer_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "customer_id"
-  FROM "analytics_db"."fact_orders"
-  WHERE "customer_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "customer_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_customer"
-) AS p
-  ON c."customer_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."customer_id"
-ORDER BY COUNT(*) DESC, c."customer_id"
 LIMIT 20;
 
 -- sample__min_amount (Sample)

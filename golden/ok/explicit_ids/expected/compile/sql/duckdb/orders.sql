@@ -50,11 +50,16 @@ FROM (
     FROM "sales"."orders"
     WHERE "id" IS NOT NULL
       AND hash("id") IN (
-      SELECT hash("id")
-      FROM "sales"."orders"
-      WHERE "id" IS NOT NULL
-      GROUP BY hash("id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("id") AS "__dqc_hash"
+          FROM "sales"."orders"
+          WHERE "id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "id"
     HAVING COUNT(*) > 1

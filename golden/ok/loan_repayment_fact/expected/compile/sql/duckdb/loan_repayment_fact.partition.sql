@@ -86,48 +86,58 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- foreign_key__fk_loan_id_dim_loan (ForeignKey)
 -- rules: fk_loan_id_dim_loan
 -- params: partition:payment_date DATE
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_loan_id_dim_loan__violations"
+SELECT "loan_id", "__dqc_rows" AS "rows", "missing_keys", "fk_loan_id_dim_loan__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "loan_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_loan_id_dim_loan__violations"
   FROM (
-    SELECT "loan_id"
-    FROM "analytics_db"."loan_repayment_fact"
-    WHERE "payment_date" = CAST(? AS DATE)
-      AND "loan_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "loan_id" AS "__dqc_key_0"
-    FROM "analytics_db"."dim_loan"
-  ) AS p
-    ON c."loan_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."loan_id"
-) AS missing_keys;
+    SELECT c."loan_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "loan_id"
+      FROM "analytics_db"."loan_repayment_fact"
+      WHERE "payment_date" = CAST(? AS DATE)
+        AND "loan_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "loan_id" AS "__dqc_key_0"
+      FROM "analytics_db"."dim_loan"
+    ) AS p
+      ON c."loan_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."loan_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "loan_id"
+LIMIT 20;
 
 -- foreign_key__fk_customer_id_dim_customer (ForeignKey)
 -- rules: fk_customer_id_dim_customer
 -- params: partition:payment_date DATE
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_customer_id_dim_customer__violations"
+SELECT "customer_id", "__dqc_rows" AS "rows", "missing_keys", "fk_customer_id_dim_customer__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "customer_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_customer_id_dim_customer__violations"
   FROM (
-    SELECT "customer_id"
-    FROM "analytics_db"."loan_repayment_fact"
-    WHERE "payment_date" = CAST(? AS DATE)
-      AND "customer_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "customer_id" AS "__dqc_key_0"
-    FROM "analytics_db"."dim_customer"
-  ) AS p
-    ON c."customer_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."customer_id"
-) AS missing_keys;
+    SELECT c."customer_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "customer_id"
+      FROM "analytics_db"."loan_repayment_fact"
+      WHERE "payment_date" = CAST(? AS DATE)
+        AND "customer_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "customer_id" AS "__dqc_key_0"
+      FROM "analytics_db"."dim_customer"
+    ) AS p
+      ON c."customer_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."customer_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "customer_id"
+LIMIT 20;
 
 -- duplicates__unique_loan_id_payment_date (Duplicates)
 -- rules: unique_loan_id_payment_date
@@ -145,13 +155,18 @@ FROM (
       AND "loan_id" IS NOT NULL
       AND "payment_date" IS NOT NULL
       AND hash("loan_id", "payment_date") IN (
-      SELECT hash("loan_id", "payment_date")
-      FROM "analytics_db"."loan_repayment_fact"
-      WHERE "payment_date" = CAST(? AS DATE)
-        AND "loan_id" IS NOT NULL
-        AND "payment_date" IS NOT NULL
-      GROUP BY hash("loan_id", "payment_date")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("loan_id", "payment_date") AS "__dqc_hash"
+          FROM "analytics_db"."loan_repayment_fact"
+          WHERE "payment_date" = CAST(? AS DATE)
+            AND "loan_id" IS NOT NULL
+            AND "payment_date" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "loan_id", "payment_date"
     HAVING COUNT(*) > 1
@@ -222,46 +237,6 @@ SELECT "loan_id", "payment_date", "created_at"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "created_at" IS NULL
-LIMIT 20;
-
--- sample__fk_loan_id_dim_loan (Sample)
--- rules: fk_loan_id_dim_loan
--- params: partition:payment_date DATE
-SELECT c."loan_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "loan_id"
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "loan_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "loan_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_loan"
-) AS p
-  ON c."loan_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."loan_id"
-ORDER BY COUNT(*) DESC, c."loan_id"
-LIMIT 20;
-
--- sample__fk_customer_id_dim_customer (Sample)
--- rules: fk_customer_id_dim_customer
--- params: partition:payment_date DATE
-SELECT c."customer_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "customer_id"
-  FROM "analytics_db"."loan_repayment_fact"
-  WHERE "payment_date" = CAST(? AS DATE)
-    AND "customer_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "customer_id" AS "__dqc_key_0"
-  FROM "analytics_db"."dim_customer"
-) AS p
-  ON c."customer_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."customer_id"
-ORDER BY COUNT(*) DESC, c."customer_id"
 LIMIT 20;
 
 -- sample__min_emi_amount (Sample)

@@ -15,48 +15,35 @@ WHERE ("product_id" IS NULL);
 
 -- foreign_key__fk_store_id_dim_store (ForeignKey)
 -- rules: fk_store_id_dim_store
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_store_id_dim_store__violations"
+SELECT "store_id", "__dqc_rows" AS "rows", "missing_keys", "fk_store_id_dim_store__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "store_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_store_id_dim_store__violations"
   FROM (
-    SELECT "store_id"
-    FROM "mart"."dim_product"
-    WHERE "store_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "store_id" AS "__dqc_key_0"
-    FROM "mart"."dim_store"
-  ) AS p
-    ON c."store_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."store_id"
-) AS missing_keys;
+    SELECT c."store_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "store_id"
+      FROM "mart"."dim_product"
+      WHERE "store_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "store_id" AS "__dqc_key_0"
+      FROM "mart"."dim_store"
+    ) AS p
+      ON c."store_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."store_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "store_id"
+LIMIT 20;
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
 SELECT "product_id"
 FROM "mart"."dim_product"
 WHERE "product_id" IS NULL
-LIMIT 20;
-
--- sample__fk_store_id_dim_store (Sample)
--- rules: fk_store_id_dim_store
-SELECT c."store_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "store_id"
-  FROM "mart"."dim_product"
-  WHERE "store_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "store_id" AS "__dqc_key_0"
-  FROM "mart"."dim_store"
-) AS p
-  ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."store_id"
-ORDER BY COUNT(*) DESC, c."store_id"
 LIMIT 20;
 
 -- count__not_null_product_id (RuleCount)

@@ -26,11 +26,16 @@ FROM (
     FROM "mart"."dim_store"
     WHERE "store_id" IS NOT NULL
       AND hash("store_id") IN (
-      SELECT hash("store_id")
-      FROM "mart"."dim_store"
-      WHERE "store_id" IS NOT NULL
-      GROUP BY hash("store_id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("store_id") AS "__dqc_hash"
+          FROM "mart"."dim_store"
+          WHERE "store_id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "store_id"
     HAVING COUNT(*) > 1

@@ -27,45 +27,55 @@ WHERE ("product_id" IS NULL);
 
 -- foreign_key__fk_store_id_dim_store (ForeignKey)
 -- rules: fk_store_id_dim_store
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_store_id_dim_store__violations"
+SELECT "store_id", "__dqc_rows" AS "rows", "missing_keys", "fk_store_id_dim_store__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "store_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_store_id_dim_store__violations"
   FROM (
-    SELECT "store_id"
-    FROM "mart"."fact_sales"
-    WHERE "store_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "store_id" AS "__dqc_key_0"
-    FROM "mart"."dim_store"
-  ) AS p
-    ON c."store_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."store_id"
-) AS missing_keys;
+    SELECT c."store_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "store_id"
+      FROM "mart"."fact_sales"
+      WHERE "store_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "store_id" AS "__dqc_key_0"
+      FROM "mart"."dim_store"
+    ) AS p
+      ON c."store_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."store_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "store_id"
+LIMIT 20;
 
 -- foreign_key__fk_product_id_dim_product (ForeignKey)
 -- rules: fk_product_id_dim_product
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_product_id_dim_product__violations"
+SELECT "product_id", "__dqc_rows" AS "rows", "missing_keys", "fk_product_id_dim_product__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "product_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_product_id_dim_product__violations"
   FROM (
-    SELECT "product_id"
-    FROM "mart"."fact_sales"
-    WHERE "product_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "product_id" AS "__dqc_key_0"
-    FROM "mart"."dim_product"
-  ) AS p
-    ON c."product_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."product_id"
-) AS missing_keys;
+    SELECT c."product_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "product_id"
+      FROM "mart"."fact_sales"
+      WHERE "product_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "product_id" AS "__dqc_key_0"
+      FROM "mart"."dim_product"
+    ) AS p
+      ON c."product_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."product_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "product_id"
+LIMIT 20;
 
 -- sample__not_null_sale_id (Sample)
 -- rules: not_null_sale_id
@@ -86,42 +96,6 @@ LIMIT 20;
 SELECT "product_id"
 FROM "mart"."fact_sales"
 WHERE "product_id" IS NULL
-LIMIT 20;
-
--- sample__fk_store_id_dim_store (Sample)
--- rules: fk_store_id_dim_store
-SELECT c."store_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "store_id"
-  FROM "mart"."fact_sales"
-  WHERE "store_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "store_id" AS "__dqc_key_0"
-  FROM "mart"."dim_store"
-) AS p
-  ON c."store_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."store_id"
-ORDER BY COUNT(*) DESC, c."store_id"
-LIMIT 20;
-
--- sample__fk_product_id_dim_product (Sample)
--- rules: fk_product_id_dim_product
-SELECT c."product_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "product_id"
-  FROM "mart"."fact_sales"
-  WHERE "product_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "product_id" AS "__dqc_key_0"
-  FROM "mart"."dim_product"
-) AS p
-  ON c."product_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."product_id"
-ORDER BY COUNT(*) DESC, c."product_id"
 LIMIT 20;
 
 -- count__not_null_sale_id (RuleCount)

@@ -57,12 +57,17 @@ FROM (
     WHERE "loan_id" IS NOT NULL
       AND "snapshot" IS NOT NULL
       AND hash("loan_id", "snapshot") IN (
-      SELECT hash("loan_id", "snapshot")
-      FROM "analytics_db"."loan_status_daily"
-      WHERE "loan_id" IS NOT NULL
-        AND "snapshot" IS NOT NULL
-      GROUP BY hash("loan_id", "snapshot")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("loan_id", "snapshot") AS "__dqc_hash"
+          FROM "analytics_db"."loan_status_daily"
+          WHERE "loan_id" IS NOT NULL
+            AND "snapshot" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "loan_id", "snapshot"
     HAVING COUNT(*) > 1

@@ -51,12 +51,17 @@ FROM (
     WHERE "weird col" IS NOT NULL
       AND "in" IS NOT NULL
       AND hash("weird col", "in") IN (
-      SELECT hash("weird col", "in")
-      FROM "sales-db"."order"
-      WHERE "weird col" IS NOT NULL
-        AND "in" IS NOT NULL
-      GROUP BY hash("weird col", "in")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("weird col", "in") AS "__dqc_hash"
+          FROM "sales-db"."order"
+          WHERE "weird col" IS NOT NULL
+            AND "in" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "weird col", "in"
     HAVING COUNT(*) > 1

@@ -21,48 +21,35 @@ WHERE ("manager_id" IS NOT NULL AND "id" IS NOT NULL AND (NOT ("manager_id" <> "
 
 -- foreign_key__fk_manager_id_employees (ForeignKey)
 -- rules: fk_manager_id_employees
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_manager_id_employees__violations"
+SELECT "manager_id", "__dqc_rows" AS "rows", "missing_keys", "fk_manager_id_employees__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "manager_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_manager_id_employees__violations"
   FROM (
-    SELECT "manager_id"
-    FROM "hr"."employees"
-    WHERE "manager_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "id" AS "__dqc_key_0"
-    FROM "hr"."employees"
-  ) AS p
-    ON c."manager_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."manager_id"
-) AS missing_keys;
+    SELECT c."manager_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "manager_id"
+      FROM "hr"."employees"
+      WHERE "manager_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "id" AS "__dqc_key_0"
+      FROM "hr"."employees"
+    ) AS p
+      ON c."manager_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."manager_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "manager_id"
+LIMIT 20;
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
 SELECT "id"
 FROM "hr"."employees"
 WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__fk_manager_id_employees (Sample)
--- rules: fk_manager_id_employees
-SELECT c."manager_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "manager_id"
-  FROM "hr"."employees"
-  WHERE "manager_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "hr"."employees"
-) AS p
-  ON c."manager_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."manager_id"
-ORDER BY COUNT(*) DESC, c."manager_id"
 LIMIT 20;
 
 -- sample__manager_id_ne_id (Sample)

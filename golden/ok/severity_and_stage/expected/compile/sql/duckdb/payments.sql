@@ -50,11 +50,16 @@ FROM (
     FROM "sales"."payments"
     WHERE "id" IS NOT NULL
       AND hash("id") IN (
-      SELECT hash("id")
-      FROM "sales"."payments"
-      WHERE "id" IS NOT NULL
-      GROUP BY hash("id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("id") AS "__dqc_hash"
+          FROM "sales"."payments"
+          WHERE "id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "id"
     HAVING COUNT(*) > 1
@@ -65,24 +70,29 @@ LIMIT 20;
 
 -- foreign_key__fk_order_id_orders (ForeignKey)
 -- rules: fk_order_id_orders
-SELECT
-  COUNT(*) AS "missing_keys",
-  COALESCE(SUM(n), 0) AS "fk_order_id_orders__violations"
+SELECT "order_id", "__dqc_rows" AS "rows", "missing_keys", "fk_order_id_orders__violations"
 FROM (
-  SELECT COUNT(*) AS n
+  SELECT "order_id", "__dqc_rows",
+    COUNT(*) OVER () AS "missing_keys",
+    SUM("__dqc_rows") OVER () AS "fk_order_id_orders__violations"
   FROM (
-    SELECT "order_id"
-    FROM "sales"."payments"
-    WHERE "order_id" IS NOT NULL
-  ) AS c
-  LEFT JOIN (
-    SELECT "id" AS "__dqc_key_0"
-    FROM "sales"."orders"
-  ) AS p
-    ON c."order_id" = p."__dqc_key_0"
-  WHERE p."__dqc_key_0" IS NULL
-  GROUP BY c."order_id"
-) AS missing_keys;
+    SELECT c."order_id", COUNT(*) AS "__dqc_rows"
+    FROM (
+      SELECT "order_id"
+      FROM "sales"."payments"
+      WHERE "order_id" IS NOT NULL
+    ) AS c
+    LEFT JOIN (
+      SELECT "id" AS "__dqc_key_0"
+      FROM "sales"."orders"
+    ) AS p
+      ON c."order_id" = p."__dqc_key_0"
+    WHERE p."__dqc_key_0" IS NULL
+    GROUP BY c."order_id"
+  ) AS missing
+) AS missing_keys
+ORDER BY "__dqc_rows" DESC, "order_id"
+LIMIT 20;
 
 -- freshness__freshness_received_at (Freshness)
 -- rules: freshness_received_at
@@ -126,24 +136,6 @@ LIMIT 20;
 SELECT "method"
 FROM "sales"."payments"
 WHERE "method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE'))
-LIMIT 20;
-
--- sample__fk_order_id_orders (Sample)
--- rules: fk_order_id_orders
-SELECT c."order_id", COUNT(*) AS "rows"
-FROM (
-  SELECT "order_id"
-  FROM "sales"."payments"
-  WHERE "order_id" IS NOT NULL
-) AS c
-LEFT JOIN (
-  SELECT "id" AS "__dqc_key_0"
-  FROM "sales"."orders"
-) AS p
-  ON c."order_id" = p."__dqc_key_0"
-WHERE p."__dqc_key_0" IS NULL
-GROUP BY c."order_id"
-ORDER BY COUNT(*) DESC, c."order_id"
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -50,11 +50,16 @@ FROM (
     FROM "staging_db"."stg_customers"
     WHERE "contract_id" IS NOT NULL
       AND hash("contract_id") IN (
-      SELECT hash("contract_id")
-      FROM "staging_db"."stg_customers"
-      WHERE "contract_id" IS NOT NULL
-      GROUP BY hash("contract_id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("contract_id") AS "__dqc_hash"
+          FROM "staging_db"."stg_customers"
+          WHERE "contract_id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "contract_id"
     HAVING COUNT(*) > 1

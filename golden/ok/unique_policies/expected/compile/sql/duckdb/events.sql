@@ -44,11 +44,16 @@ FROM (
     FROM "sales"."events"
     WHERE "event_id" IS NOT NULL
       AND hash("event_id") IN (
-      SELECT hash("event_id")
-      FROM "sales"."events"
-      WHERE "event_id" IS NOT NULL
-      GROUP BY hash("event_id")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("event_id") AS "__dqc_hash"
+          FROM "sales"."events"
+          WHERE "event_id" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "event_id"
     HAVING COUNT(*) > 1
@@ -71,12 +76,17 @@ FROM (
     WHERE "session_id" IS NOT NULL
       AND "seq" IS NOT NULL
       AND hash("session_id", "seq") IN (
-      SELECT hash("session_id", "seq")
-      FROM "sales"."events"
-      WHERE "session_id" IS NOT NULL
-        AND "seq" IS NOT NULL
-      GROUP BY hash("session_id", "seq")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("session_id", "seq") AS "__dqc_hash"
+          FROM "sales"."events"
+          WHERE "session_id" IS NOT NULL
+            AND "seq" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "session_id", "seq"
     HAVING COUNT(*) > 1
@@ -100,13 +110,18 @@ FROM (
       AND "seq" IS NOT NULL
       AND "received_at" IS NOT NULL
       AND hash("session_id", "seq", "received_at") IN (
-      SELECT hash("session_id", "seq", "received_at")
-      FROM "sales"."events"
-      WHERE "session_id" IS NOT NULL
-        AND "seq" IS NOT NULL
-        AND "received_at" IS NOT NULL
-      GROUP BY hash("session_id", "seq", "received_at")
-      HAVING COUNT(*) > 1
+      SELECT "__dqc_hash"
+      FROM (
+        SELECT "__dqc_hash", lag("__dqc_hash") OVER (ORDER BY "__dqc_hash") AS "__dqc_previous"
+        FROM (
+          SELECT hash("session_id", "seq", "received_at") AS "__dqc_hash"
+          FROM "sales"."events"
+          WHERE "session_id" IS NOT NULL
+            AND "seq" IS NOT NULL
+            AND "received_at" IS NOT NULL
+        ) AS hashed
+      ) AS sorted
+      WHERE "__dqc_hash" = "__dqc_previous"
     )
     GROUP BY "session_id", "seq", "received_at"
     HAVING COUNT(*) > 1
