@@ -142,6 +142,11 @@ pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Res
                     None => None,
                 };
             }
+            // A row-level rule's sample, collected by its count query.
+            if let Some(serde_json::Value::Array(items)) = rows.first(&format!("{id}__sample")) {
+                let records = items.iter().filter_map(|v| v.as_object().cloned()).collect();
+                samples.insert(id.clone(), records);
+            }
             if sampled {
                 let keep = |o: serde_json::Map<String, serde_json::Value>| {
                     o.into_iter().filter(|(k, _)| q.sample_columns.contains(k)).collect()

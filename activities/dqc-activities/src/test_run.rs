@@ -3,7 +3,7 @@
 //!
 //! The stats record holds the statistics drift analysis compares ([`profile::Depth::Drift`]):
 //! the row count, and per column the NULL count, the distinct count, the minimum and maximum,
-//! and for numbers the mean, standard deviation and percentiles.
+//! and for numbers the mean and percentiles.
 //!
 //! Before the run, the table's schema is compared with the contract (a missing column or an
 //! incompatible type is an error naming them), and the row counts of earlier dates are read

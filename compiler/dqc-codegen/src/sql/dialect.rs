@@ -100,6 +100,13 @@ pub trait Dialect: std::fmt::Debug {
         false
     }
 
+    /// An aggregate that keeps the first `limit` rows, in the order of their values, of the
+    /// named `fields` (pairs of a string literal naming the field and the quoted column), as a
+    /// list of records, in bounded memory. `None` where the dialect has none.
+    fn bounded_sample(&self, _fields: &[(String, String)], _limit: u32) -> Option<String> {
+        None
+    }
+
     /// A cast that yields NULL instead of failing when the value does not convert.
     fn try_cast(&self, expr: &str, ty: &str) -> String {
         format!("TRY_CAST({expr} AS {ty})")
@@ -203,6 +210,12 @@ impl Dialect for DuckDb {
 
     fn checks_return_samples(&self) -> bool {
         true
+    }
+
+    fn bounded_sample(&self, fields: &[(String, String)], limit: u32) -> Option<String> {
+        let record: Vec<String> = fields.iter().map(|(name, column)| format!("{name}: {column}")).collect();
+        let record = format!("{{{}}}", record.join(", "));
+        Some(format!("min_by({record}, {record}, {limit})"))
     }
 }
 

@@ -177,19 +177,30 @@ fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
     let d = ctx.d;
     let cond = violating_row(d, ctx.contract, rule)?;
     let violations = ctx.q(&result_column(&rule.id, "violations"));
+    let sample = folded_sample(ctx, rule);
     let sql = if rule.filter.is_some() || rule.min_pass_percent.is_some() {
         let checked_rows: Vec<String> = checked(d, rule).into_iter().collect();
+        let sample = sample
+            .map(|agg| format!(",\n  {agg} FILTER (WHERE {cond}) AS {}", ctx.q(&result_column(&rule.id, "sample"))))
+            .unwrap_or_default();
         // COALESCE: DuckDB's count_if over no rows (nothing passes the filter) is NULL.
         format!(
-            "SELECT\n  COALESCE({}, 0) AS {violations},\n  COUNT(*) AS {}\nFROM {}{}",
+            "SELECT\n  COALESCE({}, 0) AS {violations},\n  COUNT(*) AS {}{sample}\nFROM {}{}",
             d.count_if(&cond),
             ctx.q(&result_column(&rule.id, "checked")),
             ctx.table,
             ctx.where_clause(&checked_rows)
         )
     } else {
+        let sample = sample
+            .map(|agg| format!(",\n  {agg} AS {}", ctx.q(&result_column(&rule.id, "sample"))))
+            .unwrap_or_default();
         // Parenthesized: the partition restriction may precede it.
-        format!("SELECT COUNT(*) AS {violations}\nFROM {}{}", ctx.table, ctx.where_clause(&[format!("({cond})")]))
+        format!(
+            "SELECT COUNT(*) AS {violations}{sample}\nFROM {}{}",
+            ctx.table,
+            ctx.where_clause(&[format!("({cond})")])
+        )
     };
     Some(Query {
         name: format!("row__{}", rule.id),
@@ -199,6 +210,24 @@ fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
         params: ctx.partition_params.clone(),
         sample_columns: Vec::new(),
     })
+}
+
+/// The aggregate that collects a row-level rule's sample in its own count query, where rules
+/// are counted one query each and the dialect has a bounded, ordered sample aggregate
+/// ([`Dialect::bounded_sample`]): the failing rows' shown columns ([`shown_columns`]), the
+/// first [`SAMPLE_LIMIT`] in their order, in a column `<id>__sample`. The count query reads
+/// the violating rows anyway, so a failing rule needs no second scan for its sample.
+fn folded_sample(ctx: &Ctx<'_>, rule: &Rule) -> Option<String> {
+    if ctx.d.fuses_row_rules() || !ctx.d.checks_return_samples() {
+        return None;
+    }
+    violating_row(ctx.d, ctx.contract, rule)?;
+    let fields: Vec<(String, String)> =
+        shown_columns(ctx.contract, rule).into_iter().map(|c| (ctx.d.string_literal(c), ctx.q(c))).collect();
+    if fields.is_empty() {
+        return None;
+    }
+    ctx.d.bounded_sample(&fields, SAMPLE_LIMIT)
 }
 
 /// An aggregate rule's value over the rows its filter keeps, and the condition on that value
@@ -556,6 +585,9 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
         }
         _ => {
             let cond = violating_row(ctx.d, ctx.contract, rule)?;
+            if folded_sample(ctx, rule).is_some() {
+                return None;
+            }
             let shown: Vec<String> = shown_columns(ctx.contract, rule).iter().map(|c| ctx.q(c)).collect();
             let select = if shown.is_empty() { "*".to_string() } else { shown.join(", ") };
             format!("SELECT {select}\nFROM {}{}\nLIMIT {SAMPLE_LIMIT}", ctx.table, ctx.where_clause(&[cond]))

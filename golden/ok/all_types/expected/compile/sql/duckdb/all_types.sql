@@ -9,55 +9,31 @@ FROM "lake"."all_types";
 
 -- row__not_null_arr (RowRule)
 -- rules: not_null_arr
-SELECT COUNT(*) AS "not_null_arr__violations"
+SELECT COUNT(*) AS "not_null_arr__violations",
+  min_by({'arr': "arr"}, {'arr': "arr"}, 20) AS "not_null_arr__sample"
 FROM "lake"."all_types"
 WHERE ("arr" IS NULL);
 
 -- row__not_null_st (RowRule)
 -- rules: not_null_st
-SELECT COUNT(*) AS "not_null_st__violations"
+SELECT COUNT(*) AS "not_null_st__violations",
+  min_by({'st': "st"}, {'st': "st"}, 20) AS "not_null_st__sample"
 FROM "lake"."all_types"
 WHERE ("st" IS NULL);
 
 -- row__range_ti (RowRule)
 -- rules: range_ti
-SELECT COUNT(*) AS "range_ti__violations"
+SELECT COUNT(*) AS "range_ti__violations",
+  min_by({'ti': "ti"}, {'ti': "ti"}, 20) AS "range_ti__sample"
 FROM "lake"."all_types"
 WHERE ("ti" IS NOT NULL AND (NOT ("ti" >= -128 AND "ti" <= 127)));
 
 -- row__allowed_values_b (RowRule)
 -- rules: allowed_values_b
-SELECT COUNT(*) AS "allowed_values_b__violations"
+SELECT COUNT(*) AS "allowed_values_b__violations",
+  min_by({'b': "b"}, {'b': "b"}, 20) AS "allowed_values_b__sample"
 FROM "lake"."all_types"
 WHERE ("b" IS NOT NULL AND ("b" NOT IN (TRUE)));
-
--- sample__not_null_arr (Sample)
--- rules: not_null_arr
-SELECT "arr"
-FROM "lake"."all_types"
-WHERE "arr" IS NULL
-LIMIT 20;
-
--- sample__not_null_st (Sample)
--- rules: not_null_st
-SELECT "st"
-FROM "lake"."all_types"
-WHERE "st" IS NULL
-LIMIT 20;
-
--- sample__range_ti (Sample)
--- rules: range_ti
-SELECT "ti"
-FROM "lake"."all_types"
-WHERE "ti" IS NOT NULL AND (NOT ("ti" >= -128 AND "ti" <= 127))
-LIMIT 20;
-
--- sample__allowed_values_b (Sample)
--- rules: allowed_values_b
-SELECT "b"
-FROM "lake"."all_types"
-WHERE "b" IS NOT NULL AND ("b" NOT IN (TRUE))
-LIMIT 20;
 
 -- count__not_null_arr (RuleCount)
 -- rules: not_null_arr

@@ -9,16 +9,10 @@ FROM "events"."daily_summary";
 
 -- row__not_null_day (RowRule)
 -- rules: not_null_day
-SELECT COUNT(*) AS "not_null_day__violations"
+SELECT COUNT(*) AS "not_null_day__violations",
+  min_by({'day': "day"}, {'day': "day"}, 20) AS "not_null_day__sample"
 FROM "events"."daily_summary"
 WHERE ("day" IS NULL);
-
--- sample__not_null_day (Sample)
--- rules: not_null_day
-SELECT "day"
-FROM "events"."daily_summary"
-WHERE "day" IS NULL
-LIMIT 20;
 
 -- count__not_null_day (RuleCount)
 -- rules: not_null_day

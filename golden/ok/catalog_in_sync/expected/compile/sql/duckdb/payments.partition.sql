@@ -12,7 +12,8 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- row__not_null_payment_id (RowRule)
 -- rules: not_null_payment_id
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_payment_id__violations"
+SELECT COUNT(*) AS "not_null_payment_id__violations",
+  min_by({'payment_id': "payment_id"}, {'payment_id': "payment_id"}, 20) AS "not_null_payment_id__sample"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("payment_id" IS NULL);
@@ -20,28 +21,11 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__not_null_payment_date (RowRule)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_payment_date__violations"
+SELECT COUNT(*) AS "not_null_payment_date__violations",
+  min_by({'payment_date': "payment_date"}, {'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("payment_date" IS NULL);
-
--- sample__not_null_payment_id (Sample)
--- rules: not_null_payment_id
--- params: partition:payment_date DATE
-SELECT "payment_id"
-FROM "analytics_db"."payments"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "payment_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_payment_date (Sample)
--- rules: not_null_payment_date
--- params: partition:payment_date DATE
-SELECT "payment_date"
-FROM "analytics_db"."payments"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "payment_date" IS NULL
-LIMIT 20;
 
 -- count__not_null_payment_id (RuleCount)
 -- rules: not_null_payment_id

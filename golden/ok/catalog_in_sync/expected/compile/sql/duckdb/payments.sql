@@ -9,29 +9,17 @@ FROM "analytics_db"."payments";
 
 -- row__not_null_payment_id (RowRule)
 -- rules: not_null_payment_id
-SELECT COUNT(*) AS "not_null_payment_id__violations"
+SELECT COUNT(*) AS "not_null_payment_id__violations",
+  min_by({'payment_id': "payment_id"}, {'payment_id': "payment_id"}, 20) AS "not_null_payment_id__sample"
 FROM "analytics_db"."payments"
 WHERE ("payment_id" IS NULL);
 
 -- row__not_null_payment_date (RowRule)
 -- rules: not_null_payment_date
-SELECT COUNT(*) AS "not_null_payment_date__violations"
+SELECT COUNT(*) AS "not_null_payment_date__violations",
+  min_by({'payment_date': "payment_date"}, {'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "analytics_db"."payments"
 WHERE ("payment_date" IS NULL);
-
--- sample__not_null_payment_id (Sample)
--- rules: not_null_payment_id
-SELECT "payment_id"
-FROM "analytics_db"."payments"
-WHERE "payment_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_payment_date (Sample)
--- rules: not_null_payment_date
-SELECT "payment_date"
-FROM "analytics_db"."payments"
-WHERE "payment_date" IS NULL
-LIMIT 20;
 
 -- count__not_null_payment_id (RuleCount)
 -- rules: not_null_payment_id

@@ -9,29 +9,17 @@ FROM "sales"."line_catalog";
 
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
-SELECT COUNT(*) AS "not_null_order_id__violations"
+SELECT COUNT(*) AS "not_null_order_id__violations",
+  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
 FROM "sales"."line_catalog"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_line_no (RowRule)
 -- rules: not_null_line_no
-SELECT COUNT(*) AS "not_null_line_no__violations"
+SELECT COUNT(*) AS "not_null_line_no__violations",
+  min_by({'line_no': "line_no"}, {'line_no': "line_no"}, 20) AS "not_null_line_no__sample"
 FROM "sales"."line_catalog"
 WHERE ("line_no" IS NULL);
-
--- sample__not_null_order_id (Sample)
--- rules: not_null_order_id
-SELECT "order_id"
-FROM "sales"."line_catalog"
-WHERE "order_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_line_no (Sample)
--- rules: not_null_line_no
-SELECT "line_no"
-FROM "sales"."line_catalog"
-WHERE "line_no" IS NULL
-LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)
 -- rules: not_null_order_id

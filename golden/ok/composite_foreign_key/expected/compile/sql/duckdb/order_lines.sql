@@ -9,19 +9,22 @@ FROM "sales"."order_lines";
 
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
-SELECT COUNT(*) AS "not_null_order_id__violations"
+SELECT COUNT(*) AS "not_null_order_id__violations",
+  min_by({'order_id': "order_id", 'line_no': "line_no"}, {'order_id': "order_id", 'line_no': "line_no"}, 20) AS "not_null_order_id__sample"
 FROM "sales"."order_lines"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_line_no (RowRule)
 -- rules: not_null_line_no
-SELECT COUNT(*) AS "not_null_line_no__violations"
+SELECT COUNT(*) AS "not_null_line_no__violations",
+  min_by({'order_id': "order_id", 'line_no': "line_no"}, {'order_id': "order_id", 'line_no': "line_no"}, 20) AS "not_null_line_no__sample"
 FROM "sales"."order_lines"
 WHERE ("line_no" IS NULL);
 
 -- row__not_null_product_id (RowRule)
 -- rules: not_null_product_id
-SELECT COUNT(*) AS "not_null_product_id__violations"
+SELECT COUNT(*) AS "not_null_product_id__violations",
+  min_by({'order_id': "order_id", 'line_no': "line_no", 'product_id': "product_id"}, {'order_id': "order_id", 'line_no': "line_no", 'product_id': "product_id"}, 20) AS "not_null_product_id__sample"
 FROM "sales"."order_lines"
 WHERE ("product_id" IS NULL);
 
@@ -76,27 +79,6 @@ FROM (
   ) AS missing
 ) AS missing_keys
 ORDER BY "__dqc_rows" DESC, "order_id", "line_no"
-LIMIT 20;
-
--- sample__not_null_order_id (Sample)
--- rules: not_null_order_id
-SELECT "order_id", "line_no"
-FROM "sales"."order_lines"
-WHERE "order_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_line_no (Sample)
--- rules: not_null_line_no
-SELECT "order_id", "line_no"
-FROM "sales"."order_lines"
-WHERE "line_no" IS NULL
-LIMIT 20;
-
--- sample__not_null_product_id (Sample)
--- rules: not_null_product_id
-SELECT "order_id", "line_no", "product_id"
-FROM "sales"."order_lines"
-WHERE "product_id" IS NULL
 LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)

@@ -9,16 +9,10 @@ FROM "sales"."orders";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "sales"."orders"
-WHERE "id" IS NULL
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

@@ -9,19 +9,22 @@ FROM "analytics_db"."dim_customer";
 
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'customer_id': "customer_id"}, {'customer_id': "customer_id"}, 20) AS "not_null_customer_id__sample"
 FROM "analytics_db"."dim_customer"
 WHERE ("customer_id" IS NULL);
 
 -- row__not_null_segment (RowRule)
 -- rules: not_null_segment
-SELECT COUNT(*) AS "not_null_segment__violations"
+SELECT COUNT(*) AS "not_null_segment__violations",
+  min_by({'customer_id': "customer_id", 'segment': "segment"}, {'customer_id': "customer_id", 'segment': "segment"}, 20) AS "not_null_segment__sample"
 FROM "analytics_db"."dim_customer"
 WHERE ("segment" IS NULL);
 
 -- row__allowed_values_segment (RowRule)
 -- rules: allowed_values_segment
-SELECT COUNT(*) AS "allowed_values_segment__violations"
+SELECT COUNT(*) AS "allowed_values_segment__violations",
+  min_by({'customer_id': "customer_id", 'segment': "segment"}, {'customer_id': "customer_id", 'segment': "segment"}, 20) AS "allowed_values_segment__sample"
 FROM "analytics_db"."dim_customer"
 WHERE ("segment" IS NOT NULL AND ("segment" NOT IN ('RETAIL', 'SME', 'CORPORATE')));
 
@@ -54,27 +57,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "customer_id"
-LIMIT 20;
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
-SELECT "customer_id"
-FROM "analytics_db"."dim_customer"
-WHERE "customer_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_segment (Sample)
--- rules: not_null_segment
-SELECT "customer_id", "segment"
-FROM "analytics_db"."dim_customer"
-WHERE "segment" IS NULL
-LIMIT 20;
-
--- sample__allowed_values_segment (Sample)
--- rules: allowed_values_segment
-SELECT "customer_id", "segment"
-FROM "analytics_db"."dim_customer"
-WHERE "segment" IS NOT NULL AND ("segment" NOT IN ('RETAIL', 'SME', 'CORPORATE'))
 LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)

@@ -9,25 +9,29 @@ FROM "analytics_db"."fact_orders";
 
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
-SELECT COUNT(*) AS "not_null_order_id__violations"
+SELECT COUNT(*) AS "not_null_order_id__violations",
+  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
 FROM "analytics_db"."fact_orders"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'order_id': "order_id", 'customer_id': "customer_id"}, {'order_id': "order_id", 'customer_id': "customer_id"}, 20) AS "not_null_customer_id__sample"
 FROM "analytics_db"."fact_orders"
 WHERE ("customer_id" IS NULL);
 
 -- row__not_null_amount (RowRule)
 -- rules: not_null_amount
-SELECT COUNT(*) AS "not_null_amount__violations"
+SELECT COUNT(*) AS "not_null_amount__violations",
+  min_by({'order_id': "order_id", 'amount': "amount"}, {'order_id': "order_id", 'amount': "amount"}, 20) AS "not_null_amount__sample"
 FROM "analytics_db"."fact_orders"
 WHERE ("amount" IS NULL);
 
 -- row__min_amount (RowRule)
 -- rules: min_amount
-SELECT COUNT(*) AS "min_amount__violations"
+SELECT COUNT(*) AS "min_amount__violations",
+  min_by({'order_id': "order_id", 'amount': "amount"}, {'order_id': "order_id", 'amount': "amount"}, 20) AS "min_amount__sample"
 FROM "analytics_db"."fact_orders"
 WHERE ("amount" IS NOT NULL AND (NOT ("amount" >= 0)));
 
@@ -86,34 +90,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "order_id"
-LIMIT 20;
-
--- sample__not_null_order_id (Sample)
--- rules: not_null_order_id
-SELECT "order_id"
-FROM "analytics_db"."fact_orders"
-WHERE "order_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
-SELECT "order_id", "customer_id"
-FROM "analytics_db"."fact_orders"
-WHERE "customer_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_amount (Sample)
--- rules: not_null_amount
-SELECT "order_id", "amount"
-FROM "analytics_db"."fact_orders"
-WHERE "amount" IS NULL
-LIMIT 20;
-
--- sample__min_amount (Sample)
--- rules: min_amount
-SELECT "order_id", "amount"
-FROM "analytics_db"."fact_orders"
-WHERE "amount" IS NOT NULL AND (NOT ("amount" >= 0))
 LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)

@@ -9,25 +9,29 @@ FROM "events"."clicks";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "events"."clicks"
 WHERE ("id" IS NULL);
 
 -- row__not_null_event_time (RowRule)
 -- rules: not_null_event_time
-SELECT COUNT(*) AS "not_null_event_time__violations"
+SELECT COUNT(*) AS "not_null_event_time__violations",
+  min_by({'event_time': "event_time"}, {'event_time': "event_time"}, 20) AS "not_null_event_time__sample"
 FROM "events"."clicks"
 WHERE ("event_time" IS NULL);
 
 -- row__not_null_ingest_time (RowRule)
 -- rules: not_null_ingest_time
-SELECT COUNT(*) AS "not_null_ingest_time__violations"
+SELECT COUNT(*) AS "not_null_ingest_time__violations",
+  min_by({'ingest_time': "ingest_time"}, {'ingest_time': "ingest_time"}, 20) AS "not_null_ingest_time__sample"
 FROM "events"."clicks"
 WHERE ("ingest_time" IS NULL);
 
 -- row__not_null_event_date (RowRule)
 -- rules: not_null_event_date
-SELECT COUNT(*) AS "not_null_event_date__violations"
+SELECT COUNT(*) AS "not_null_event_date__violations",
+  min_by({'event_date': "event_date"}, {'event_date': "event_date"}, 20) AS "not_null_event_date__sample"
 FROM "events"."clicks"
 WHERE ("event_date" IS NULL);
 
@@ -57,34 +61,6 @@ SELECT
   date_diff('second', MAX(CAST("event_date" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) AS "lag_seconds",
   CASE WHEN MAX(CAST("event_date" AS TIMESTAMP)) IS NULL OR date_diff('second', MAX(CAST("event_date" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) > 172800 THEN 1 ELSE 0 END AS "freshness_event_date__violations"
 FROM "events"."clicks";
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "events"."clicks"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__not_null_event_time (Sample)
--- rules: not_null_event_time
-SELECT "event_time"
-FROM "events"."clicks"
-WHERE "event_time" IS NULL
-LIMIT 20;
-
--- sample__not_null_ingest_time (Sample)
--- rules: not_null_ingest_time
-SELECT "ingest_time"
-FROM "events"."clicks"
-WHERE "ingest_time" IS NULL
-LIMIT 20;
-
--- sample__not_null_event_date (Sample)
--- rules: not_null_event_date
-SELECT "event_date"
-FROM "events"."clicks"
-WHERE "event_date" IS NULL
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

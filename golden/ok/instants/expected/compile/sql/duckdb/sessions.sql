@@ -12,31 +12,36 @@ FROM "web"."sessions";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "web"."sessions"
 WHERE ("id" IS NULL);
 
 -- row__not_null_started_at (RowRule)
 -- rules: not_null_started_at
-SELECT COUNT(*) AS "not_null_started_at__violations"
+SELECT COUNT(*) AS "not_null_started_at__violations",
+  min_by({'started_at': "started_at"}, {'started_at': "started_at"}, 20) AS "not_null_started_at__sample"
 FROM "web"."sessions"
 WHERE ("started_at" IS NULL);
 
 -- row__min_started_at (RowRule)
 -- rules: min_started_at
-SELECT COUNT(*) AS "min_started_at__violations"
+SELECT COUNT(*) AS "min_started_at__violations",
+  min_by({'started_at': "started_at"}, {'started_at': "started_at"}, 20) AS "min_started_at__sample"
 FROM "web"."sessions"
 WHERE ("started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2024-01-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE))));
 
 -- row__ended_at_ge_started_at (RowRule)
 -- rules: ended_at_ge_started_at
-SELECT COUNT(*) AS "ended_at_ge_started_at__violations"
+SELECT COUNT(*) AS "ended_at_ge_started_at__violations",
+  min_by({'started_at': "started_at", 'ended_at': "ended_at"}, {'started_at': "started_at", 'ended_at': "ended_at"}, 20) AS "ended_at_ge_started_at__sample"
 FROM "web"."sessions"
 WHERE ("ended_at" IS NOT NULL AND "started_at" IS NOT NULL AND (NOT ("ended_at" >= "started_at")));
 
 -- row__since_june (RowRule)
 -- rules: since_june
-SELECT COUNT(*) AS "since_june__violations"
+SELECT COUNT(*) AS "since_june__violations",
+  min_by({'started_at': "started_at"}, {'started_at': "started_at"}, 20) AS "since_june__sample"
 FROM "web"."sessions"
 WHERE ("started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2023-06-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE))));
 
@@ -48,41 +53,6 @@ SELECT
   date_diff('second', MAX(CAST("started_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) AS "lag_seconds",
   CASE WHEN MAX(CAST("started_at" AS TIMESTAMP)) IS NULL OR date_diff('second', MAX(CAST("started_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) > 7200 THEN 1 ELSE 0 END AS "freshness_started_at__violations"
 FROM "web"."sessions";
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "web"."sessions"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__not_null_started_at (Sample)
--- rules: not_null_started_at
-SELECT "started_at"
-FROM "web"."sessions"
-WHERE "started_at" IS NULL
-LIMIT 20;
-
--- sample__min_started_at (Sample)
--- rules: min_started_at
-SELECT "started_at"
-FROM "web"."sessions"
-WHERE "started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2024-01-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)))
-LIMIT 20;
-
--- sample__ended_at_ge_started_at (Sample)
--- rules: ended_at_ge_started_at
-SELECT "started_at", "ended_at"
-FROM "web"."sessions"
-WHERE "ended_at" IS NOT NULL AND "started_at" IS NOT NULL AND (NOT ("ended_at" >= "started_at"))
-LIMIT 20;
-
--- sample__since_june (Sample)
--- rules: since_june
-SELECT "started_at"
-FROM "web"."sessions"
-WHERE "started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2023-06-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)))
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

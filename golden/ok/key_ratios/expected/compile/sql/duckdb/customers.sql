@@ -9,7 +9,8 @@ FROM "shop"."customers";
 
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'customer_id': "customer_id"}, {'customer_id': "customer_id"}, 20) AS "not_null_customer_id__sample"
 FROM "shop"."customers"
 WHERE ("customer_id" IS NULL);
 
@@ -42,13 +43,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "customer_id"
-LIMIT 20;
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
-SELECT "customer_id"
-FROM "shop"."customers"
-WHERE "customer_id" IS NULL
 LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)

@@ -12,7 +12,8 @@ WHERE "day" = CAST(? AS DATE);
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
 -- params: partition:day DATE
-SELECT COUNT(*) AS "not_null_order_id__violations"
+SELECT COUNT(*) AS "not_null_order_id__violations",
+  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND ("order_id" IS NULL);
@@ -20,7 +21,8 @@ WHERE "day" = CAST(? AS DATE)
 -- row__not_null_day (RowRule)
 -- rules: not_null_day
 -- params: partition:day DATE
-SELECT COUNT(*) AS "not_null_day__violations"
+SELECT COUNT(*) AS "not_null_day__violations",
+  min_by({'day': "day"}, {'day': "day"}, 20) AS "not_null_day__sample"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND ("day" IS NULL);
@@ -85,24 +87,6 @@ FROM (
     AND "order_id" IS NOT NULL
   GROUP BY "order_id"
 ) AS key_groups;
-
--- sample__not_null_order_id (Sample)
--- rules: not_null_order_id
--- params: partition:day DATE
-SELECT "order_id"
-FROM "shop"."orders"
-WHERE "day" = CAST(? AS DATE)
-  AND "order_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_day (Sample)
--- rules: not_null_day
--- params: partition:day DATE
-SELECT "day"
-FROM "shop"."orders"
-WHERE "day" = CAST(? AS DATE)
-  AND "day" IS NULL
-LIMIT 20;
 
 -- sample__unique_order_id_region (Sample)
 -- rules: unique_order_id_region

@@ -9,13 +9,15 @@ FROM "shop"."orders";
 
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
-SELECT COUNT(*) AS "not_null_order_id__violations"
+SELECT COUNT(*) AS "not_null_order_id__violations",
+  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
 FROM "shop"."orders"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_day (RowRule)
 -- rules: not_null_day
-SELECT COUNT(*) AS "not_null_day__violations"
+SELECT COUNT(*) AS "not_null_day__violations",
+  min_by({'day': "day"}, {'day': "day"}, 20) AS "not_null_day__sample"
 FROM "shop"."orders"
 WHERE ("day" IS NULL);
 
@@ -72,20 +74,6 @@ FROM (
   WHERE "order_id" IS NOT NULL
   GROUP BY "order_id"
 ) AS key_groups;
-
--- sample__not_null_order_id (Sample)
--- rules: not_null_order_id
-SELECT "order_id"
-FROM "shop"."orders"
-WHERE "order_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_day (Sample)
--- rules: not_null_day
-SELECT "day"
-FROM "shop"."orders"
-WHERE "day" IS NULL
-LIMIT 20;
 
 -- sample__unique_order_id_region (Sample)
 -- rules: unique_order_id_region

@@ -9,55 +9,31 @@ FROM "crm"."people";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "crm"."people"
 WHERE ("id" IS NULL);
 
 -- row__length_name (RowRule)
 -- rules: length_name
-SELECT COUNT(*) AS "length_name__violations"
+SELECT COUNT(*) AS "length_name__violations",
+  min_by({'name': "name"}, {'name': "name"}, 20) AS "length_name__sample"
 FROM "crm"."people"
 WHERE ("name" IS NOT NULL AND (NOT (length("name") >= 1 AND length("name") <= 200)));
 
 -- row__length_code (RowRule)
 -- rules: length_code
-SELECT COUNT(*) AS "length_code__violations"
+SELECT COUNT(*) AS "length_code__violations",
+  min_by({'code': "code"}, {'code': "code"}, 20) AS "length_code__sample"
 FROM "crm"."people"
 WHERE ("code" IS NOT NULL AND (NOT (length("code") >= 3 AND length("code") <= 3)));
 
 -- row__length_nickname (RowRule)
 -- rules: length_nickname
-SELECT COUNT(*) AS "length_nickname__violations"
+SELECT COUNT(*) AS "length_nickname__violations",
+  min_by({'nickname': "nickname"}, {'nickname': "nickname"}, 20) AS "length_nickname__sample"
 FROM "crm"."people"
 WHERE ("nickname" IS NOT NULL AND (NOT (length("nickname") > 0 AND length("nickname") <= 30)));
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "crm"."people"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__length_name (Sample)
--- rules: length_name
-SELECT "name"
-FROM "crm"."people"
-WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1 AND length("name") <= 200))
-LIMIT 20;
-
--- sample__length_code (Sample)
--- rules: length_code
-SELECT "code"
-FROM "crm"."people"
-WHERE "code" IS NOT NULL AND (NOT (length("code") >= 3 AND length("code") <= 3))
-LIMIT 20;
-
--- sample__length_nickname (Sample)
--- rules: length_nickname
-SELECT "nickname"
-FROM "crm"."people"
-WHERE "nickname" IS NOT NULL AND (NOT (length("nickname") > 0 AND length("nickname") <= 30))
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

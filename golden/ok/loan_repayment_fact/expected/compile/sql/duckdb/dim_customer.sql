@@ -9,13 +9,15 @@ FROM "analytics_db"."dim_customer";
 
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'customer_id': "customer_id"}, {'customer_id': "customer_id"}, 20) AS "not_null_customer_id__sample"
 FROM "analytics_db"."dim_customer"
 WHERE ("customer_id" IS NULL);
 
 -- row__regex_email (RowRule)
 -- rules: regex_email
-SELECT COUNT(*) AS "regex_email__violations"
+SELECT COUNT(*) AS "regex_email__violations",
+  min_by({'customer_id': "customer_id", 'email': "email"}, {'customer_id': "customer_id", 'email': "email"}, 20) AS "regex_email__sample"
 FROM "analytics_db"."dim_customer"
 WHERE ("email" IS NOT NULL AND NOT regexp_matches("email", '^[^@]+@[^@]+$'));
 
@@ -48,20 +50,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "customer_id"
-LIMIT 20;
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
-SELECT "customer_id"
-FROM "analytics_db"."dim_customer"
-WHERE "customer_id" IS NULL
-LIMIT 20;
-
--- sample__regex_email (Sample)
--- rules: regex_email
-SELECT "customer_id", "email"
-FROM "analytics_db"."dim_customer"
-WHERE "email" IS NOT NULL AND NOT regexp_matches("email", '^[^@]+@[^@]+$')
 LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)

@@ -9,19 +9,22 @@ FROM "analytics_db"."dim_loan";
 
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
-SELECT COUNT(*) AS "not_null_loan_id__violations"
+SELECT COUNT(*) AS "not_null_loan_id__violations",
+  min_by({'loan_id': "loan_id"}, {'loan_id': "loan_id"}, 20) AS "not_null_loan_id__sample"
 FROM "analytics_db"."dim_loan"
 WHERE ("loan_id" IS NULL);
 
 -- row__not_null_principal (RowRule)
 -- rules: not_null_principal
-SELECT COUNT(*) AS "not_null_principal__violations"
+SELECT COUNT(*) AS "not_null_principal__violations",
+  min_by({'loan_id': "loan_id", 'principal': "principal"}, {'loan_id': "loan_id", 'principal': "principal"}, 20) AS "not_null_principal__sample"
 FROM "analytics_db"."dim_loan"
 WHERE ("principal" IS NULL);
 
 -- row__min_principal (RowRule)
 -- rules: min_principal
-SELECT COUNT(*) AS "min_principal__violations"
+SELECT COUNT(*) AS "min_principal__violations",
+  min_by({'loan_id': "loan_id", 'principal': "principal"}, {'loan_id': "loan_id", 'principal': "principal"}, 20) AS "min_principal__sample"
 FROM "analytics_db"."dim_loan"
 WHERE ("principal" IS NOT NULL AND (NOT ("principal" > 0)));
 
@@ -54,27 +57,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "loan_id"
-LIMIT 20;
-
--- sample__not_null_loan_id (Sample)
--- rules: not_null_loan_id
-SELECT "loan_id"
-FROM "analytics_db"."dim_loan"
-WHERE "loan_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_principal (Sample)
--- rules: not_null_principal
-SELECT "loan_id", "principal"
-FROM "analytics_db"."dim_loan"
-WHERE "principal" IS NULL
-LIMIT 20;
-
--- sample__min_principal (Sample)
--- rules: min_principal
-SELECT "loan_id", "principal"
-FROM "analytics_db"."dim_loan"
-WHERE "principal" IS NOT NULL AND (NOT ("principal" > 0))
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

@@ -14,7 +14,8 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_loan_id__violations"
+SELECT COUNT(*) AS "not_null_loan_id__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'payment_date': "payment_date"}, 20) AS "not_null_loan_id__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("loan_id" IS NULL);
@@ -22,7 +23,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'loan_id': "loan_id", 'customer_id': "customer_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'customer_id': "customer_id", 'payment_date': "payment_date"}, 20) AS "not_null_customer_id__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("customer_id" IS NULL);
@@ -30,7 +32,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__not_null_payment_date (RowRule)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_payment_date__violations"
+SELECT COUNT(*) AS "not_null_payment_date__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("payment_date" IS NULL);
@@ -38,7 +41,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__not_null_emi_amount (RowRule)
 -- rules: not_null_emi_amount
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_emi_amount__violations"
+SELECT COUNT(*) AS "not_null_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, 20) AS "not_null_emi_amount__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("emi_amount" IS NULL);
@@ -46,7 +50,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__not_null_status (RowRule)
 -- rules: not_null_status
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_status__violations"
+SELECT COUNT(*) AS "not_null_status__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, 20) AS "not_null_status__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("status" IS NULL);
@@ -54,7 +59,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__not_null_created_at (RowRule)
 -- rules: not_null_created_at
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "not_null_created_at__violations"
+SELECT COUNT(*) AS "not_null_created_at__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'created_at': "created_at"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'created_at': "created_at"}, 20) AS "not_null_created_at__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("created_at" IS NULL);
@@ -62,7 +68,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__min_emi_amount (RowRule)
 -- rules: min_emi_amount
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "min_emi_amount__violations"
+SELECT COUNT(*) AS "min_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, 20) AS "min_emi_amount__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE))));
@@ -70,7 +77,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__emi_soft (RowRule)
 -- rules: emi_soft
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "emi_soft__violations"
+SELECT COUNT(*) AS "emi_soft__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, 20) AS "emi_soft__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE))));
@@ -78,7 +86,8 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
 -- params: partition:payment_date DATE
-SELECT COUNT(*) AS "allowed_values_status__violations"
+SELECT COUNT(*) AS "allowed_values_status__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, 20) AS "allowed_values_status__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING')));
@@ -184,87 +193,6 @@ SELECT
   CASE WHEN MAX(CAST("created_at" AS TIMESTAMP)) IS NULL OR date_diff('second', MAX(CAST("created_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) > 93600 THEN 1 ELSE 0 END AS "freshness_created_at__violations"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE);
-
--- sample__not_null_loan_id (Sample)
--- rules: not_null_loan_id
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "loan_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
--- params: partition:payment_date DATE
-SELECT "loan_id", "customer_id", "payment_date"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "customer_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_payment_date (Sample)
--- rules: not_null_payment_date
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "payment_date" IS NULL
-LIMIT 20;
-
--- sample__not_null_emi_amount (Sample)
--- rules: not_null_emi_amount
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", "emi_amount"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "emi_amount" IS NULL
-LIMIT 20;
-
--- sample__not_null_status (Sample)
--- rules: not_null_status
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", "status"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "status" IS NULL
-LIMIT 20;
-
--- sample__not_null_created_at (Sample)
--- rules: not_null_created_at
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", "created_at"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "created_at" IS NULL
-LIMIT 20;
-
--- sample__min_emi_amount (Sample)
--- rules: min_emi_amount
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", "emi_amount"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
-LIMIT 20;
-
--- sample__emi_soft (Sample)
--- rules: emi_soft
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", "emi_amount"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
-LIMIT 20;
-
--- sample__allowed_values_status (Sample)
--- rules: allowed_values_status
--- params: partition:payment_date DATE
-SELECT "loan_id", "payment_date", "status"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" = CAST(? AS DATE)
-  AND "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
-LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)
 -- rules: not_null_loan_id

@@ -11,55 +11,64 @@ FROM "analytics_db"."loan_repayment_fact";
 
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
-SELECT COUNT(*) AS "not_null_loan_id__violations"
+SELECT COUNT(*) AS "not_null_loan_id__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'payment_date': "payment_date"}, 20) AS "not_null_loan_id__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("loan_id" IS NULL);
 
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'loan_id': "loan_id", 'customer_id': "customer_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'customer_id': "customer_id", 'payment_date': "payment_date"}, 20) AS "not_null_customer_id__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("customer_id" IS NULL);
 
 -- row__not_null_payment_date (RowRule)
 -- rules: not_null_payment_date
-SELECT COUNT(*) AS "not_null_payment_date__violations"
+SELECT COUNT(*) AS "not_null_payment_date__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("payment_date" IS NULL);
 
 -- row__not_null_emi_amount (RowRule)
 -- rules: not_null_emi_amount
-SELECT COUNT(*) AS "not_null_emi_amount__violations"
+SELECT COUNT(*) AS "not_null_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, 20) AS "not_null_emi_amount__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("emi_amount" IS NULL);
 
 -- row__not_null_status (RowRule)
 -- rules: not_null_status
-SELECT COUNT(*) AS "not_null_status__violations"
+SELECT COUNT(*) AS "not_null_status__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, 20) AS "not_null_status__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("status" IS NULL);
 
 -- row__not_null_created_at (RowRule)
 -- rules: not_null_created_at
-SELECT COUNT(*) AS "not_null_created_at__violations"
+SELECT COUNT(*) AS "not_null_created_at__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'created_at': "created_at"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'created_at': "created_at"}, 20) AS "not_null_created_at__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("created_at" IS NULL);
 
 -- row__min_emi_amount (RowRule)
 -- rules: min_emi_amount
-SELECT COUNT(*) AS "min_emi_amount__violations"
+SELECT COUNT(*) AS "min_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, 20) AS "min_emi_amount__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE))));
 
 -- row__emi_soft (RowRule)
 -- rules: emi_soft
-SELECT COUNT(*) AS "emi_soft__violations"
+SELECT COUNT(*) AS "emi_soft__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'emi_amount': "emi_amount"}, 20) AS "emi_soft__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE))));
 
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
-SELECT COUNT(*) AS "allowed_values_status__violations"
+SELECT COUNT(*) AS "allowed_values_status__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, {'loan_id': "loan_id", 'payment_date': "payment_date", 'status': "status"}, 20) AS "allowed_values_status__sample"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING')));
 
@@ -156,69 +165,6 @@ SELECT
   date_diff('second', MAX(CAST("created_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) AS "lag_seconds",
   CASE WHEN MAX(CAST("created_at" AS TIMESTAMP)) IS NULL OR date_diff('second', MAX(CAST("created_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) > 93600 THEN 1 ELSE 0 END AS "freshness_created_at__violations"
 FROM "analytics_db"."loan_repayment_fact";
-
--- sample__not_null_loan_id (Sample)
--- rules: not_null_loan_id
-SELECT "loan_id", "payment_date"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "loan_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
-SELECT "loan_id", "customer_id", "payment_date"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "customer_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_payment_date (Sample)
--- rules: not_null_payment_date
-SELECT "loan_id", "payment_date"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "payment_date" IS NULL
-LIMIT 20;
-
--- sample__not_null_emi_amount (Sample)
--- rules: not_null_emi_amount
-SELECT "loan_id", "payment_date", "emi_amount"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "emi_amount" IS NULL
-LIMIT 20;
-
--- sample__not_null_status (Sample)
--- rules: not_null_status
-SELECT "loan_id", "payment_date", "status"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "status" IS NULL
-LIMIT 20;
-
--- sample__not_null_created_at (Sample)
--- rules: not_null_created_at
-SELECT "loan_id", "payment_date", "created_at"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "created_at" IS NULL
-LIMIT 20;
-
--- sample__min_emi_amount (Sample)
--- rules: min_emi_amount
-SELECT "loan_id", "payment_date", "emi_amount"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
-LIMIT 20;
-
--- sample__emi_soft (Sample)
--- rules: emi_soft
-SELECT "loan_id", "payment_date", "emi_amount"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
-LIMIT 20;
-
--- sample__allowed_values_status (Sample)
--- rules: allowed_values_status
-SELECT "loan_id", "payment_date", "status"
-FROM "analytics_db"."loan_repayment_fact"
-WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
-LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)
 -- rules: not_null_loan_id

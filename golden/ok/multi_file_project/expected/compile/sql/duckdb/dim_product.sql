@@ -9,7 +9,8 @@ FROM "mart"."dim_product";
 
 -- row__not_null_product_id (RowRule)
 -- rules: not_null_product_id
-SELECT COUNT(*) AS "not_null_product_id__violations"
+SELECT COUNT(*) AS "not_null_product_id__violations",
+  min_by({'product_id': "product_id"}, {'product_id': "product_id"}, 20) AS "not_null_product_id__sample"
 FROM "mart"."dim_product"
 WHERE ("product_id" IS NULL);
 
@@ -37,13 +38,6 @@ FROM (
   ) AS missing
 ) AS missing_keys
 ORDER BY "__dqc_rows" DESC, "store_id"
-LIMIT 20;
-
--- sample__not_null_product_id (Sample)
--- rules: not_null_product_id
-SELECT "product_id"
-FROM "mart"."dim_product"
-WHERE "product_id" IS NULL
 LIMIT 20;
 
 -- count__not_null_product_id (RuleCount)

@@ -9,7 +9,8 @@ FROM "mart"."dim_store";
 
 -- row__not_null_store_id (RowRule)
 -- rules: not_null_store_id
-SELECT COUNT(*) AS "not_null_store_id__violations"
+SELECT COUNT(*) AS "not_null_store_id__violations",
+  min_by({'store_id': "store_id"}, {'store_id': "store_id"}, 20) AS "not_null_store_id__sample"
 FROM "mart"."dim_store"
 WHERE ("store_id" IS NULL);
 
@@ -42,13 +43,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "store_id"
-LIMIT 20;
-
--- sample__not_null_store_id (Sample)
--- rules: not_null_store_id
-SELECT "store_id"
-FROM "mart"."dim_store"
-WHERE "store_id" IS NULL
 LIMIT 20;
 
 -- count__not_null_store_id (RuleCount)

@@ -9,19 +9,22 @@ FROM "mart"."fact_sales";
 
 -- row__not_null_sale_id (RowRule)
 -- rules: not_null_sale_id
-SELECT COUNT(*) AS "not_null_sale_id__violations"
+SELECT COUNT(*) AS "not_null_sale_id__violations",
+  min_by({'sale_id': "sale_id"}, {'sale_id': "sale_id"}, 20) AS "not_null_sale_id__sample"
 FROM "mart"."fact_sales"
 WHERE ("sale_id" IS NULL);
 
 -- row__not_null_store_id (RowRule)
 -- rules: not_null_store_id
-SELECT COUNT(*) AS "not_null_store_id__violations"
+SELECT COUNT(*) AS "not_null_store_id__violations",
+  min_by({'store_id': "store_id"}, {'store_id': "store_id"}, 20) AS "not_null_store_id__sample"
 FROM "mart"."fact_sales"
 WHERE ("store_id" IS NULL);
 
 -- row__not_null_product_id (RowRule)
 -- rules: not_null_product_id
-SELECT COUNT(*) AS "not_null_product_id__violations"
+SELECT COUNT(*) AS "not_null_product_id__violations",
+  min_by({'product_id': "product_id"}, {'product_id': "product_id"}, 20) AS "not_null_product_id__sample"
 FROM "mart"."fact_sales"
 WHERE ("product_id" IS NULL);
 
@@ -75,27 +78,6 @@ FROM (
   ) AS missing
 ) AS missing_keys
 ORDER BY "__dqc_rows" DESC, "product_id"
-LIMIT 20;
-
--- sample__not_null_sale_id (Sample)
--- rules: not_null_sale_id
-SELECT "sale_id"
-FROM "mart"."fact_sales"
-WHERE "sale_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_store_id (Sample)
--- rules: not_null_store_id
-SELECT "store_id"
-FROM "mart"."fact_sales"
-WHERE "store_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_product_id (Sample)
--- rules: not_null_product_id
-SELECT "product_id"
-FROM "mart"."fact_sales"
-WHERE "product_id" IS NULL
 LIMIT 20;
 
 -- count__not_null_sale_id (RuleCount)

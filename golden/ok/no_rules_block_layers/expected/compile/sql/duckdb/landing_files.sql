@@ -9,29 +9,17 @@ FROM "raw"."landing_files";
 
 -- row__not_null_path (RowRule)
 -- rules: not_null_path
-SELECT COUNT(*) AS "not_null_path__violations"
+SELECT COUNT(*) AS "not_null_path__violations",
+  min_by({'path': "path"}, {'path': "path"}, 20) AS "not_null_path__sample"
 FROM "raw"."landing_files"
 WHERE ("path" IS NULL);
 
 -- row__not_null_landed_at (RowRule)
 -- rules: not_null_landed_at
-SELECT COUNT(*) AS "not_null_landed_at__violations"
+SELECT COUNT(*) AS "not_null_landed_at__violations",
+  min_by({'landed_at': "landed_at"}, {'landed_at': "landed_at"}, 20) AS "not_null_landed_at__sample"
 FROM "raw"."landing_files"
 WHERE ("landed_at" IS NULL);
-
--- sample__not_null_path (Sample)
--- rules: not_null_path
-SELECT "path"
-FROM "raw"."landing_files"
-WHERE "path" IS NULL
-LIMIT 20;
-
--- sample__not_null_landed_at (Sample)
--- rules: not_null_landed_at
-SELECT "landed_at"
-FROM "raw"."landing_files"
-WHERE "landed_at" IS NULL
-LIMIT 20;
 
 -- count__not_null_path (RuleCount)
 -- rules: not_null_path

@@ -9,7 +9,8 @@ FROM "crm"."contacts";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "crm"."contacts"
 WHERE ("id" IS NULL);
 
@@ -17,36 +18,17 @@ WHERE ("id" IS NULL);
 -- rules: not_null_email
 SELECT
   COALESCE(count_if("email" IS NULL), 0) AS "not_null_email__violations",
-  COUNT(*) AS "not_null_email__checked"
+  COUNT(*) AS "not_null_email__checked",
+  min_by({'email': "email"}, {'email': "email"}, 20) FILTER (WHERE "email" IS NULL) AS "not_null_email__sample"
 FROM "crm"."contacts";
 
 -- row__not_null_phone (RowRule)
 -- rules: not_null_phone
 SELECT
   COALESCE(count_if("phone" IS NULL), 0) AS "not_null_phone__violations",
-  COUNT(*) AS "not_null_phone__checked"
+  COUNT(*) AS "not_null_phone__checked",
+  min_by({'phone': "phone"}, {'phone': "phone"}, 20) FILTER (WHERE "phone" IS NULL) AS "not_null_phone__sample"
 FROM "crm"."contacts";
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "crm"."contacts"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__not_null_email (Sample)
--- rules: not_null_email
-SELECT "email"
-FROM "crm"."contacts"
-WHERE "email" IS NULL
-LIMIT 20;
-
--- sample__not_null_phone (Sample)
--- rules: not_null_phone
-SELECT "phone"
-FROM "crm"."contacts"
-WHERE "phone" IS NULL
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

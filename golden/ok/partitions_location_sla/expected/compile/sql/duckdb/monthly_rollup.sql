@@ -9,16 +9,10 @@ FROM "lake"."monthly_rollup";
 
 -- row__not_null_month (RowRule)
 -- rules: not_null_month
-SELECT COUNT(*) AS "not_null_month__violations"
+SELECT COUNT(*) AS "not_null_month__violations",
+  min_by({'month': "month"}, {'month': "month"}, 20) AS "not_null_month__sample"
 FROM "lake"."monthly_rollup"
 WHERE ("month" IS NULL);
-
--- sample__not_null_month (Sample)
--- rules: not_null_month
-SELECT "month"
-FROM "lake"."monthly_rollup"
-WHERE "month" IS NULL
-LIMIT 20;
 
 -- count__not_null_month (RuleCount)
 -- rules: not_null_month

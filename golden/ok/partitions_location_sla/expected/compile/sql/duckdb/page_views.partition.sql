@@ -12,7 +12,8 @@ WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT);
 -- row__not_null_view_id (RowRule)
 -- rules: not_null_view_id
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT COUNT(*) AS "not_null_view_id__violations"
+SELECT COUNT(*) AS "not_null_view_id__violations",
+  min_by({'view_id': "view_id"}, {'view_id': "view_id"}, 20) AS "not_null_view_id__sample"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND ("view_id" IS NULL);
@@ -20,7 +21,8 @@ WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
 -- row__not_null_url (RowRule)
 -- rules: not_null_url
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT COUNT(*) AS "not_null_url__violations"
+SELECT COUNT(*) AS "not_null_url__violations",
+  min_by({'view_id': "view_id", 'url': "url"}, {'view_id': "view_id", 'url': "url"}, 20) AS "not_null_url__sample"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND ("url" IS NULL);
@@ -28,7 +30,8 @@ WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
 -- row__not_null_view_date (RowRule)
 -- rules: not_null_view_date
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT COUNT(*) AS "not_null_view_date__violations"
+SELECT COUNT(*) AS "not_null_view_date__violations",
+  min_by({'view_id': "view_id", 'view_date': "view_date"}, {'view_id': "view_id", 'view_date': "view_date"}, 20) AS "not_null_view_date__sample"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND ("view_date" IS NULL);
@@ -36,7 +39,8 @@ WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
 -- row__not_null_view_hour (RowRule)
 -- rules: not_null_view_hour
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT COUNT(*) AS "not_null_view_hour__violations"
+SELECT COUNT(*) AS "not_null_view_hour__violations",
+  min_by({'view_id': "view_id", 'view_hour': "view_hour"}, {'view_id': "view_id", 'view_hour': "view_hour"}, 20) AS "not_null_view_hour__sample"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND ("view_hour" IS NULL);
@@ -44,55 +48,11 @@ WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
 -- row__range_view_hour (RowRule)
 -- rules: range_view_hour
 -- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT COUNT(*) AS "range_view_hour__violations"
+SELECT COUNT(*) AS "range_view_hour__violations",
+  min_by({'view_id': "view_id", 'view_hour': "view_hour"}, {'view_id': "view_id", 'view_hour': "view_hour"}, 20) AS "range_view_hour__sample"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND ("view_hour" IS NOT NULL AND (NOT ("view_hour" >= 0 AND "view_hour" <= 23)));
-
--- sample__not_null_view_id (Sample)
--- rules: not_null_view_id
--- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT "view_id"
-FROM "lake"."page_views"
-WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
-  AND "view_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_url (Sample)
--- rules: not_null_url
--- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT "view_id", "url"
-FROM "lake"."page_views"
-WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
-  AND "url" IS NULL
-LIMIT 20;
-
--- sample__not_null_view_date (Sample)
--- rules: not_null_view_date
--- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT "view_id", "view_date"
-FROM "lake"."page_views"
-WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
-  AND "view_date" IS NULL
-LIMIT 20;
-
--- sample__not_null_view_hour (Sample)
--- rules: not_null_view_hour
--- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT "view_id", "view_hour"
-FROM "lake"."page_views"
-WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
-  AND "view_hour" IS NULL
-LIMIT 20;
-
--- sample__range_view_hour (Sample)
--- rules: range_view_hour
--- params: partition:view_date DATE, partition:view_hour TINYINT
-SELECT "view_id", "view_hour"
-FROM "lake"."page_views"
-WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
-  AND "view_hour" IS NOT NULL AND (NOT ("view_hour" >= 0 AND "view_hour" <= 23))
-LIMIT 20;
 
 -- count__not_null_view_id (RuleCount)
 -- rules: not_null_view_id

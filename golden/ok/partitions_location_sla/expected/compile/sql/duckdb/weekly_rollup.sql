@@ -9,16 +9,10 @@ FROM "lake"."weekly_rollup";
 
 -- row__not_null_week (RowRule)
 -- rules: not_null_week
-SELECT COUNT(*) AS "not_null_week__violations"
+SELECT COUNT(*) AS "not_null_week__violations",
+  min_by({'week': "week"}, {'week': "week"}, 20) AS "not_null_week__sample"
 FROM "lake"."weekly_rollup"
 WHERE ("week" IS NULL);
-
--- sample__not_null_week (Sample)
--- rules: not_null_week
-SELECT "week"
-FROM "lake"."weekly_rollup"
-WHERE "week" IS NULL
-LIMIT 20;
 
 -- count__not_null_week (RuleCount)
 -- rules: not_null_week

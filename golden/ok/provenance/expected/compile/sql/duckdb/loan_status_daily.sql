@@ -9,37 +9,43 @@ FROM "analytics_db"."loan_status_daily";
 
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
-SELECT COUNT(*) AS "not_null_loan_id__violations"
+SELECT COUNT(*) AS "not_null_loan_id__violations",
+  min_by({'loan_id': "loan_id"}, {'loan_id': "loan_id"}, 20) AS "not_null_loan_id__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("loan_id" IS NULL);
 
 -- row__not_null_status (RowRule)
 -- rules: not_null_status
-SELECT COUNT(*) AS "not_null_status__violations"
+SELECT COUNT(*) AS "not_null_status__violations",
+  min_by({'status': "status"}, {'status': "status"}, 20) AS "not_null_status__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("status" IS NULL);
 
 -- row__not_null_snapshot (RowRule)
 -- rules: not_null_snapshot
-SELECT COUNT(*) AS "not_null_snapshot__violations"
+SELECT COUNT(*) AS "not_null_snapshot__violations",
+  min_by({'snapshot': "snapshot"}, {'snapshot': "snapshot"}, 20) AS "not_null_snapshot__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("snapshot" IS NULL);
 
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
-SELECT COUNT(*) AS "allowed_values_status__violations"
+SELECT COUNT(*) AS "allowed_values_status__violations",
+  min_by({'status': "status"}, {'status': "status"}, 20) AS "allowed_values_status__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('CURRENT', 'DELINQUENT', 'CLOSED')));
 
 -- row__min_dpd (RowRule)
 -- rules: min_dpd
-SELECT COUNT(*) AS "min_dpd__violations"
+SELECT COUNT(*) AS "min_dpd__violations",
+  min_by({'dpd': "dpd"}, {'dpd': "dpd"}, 20) AS "min_dpd__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("dpd" IS NOT NULL AND (NOT ("dpd" >= 0)));
 
 -- row__max_dpd (RowRule)
 -- rules: max_dpd
-SELECT COUNT(*) AS "max_dpd__violations"
+SELECT COUNT(*) AS "max_dpd__violations",
+  min_by({'dpd': "dpd"}, {'dpd': "dpd"}, 20) AS "max_dpd__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("dpd" IS NOT NULL AND (NOT ("dpd" <= 3650)));
 
@@ -74,48 +80,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "loan_id", "snapshot"
-LIMIT 20;
-
--- sample__not_null_loan_id (Sample)
--- rules: not_null_loan_id
-SELECT "loan_id"
-FROM "analytics_db"."loan_status_daily"
-WHERE "loan_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_status (Sample)
--- rules: not_null_status
-SELECT "status"
-FROM "analytics_db"."loan_status_daily"
-WHERE "status" IS NULL
-LIMIT 20;
-
--- sample__not_null_snapshot (Sample)
--- rules: not_null_snapshot
-SELECT "snapshot"
-FROM "analytics_db"."loan_status_daily"
-WHERE "snapshot" IS NULL
-LIMIT 20;
-
--- sample__allowed_values_status (Sample)
--- rules: allowed_values_status
-SELECT "status"
-FROM "analytics_db"."loan_status_daily"
-WHERE "status" IS NOT NULL AND ("status" NOT IN ('CURRENT', 'DELINQUENT', 'CLOSED'))
-LIMIT 20;
-
--- sample__min_dpd (Sample)
--- rules: min_dpd
-SELECT "dpd"
-FROM "analytics_db"."loan_status_daily"
-WHERE "dpd" IS NOT NULL AND (NOT ("dpd" >= 0))
-LIMIT 20;
-
--- sample__max_dpd (Sample)
--- rules: max_dpd
-SELECT "dpd"
-FROM "analytics_db"."loan_status_daily"
-WHERE "dpd" IS NOT NULL AND (NOT ("dpd" <= 3650))
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

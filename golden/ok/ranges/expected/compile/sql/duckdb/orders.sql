@@ -9,94 +9,52 @@ FROM "sales"."orders";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
 -- row__range_amount (RowRule)
 -- rules: range_amount
-SELECT COUNT(*) AS "range_amount__violations"
+SELECT COUNT(*) AS "range_amount__violations",
+  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "range_amount__sample"
 FROM "sales"."orders"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE) AND "amount" <= CAST(1000000 AS DOUBLE))));
 
 -- row__range_discount (RowRule)
 -- rules: range_discount
-SELECT COUNT(*) AS "range_discount__violations"
+SELECT COUNT(*) AS "range_discount__violations",
+  min_by({'discount': "discount"}, {'discount': "discount"}, 20) AS "range_discount__sample"
 FROM "sales"."orders"
 WHERE ("discount" IS NOT NULL AND (NOT ("discount" >= 0 AND "discount" <= 1)));
 
 -- row__range_quantity (RowRule)
 -- rules: range_quantity
-SELECT COUNT(*) AS "range_quantity__violations"
+SELECT COUNT(*) AS "range_quantity__violations",
+  min_by({'quantity': "quantity"}, {'quantity': "quantity"}, 20) AS "range_quantity__sample"
 FROM "sales"."orders"
 WHERE ("quantity" IS NOT NULL AND (NOT ("quantity" >= 0 AND "quantity" < 10000)));
 
 -- row__range_order_date (RowRule)
 -- rules: range_order_date
-SELECT COUNT(*) AS "range_order_date__violations"
+SELECT COUNT(*) AS "range_order_date__violations",
+  min_by({'order_date': "order_date"}, {'order_date': "order_date"}, 20) AS "range_order_date__sample"
 FROM "sales"."orders"
 WHERE ("order_date" IS NOT NULL AND (NOT ("order_date" >= DATE '2020-01-01' AND "order_date" <= DATE '2030-12-31')));
 
 -- row__min_created_at (RowRule)
 -- rules: min_created_at
-SELECT COUNT(*) AS "min_created_at__violations"
+SELECT COUNT(*) AS "min_created_at__violations",
+  min_by({'created_at': "created_at"}, {'created_at': "created_at"}, 20) AS "min_created_at__sample"
 FROM "sales"."orders"
 WHERE ("created_at" IS NOT NULL AND (NOT ("created_at" >= TIMESTAMP '2020-01-01 00:00:00')));
 
 -- row__max_created_at (RowRule)
 -- rules: max_created_at
-SELECT COUNT(*) AS "max_created_at__violations"
+SELECT COUNT(*) AS "max_created_at__violations",
+  min_by({'created_at': "created_at"}, {'created_at': "created_at"}, 20) AS "max_created_at__sample"
 FROM "sales"."orders"
 WHERE ("created_at" IS NOT NULL AND (NOT ("created_at" < TIMESTAMP '2031-01-01 00:00:00')));
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "sales"."orders"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__range_amount (Sample)
--- rules: range_amount
-SELECT "amount"
-FROM "sales"."orders"
-WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE) AND "amount" <= CAST(1000000 AS DOUBLE)))
-LIMIT 20;
-
--- sample__range_discount (Sample)
--- rules: range_discount
-SELECT "discount"
-FROM "sales"."orders"
-WHERE "discount" IS NOT NULL AND (NOT ("discount" >= 0 AND "discount" <= 1))
-LIMIT 20;
-
--- sample__range_quantity (Sample)
--- rules: range_quantity
-SELECT "quantity"
-FROM "sales"."orders"
-WHERE "quantity" IS NOT NULL AND (NOT ("quantity" >= 0 AND "quantity" < 10000))
-LIMIT 20;
-
--- sample__range_order_date (Sample)
--- rules: range_order_date
-SELECT "order_date"
-FROM "sales"."orders"
-WHERE "order_date" IS NOT NULL AND (NOT ("order_date" >= DATE '2020-01-01' AND "order_date" <= DATE '2030-12-31'))
-LIMIT 20;
-
--- sample__min_created_at (Sample)
--- rules: min_created_at
-SELECT "created_at"
-FROM "sales"."orders"
-WHERE "created_at" IS NOT NULL AND (NOT ("created_at" >= TIMESTAMP '2020-01-01 00:00:00'))
-LIMIT 20;
-
--- sample__max_created_at (Sample)
--- rules: max_created_at
-SELECT "created_at"
-FROM "sales"."orders"
-WHERE "created_at" IS NOT NULL AND (NOT ("created_at" < TIMESTAMP '2031-01-01 00:00:00'))
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

@@ -9,7 +9,8 @@ FROM "fx"."scores";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "fx"."scores"
 WHERE ("id" IS NULL);
 
@@ -17,14 +18,16 @@ WHERE ("id" IS NULL);
 -- rules: range_score
 SELECT
   COALESCE(count_if("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))), 0) AS "range_score__violations",
-  COUNT(*) AS "range_score__checked"
+  COUNT(*) AS "range_score__checked",
+  min_by({'score': "score"}, {'score': "score"}, 20) FILTER (WHERE "score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))) AS "range_score__sample"
 FROM "fx"."scores";
 
 -- row__score_present (RowRule)
 -- rules: score_present
 SELECT
   COALESCE(count_if(COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))), 0) AS "score_present__violations",
-  COUNT(*) AS "score_present__checked"
+  COUNT(*) AS "score_present__checked",
+  min_by({'score': "score"}, {'score': "score"}, 20) FILTER (WHERE COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))) AS "score_present__sample"
 FROM "fx"."scores"
 WHERE COALESCE(("score" IS NOT NULL), FALSE);
 
@@ -32,37 +35,10 @@ WHERE COALESCE(("score" IS NOT NULL), FALSE);
 -- rules: allowed_values_grade
 SELECT
   COALESCE(count_if(COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))), 0) AS "allowed_values_grade__violations",
-  COUNT(*) AS "allowed_values_grade__checked"
+  COUNT(*) AS "allowed_values_grade__checked",
+  min_by({'id': "id", 'grade': "grade"}, {'id': "id", 'grade': "grade"}, 20) FILTER (WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))) AS "allowed_values_grade__sample"
 FROM "fx"."scores"
 WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE);
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "fx"."scores"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__range_score (Sample)
--- rules: range_score
-SELECT "score"
-FROM "fx"."scores"
-WHERE "score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))
-LIMIT 20;
-
--- sample__score_present (Sample)
--- rules: score_present
-SELECT "score"
-FROM "fx"."scores"
-WHERE COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))
-LIMIT 20;
-
--- sample__allowed_values_grade (Sample)
--- rules: allowed_values_grade
-SELECT "id", "grade"
-FROM "fx"."scores"
-WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

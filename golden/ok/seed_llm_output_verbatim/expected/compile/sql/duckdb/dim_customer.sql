@@ -9,16 +9,10 @@ FROM "dim_customer";
 
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
-SELECT COUNT(*) AS "not_null_customer_id__violations"
+SELECT COUNT(*) AS "not_null_customer_id__violations",
+  min_by({'customer_id': "customer_id"}, {'customer_id': "customer_id"}, 20) AS "not_null_customer_id__sample"
 FROM "dim_customer"
 WHERE ("customer_id" IS NULL);
-
--- sample__not_null_customer_id (Sample)
--- rules: not_null_customer_id
-SELECT "customer_id"
-FROM "dim_customer"
-WHERE "customer_id" IS NULL
-LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)
 -- rules: not_null_customer_id

@@ -9,16 +9,10 @@ FROM "dim_loan";
 
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
-SELECT COUNT(*) AS "not_null_loan_id__violations"
+SELECT COUNT(*) AS "not_null_loan_id__violations",
+  min_by({'loan_id': "loan_id"}, {'loan_id': "loan_id"}, 20) AS "not_null_loan_id__sample"
 FROM "dim_loan"
 WHERE ("loan_id" IS NULL);
-
--- sample__not_null_loan_id (Sample)
--- rules: not_null_loan_id
-SELECT "loan_id"
-FROM "dim_loan"
-WHERE "loan_id" IS NULL
-LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)
 -- rules: not_null_loan_id

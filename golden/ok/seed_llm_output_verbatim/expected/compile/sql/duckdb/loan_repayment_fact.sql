@@ -9,49 +9,57 @@ FROM "loan_repayment_fact";
 
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
-SELECT COUNT(*) AS "not_null_loan_id__violations"
+SELECT COUNT(*) AS "not_null_loan_id__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'payment_date': "payment_date"}, 20) AS "not_null_loan_id__sample"
 FROM "loan_repayment_fact"
 WHERE ("loan_id" IS NULL);
 
 -- row__not_null_emi_amount (RowRule)
 -- rules: not_null_emi_amount
-SELECT COUNT(*) AS "not_null_emi_amount__violations"
+SELECT COUNT(*) AS "not_null_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, 20) AS "not_null_emi_amount__sample"
 FROM "loan_repayment_fact"
 WHERE ("emi_amount" IS NULL);
 
 -- row__not_null_status (RowRule)
 -- rules: not_null_status
-SELECT COUNT(*) AS "not_null_status__violations"
+SELECT COUNT(*) AS "not_null_status__violations",
+  min_by({'loan_id': "loan_id", 'status': "status", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'status': "status", 'payment_date': "payment_date"}, 20) AS "not_null_status__sample"
 FROM "loan_repayment_fact"
 WHERE ("status" IS NULL);
 
 -- row__not_null_payment_date (RowRule)
 -- rules: not_null_payment_date
-SELECT COUNT(*) AS "not_null_payment_date__violations"
+SELECT COUNT(*) AS "not_null_payment_date__violations",
+  min_by({'loan_id': "loan_id", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "loan_repayment_fact"
 WHERE ("payment_date" IS NULL);
 
 -- row__min_emi_amount (RowRule)
 -- rules: min_emi_amount
-SELECT COUNT(*) AS "min_emi_amount__violations"
+SELECT COUNT(*) AS "min_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, 20) AS "min_emi_amount__sample"
 FROM "loan_repayment_fact"
 WHERE ("emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE))));
 
 -- row__range_emi_amount (RowRule)
 -- rules: range_emi_amount
-SELECT COUNT(*) AS "range_emi_amount__violations"
+SELECT COUNT(*) AS "range_emi_amount__violations",
+  min_by({'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, 20) AS "range_emi_amount__sample"
 FROM "loan_repayment_fact"
 WHERE ("emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE))));
 
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
-SELECT COUNT(*) AS "allowed_values_status__violations"
+SELECT COUNT(*) AS "allowed_values_status__violations",
+  min_by({'loan_id': "loan_id", 'status': "status", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'status': "status", 'payment_date': "payment_date"}, 20) AS "allowed_values_status__sample"
 FROM "loan_repayment_fact"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING')));
 
 -- row__preload_emi_amount_non_negative (RowRule)
 -- rules: preload_emi_amount_non_negative
-SELECT COUNT(*) AS "preload_emi_amount_non_negative__violations"
+SELECT COUNT(*) AS "preload_emi_amount_non_negative__violations",
+  min_by({'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, {'loan_id': "loan_id", 'emi_amount': "emi_amount", 'payment_date': "payment_date"}, 20) AS "preload_emi_amount_non_negative__sample"
 FROM "loan_repayment_fact"
 WHERE (NOT COALESCE(("emi_amount" >= 0), TRUE));
 
@@ -112,62 +120,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "loan_id", "payment_date"
-LIMIT 20;
-
--- sample__not_null_loan_id (Sample)
--- rules: not_null_loan_id
-SELECT "loan_id", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "loan_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_emi_amount (Sample)
--- rules: not_null_emi_amount
-SELECT "loan_id", "emi_amount", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "emi_amount" IS NULL
-LIMIT 20;
-
--- sample__not_null_status (Sample)
--- rules: not_null_status
-SELECT "loan_id", "status", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "status" IS NULL
-LIMIT 20;
-
--- sample__not_null_payment_date (Sample)
--- rules: not_null_payment_date
-SELECT "loan_id", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "payment_date" IS NULL
-LIMIT 20;
-
--- sample__min_emi_amount (Sample)
--- rules: min_emi_amount
-SELECT "loan_id", "emi_amount", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
-LIMIT 20;
-
--- sample__range_emi_amount (Sample)
--- rules: range_emi_amount
-SELECT "loan_id", "emi_amount", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "emi_amount" IS NOT NULL AND (isnan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
-LIMIT 20;
-
--- sample__allowed_values_status (Sample)
--- rules: allowed_values_status
-SELECT "loan_id", "status", "payment_date"
-FROM "loan_repayment_fact"
-WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
-LIMIT 20;
-
--- sample__preload_emi_amount_non_negative (Sample)
--- rules: preload_emi_amount_non_negative
-SELECT "loan_id", "emi_amount", "payment_date"
-FROM "loan_repayment_fact"
-WHERE NOT COALESCE(("emi_amount" >= 0), TRUE)
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

@@ -9,13 +9,15 @@ FROM "hr"."employees";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "hr"."employees"
 WHERE ("id" IS NULL);
 
 -- row__manager_id_ne_id (RowRule)
 -- rules: manager_id_ne_id
-SELECT COUNT(*) AS "manager_id_ne_id__violations"
+SELECT COUNT(*) AS "manager_id_ne_id__violations",
+  min_by({'id': "id", 'manager_id': "manager_id"}, {'id': "id", 'manager_id': "manager_id"}, 20) AS "manager_id_ne_id__sample"
 FROM "hr"."employees"
 WHERE ("manager_id" IS NOT NULL AND "id" IS NOT NULL AND (NOT ("manager_id" <> "id")));
 
@@ -43,20 +45,6 @@ FROM (
   ) AS missing
 ) AS missing_keys
 ORDER BY "__dqc_rows" DESC, "manager_id"
-LIMIT 20;
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "hr"."employees"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__manager_id_ne_id (Sample)
--- rules: manager_id_ne_id
-SELECT "id", "manager_id"
-FROM "hr"."employees"
-WHERE "manager_id" IS NOT NULL AND "id" IS NOT NULL AND (NOT ("manager_id" <> "id"))
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -9,31 +9,36 @@ FROM "sales"."payments";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "sales"."payments"
 WHERE ("id" IS NULL);
 
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
-SELECT COUNT(*) AS "not_null_order_id__violations"
+SELECT COUNT(*) AS "not_null_order_id__violations",
+  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
 FROM "sales"."payments"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_amount (RowRule)
 -- rules: not_null_amount
-SELECT COUNT(*) AS "not_null_amount__violations"
+SELECT COUNT(*) AS "not_null_amount__violations",
+  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "not_null_amount__sample"
 FROM "sales"."payments"
 WHERE ("amount" IS NULL);
 
 -- row__min_amount (RowRule)
 -- rules: min_amount
-SELECT COUNT(*) AS "min_amount__violations"
+SELECT COUNT(*) AS "min_amount__violations",
+  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "min_amount__sample"
 FROM "sales"."payments"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))));
 
 -- row__allowed_values_method (RowRule)
 -- rules: allowed_values_method
-SELECT COUNT(*) AS "allowed_values_method__violations"
+SELECT COUNT(*) AS "allowed_values_method__violations",
+  min_by({'method': "method"}, {'method': "method"}, 20) AS "allowed_values_method__sample"
 FROM "sales"."payments"
 WHERE ("method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE')));
 
@@ -102,41 +107,6 @@ SELECT
   date_diff('second', MAX(CAST("received_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) AS "lag_seconds",
   CASE WHEN MAX(CAST("received_at" AS TIMESTAMP)) IS NULL OR date_diff('second', MAX(CAST("received_at" AS TIMESTAMP)), CAST(? AS TIMESTAMP)) > 86400 THEN 1 ELSE 0 END AS "freshness_received_at__violations"
 FROM "sales"."payments";
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "sales"."payments"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__not_null_order_id (Sample)
--- rules: not_null_order_id
-SELECT "order_id"
-FROM "sales"."payments"
-WHERE "order_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_amount (Sample)
--- rules: not_null_amount
-SELECT "amount"
-FROM "sales"."payments"
-WHERE "amount" IS NULL
-LIMIT 20;
-
--- sample__min_amount (Sample)
--- rules: min_amount
-SELECT "amount"
-FROM "sales"."payments"
-WHERE "amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
-LIMIT 20;
-
--- sample__allowed_values_method (Sample)
--- rules: allowed_values_method
-SELECT "method"
-FROM "sales"."payments"
-WHERE "method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE'))
-LIMIT 20;
 
 -- count__not_null_id (RuleCount)
 -- rules: not_null_id

@@ -9,31 +9,36 @@ FROM "staging_db"."stg_customers";
 
 -- row__not_null_contract_id (RowRule)
 -- rules: not_null_contract_id
-SELECT COUNT(*) AS "not_null_contract_id__violations"
+SELECT COUNT(*) AS "not_null_contract_id__violations",
+  min_by({'contract_id': "contract_id"}, {'contract_id': "contract_id"}, 20) AS "not_null_contract_id__sample"
 FROM "staging_db"."stg_customers"
 WHERE ("contract_id" IS NULL);
 
 -- row__min_contract_id (RowRule)
 -- rules: min_contract_id
-SELECT COUNT(*) AS "min_contract_id__violations"
+SELECT COUNT(*) AS "min_contract_id__violations",
+  min_by({'contract_id': "contract_id"}, {'contract_id': "contract_id"}, 20) AS "min_contract_id__sample"
 FROM "staging_db"."stg_customers"
 WHERE ("contract_id" IS NOT NULL AND (NOT ("contract_id" > 100)));
 
 -- row__name_not_empty (RowRule)
 -- rules: name_not_empty
-SELECT COUNT(*) AS "name_not_empty__violations"
+SELECT COUNT(*) AS "name_not_empty__violations",
+  min_by({'contract_id': "contract_id", 'name': "name"}, {'contract_id': "contract_id", 'name': "name"}, 20) AS "name_not_empty__sample"
 FROM "staging_db"."stg_customers"
 WHERE ("name" IS NOT NULL AND (NOT (length("name") >= 1)));
 
 -- row__regex_email (RowRule)
 -- rules: regex_email
-SELECT COUNT(*) AS "regex_email__violations"
+SELECT COUNT(*) AS "regex_email__violations",
+  min_by({'contract_id': "contract_id", 'email': "email"}, {'contract_id': "contract_id", 'email': "email"}, 20) AS "regex_email__sample"
 FROM "staging_db"."stg_customers"
 WHERE ("email" IS NOT NULL AND NOT regexp_matches("email", '^[^@ ]+@[^@ ]+\.[a-z]{2,}$'));
 
 -- row__allowed_values_country (RowRule)
 -- rules: allowed_values_country
-SELECT COUNT(*) AS "allowed_values_country__violations"
+SELECT COUNT(*) AS "allowed_values_country__violations",
+  min_by({'contract_id': "contract_id", 'country': "country"}, {'contract_id': "contract_id", 'country': "country"}, 20) AS "allowed_values_country__sample"
 FROM "staging_db"."stg_customers"
 WHERE ("country" IS NOT NULL AND ("country" NOT IN ('IN', 'US', 'GB', 'DE')));
 
@@ -66,41 +71,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "contract_id"
-LIMIT 20;
-
--- sample__not_null_contract_id (Sample)
--- rules: not_null_contract_id
-SELECT "contract_id"
-FROM "staging_db"."stg_customers"
-WHERE "contract_id" IS NULL
-LIMIT 20;
-
--- sample__min_contract_id (Sample)
--- rules: min_contract_id
-SELECT "contract_id"
-FROM "staging_db"."stg_customers"
-WHERE "contract_id" IS NOT NULL AND (NOT ("contract_id" > 100))
-LIMIT 20;
-
--- sample__name_not_empty (Sample)
--- rules: name_not_empty
-SELECT "contract_id", "name"
-FROM "staging_db"."stg_customers"
-WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1))
-LIMIT 20;
-
--- sample__regex_email (Sample)
--- rules: regex_email
-SELECT "contract_id", "email"
-FROM "staging_db"."stg_customers"
-WHERE "email" IS NOT NULL AND NOT regexp_matches("email", '^[^@ ]+@[^@ ]+\.[a-z]{2,}$')
-LIMIT 20;
-
--- sample__allowed_values_country (Sample)
--- rules: allowed_values_country
-SELECT "contract_id", "country"
-FROM "staging_db"."stg_customers"
-WHERE "country" IS NOT NULL AND ("country" NOT IN ('IN', 'US', 'GB', 'DE'))
 LIMIT 20;
 
 -- count__not_null_contract_id (RuleCount)

@@ -9,25 +9,29 @@ FROM "sales"."events";
 
 -- row__not_null_event_id (RowRule)
 -- rules: not_null_event_id
-SELECT COUNT(*) AS "not_null_event_id__violations"
+SELECT COUNT(*) AS "not_null_event_id__violations",
+  min_by({'event_id': "event_id"}, {'event_id': "event_id"}, 20) AS "not_null_event_id__sample"
 FROM "sales"."events"
 WHERE ("event_id" IS NULL);
 
 -- row__not_null_session_id (RowRule)
 -- rules: not_null_session_id
-SELECT COUNT(*) AS "not_null_session_id__violations"
+SELECT COUNT(*) AS "not_null_session_id__violations",
+  min_by({'event_id': "event_id", 'session_id': "session_id"}, {'event_id': "event_id", 'session_id': "session_id"}, 20) AS "not_null_session_id__sample"
 FROM "sales"."events"
 WHERE ("session_id" IS NULL);
 
 -- row__not_null_seq (RowRule)
 -- rules: not_null_seq
-SELECT COUNT(*) AS "not_null_seq__violations"
+SELECT COUNT(*) AS "not_null_seq__violations",
+  min_by({'event_id': "event_id", 'seq': "seq"}, {'event_id': "event_id", 'seq': "seq"}, 20) AS "not_null_seq__sample"
 FROM "sales"."events"
 WHERE ("seq" IS NULL);
 
 -- row__not_null_received_at (RowRule)
 -- rules: not_null_received_at
-SELECT COUNT(*) AS "not_null_received_at__violations"
+SELECT COUNT(*) AS "not_null_received_at__violations",
+  min_by({'event_id': "event_id", 'received_at': "received_at"}, {'event_id': "event_id", 'received_at': "received_at"}, 20) AS "not_null_received_at__sample"
 FROM "sales"."events"
 WHERE ("received_at" IS NULL);
 
@@ -128,34 +132,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "session_id", "seq", "received_at"
-LIMIT 20;
-
--- sample__not_null_event_id (Sample)
--- rules: not_null_event_id
-SELECT "event_id"
-FROM "sales"."events"
-WHERE "event_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_session_id (Sample)
--- rules: not_null_session_id
-SELECT "event_id", "session_id"
-FROM "sales"."events"
-WHERE "session_id" IS NULL
-LIMIT 20;
-
--- sample__not_null_seq (Sample)
--- rules: not_null_seq
-SELECT "event_id", "seq"
-FROM "sales"."events"
-WHERE "seq" IS NULL
-LIMIT 20;
-
--- sample__not_null_received_at (Sample)
--- rules: not_null_received_at
-SELECT "event_id", "received_at"
-FROM "sales"."events"
-WHERE "received_at" IS NULL
 LIMIT 20;
 
 -- count__not_null_event_id (RuleCount)

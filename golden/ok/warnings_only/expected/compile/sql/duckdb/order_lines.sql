@@ -9,42 +9,24 @@ FROM "sales"."order_lines";
 
 -- row__not_null_line_no (RowRule)
 -- rules: not_null_line_no
-SELECT COUNT(*) AS "not_null_line_no__violations"
+SELECT COUNT(*) AS "not_null_line_no__violations",
+  min_by({'order_id': "order_id", 'line_no': "line_no"}, {'order_id': "order_id", 'line_no': "line_no"}, 20) AS "not_null_line_no__sample"
 FROM "sales"."order_lines"
 WHERE ("line_no" IS NULL);
 
 -- row__min_qty (RowRule)
 -- rules: min_qty
-SELECT COUNT(*) AS "min_qty__violations"
+SELECT COUNT(*) AS "min_qty__violations",
+  min_by({'order_id': "order_id", 'line_no': "line_no", 'qty': "qty"}, {'order_id': "order_id", 'line_no': "line_no", 'qty': "qty"}, 20) AS "min_qty__sample"
 FROM "sales"."order_lines"
 WHERE ("qty" IS NOT NULL AND (NOT ("qty" >= 0)));
 
 -- row__range_qty (RowRule)
 -- rules: range_qty
-SELECT COUNT(*) AS "range_qty__violations"
+SELECT COUNT(*) AS "range_qty__violations",
+  min_by({'order_id': "order_id", 'line_no': "line_no", 'qty': "qty"}, {'order_id': "order_id", 'line_no': "line_no", 'qty': "qty"}, 20) AS "range_qty__sample"
 FROM "sales"."order_lines"
 WHERE ("qty" IS NOT NULL AND (NOT ("qty" >= 1 AND "qty" <= 100)));
-
--- sample__not_null_line_no (Sample)
--- rules: not_null_line_no
-SELECT "order_id", "line_no"
-FROM "sales"."order_lines"
-WHERE "line_no" IS NULL
-LIMIT 20;
-
--- sample__min_qty (Sample)
--- rules: min_qty
-SELECT "order_id", "line_no", "qty"
-FROM "sales"."order_lines"
-WHERE "qty" IS NOT NULL AND (NOT ("qty" >= 0))
-LIMIT 20;
-
--- sample__range_qty (Sample)
--- rules: range_qty
-SELECT "order_id", "line_no", "qty"
-FROM "sales"."order_lines"
-WHERE "qty" IS NOT NULL AND (NOT ("qty" >= 1 AND "qty" <= 100))
-LIMIT 20;
 
 -- count__not_null_line_no (RuleCount)
 -- rules: not_null_line_no

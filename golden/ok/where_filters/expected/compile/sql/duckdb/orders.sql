@@ -9,7 +9,8 @@ FROM "sales"."orders";
 
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
-SELECT COUNT(*) AS "not_null_id__violations"
+SELECT COUNT(*) AS "not_null_id__violations",
+  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
@@ -17,7 +18,8 @@ WHERE ("id" IS NULL);
 -- rules: not_null_shipped_at
 SELECT
   COALESCE(count_if(COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)), 0) AS "not_null_shipped_at__violations",
-  COUNT(*) AS "not_null_shipped_at__checked"
+  COUNT(*) AS "not_null_shipped_at__checked",
+  min_by({'status': "status", 'shipped_at': "shipped_at"}, {'status': "status", 'shipped_at': "shipped_at"}, 20) FILTER (WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)) AS "not_null_shipped_at__sample"
 FROM "sales"."orders"
 WHERE COALESCE(("status" = 'SHIPPED'), FALSE);
 
@@ -25,7 +27,8 @@ WHERE COALESCE(("status" = 'SHIPPED'), FALSE);
 -- rules: min_amount
 SELECT
   COALESCE(count_if(COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))), 0) AS "min_amount__violations",
-  COUNT(*) AS "min_amount__checked"
+  COUNT(*) AS "min_amount__checked",
+  min_by({'status': "status", 'amount': "amount", 'country': "country"}, {'status': "status", 'amount': "amount", 'country': "country"}, 20) FILTER (WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))) AS "min_amount__sample"
 FROM "sales"."orders"
 WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE);
 
@@ -33,7 +36,8 @@ WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALS
 -- rules: allowed_values_status
 SELECT
   COALESCE(count_if(COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))), 0) AS "allowed_values_status__violations",
-  COUNT(*) AS "allowed_values_status__checked"
+  COUNT(*) AS "allowed_values_status__checked",
+  min_by({'status': "status", 'country': "country"}, {'status': "status", 'country': "country"}, 20) FILTER (WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))) AS "allowed_values_status__sample"
 FROM "sales"."orders"
 WHERE COALESCE(("country" = 'US'), FALSE);
 
@@ -68,34 +72,6 @@ FROM (
   ) AS key_groups
 ) AS duplicate_keys
 ORDER BY "__dqc_rows" DESC, "id"
-LIMIT 20;
-
--- sample__not_null_id (Sample)
--- rules: not_null_id
-SELECT "id"
-FROM "sales"."orders"
-WHERE "id" IS NULL
-LIMIT 20;
-
--- sample__not_null_shipped_at (Sample)
--- rules: not_null_shipped_at
-SELECT "status", "shipped_at"
-FROM "sales"."orders"
-WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)
-LIMIT 20;
-
--- sample__min_amount (Sample)
--- rules: min_amount
-SELECT "status", "amount", "country"
-FROM "sales"."orders"
-WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))
-LIMIT 20;
-
--- sample__allowed_values_status (Sample)
--- rules: allowed_values_status
-SELECT "status", "country"
-FROM "sales"."orders"
-WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)
