@@ -352,23 +352,23 @@ pub fn report(results: &[PhaseResult], rows: u64) -> String {
     let mut out = format!("benchmark: {rows} rows of bench.loan_fact, 20 rules, DuckDB with 2 threads\n\n");
     // Targets of `dqc test` at this size: memory, and at 1 million rows a wall time too.
     let memory_target = if rows <= 1_000_000 { 512.0 } else { 1024.0 };
+    // The targets: at 1 million rows a wall time, at 10 million a ratio to the fused plan.
+    let time_target = if rows <= 1_000_000 { "target <= 1.0 s" } else { "" };
+    let ratio_target = if rows >= 10_000_000 { " (target <= 1.0x)" } else { "" };
     if let Some(t) = results.iter().find(|r| r.phase == TEST_PHASE) {
         out.push_str(&format!(
-            "dqc test end to end (suite, results, stats history, samples): {:.2} s, {:.2}x the hand-written fused plan (target <= 1.0x), peak {:.0} MiB (target <= {memory_target:.0} MiB)\n",
+            "dqc test end to end (suite, results, stats history, samples): {:.2} s{}, {:.2}x the hand-written fused plan{ratio_target}, peak {:.0} MiB (target <= {memory_target:.0} MiB)\n\n",
             t.seconds,
+            if time_target.is_empty() { String::new() } else { format!(" ({time_target})") },
             t.seconds / fused,
             t.peak_rss_mib
         ));
-        if rows <= 1_000_000 {
-            out.push_str(&format!("  at {rows} rows: {:.2} s (target <= 1.0 s)\n", t.seconds));
-        }
-        out.push('\n');
     }
     out.push_str(&format!("{:<16} {:>9} {:>10}  {}\n", "phase", "seconds", "peak MiB", "ratio"));
     for r in results {
         let ratio = match r.phase.as_str() {
             "suite" => format!("{:.2}x the hand-written fused plan (target <= 1.0x)", r.seconds / fused),
-            TEST_PHASE => format!("{:.2}x the hand-written fused plan (target <= 1.0x)", r.seconds / fused),
+            TEST_PHASE => format!("{:.2}x the hand-written fused plan{ratio_target}", r.seconds / fused),
             "preload" => {
                 format!("{:.2}x (fused row scan + plain rewrite) (target <= 2x)", r.seconds / (row_scan + rewrite))
             }
@@ -394,10 +394,11 @@ pub fn report(results: &[PhaseResult], rows: u64) -> String {
         };
         out.push_str(&format!("{:<16} {:>9.2} {:>10.0}  {ratio}\n", r.phase, r.seconds, r.peak_rss_mib));
     }
-    let ours = results.iter().filter(|r| PRODUCT_PHASES.contains(&r.phase.as_str()));
-    let peak = ours.map(|r| r.peak_rss_mib).fold(0.0, f64::max);
-    out.push_str(&format!(
-        "\npeak RSS of test, suite, preload, profile and csv_suite: {peak:.0} MiB (target <= {memory_target:.0} MiB for test)\n"
-    ));
+    let peaks: Vec<String> = results
+        .iter()
+        .filter(|r| PRODUCT_PHASES.contains(&r.phase.as_str()))
+        .map(|r| format!("{} {:.0}", r.phase, r.peak_rss_mib))
+        .collect();
+    out.push_str(&format!("\npeak RSS in MiB: {}\n", peaks.join(", ")));
     out
 }

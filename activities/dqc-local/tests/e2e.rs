@@ -397,6 +397,13 @@ fn the_suite_keeps_the_measured_plan_shapes() {
             assert!(!p.contains(slow), "{} plans a {slow}:\n{p}", q.name);
         }
     }
+    // Duplicate keys: the key hashes sorted (a window over them, no grouping by the key of
+    // every row), then the rows whose hash repeats semi-joined and grouped by their key.
+    let unique = kinds(QueryKind::Duplicates).next().unwrap();
+    let p = plan(&engine, &unique.sql);
+    assert!(p.contains("WINDOW"), "{}:\n{p}", unique.name);
+    assert_eq!(p.matches("READ_PARQUET").count(), 2, "{} reads the table twice:\n{p}", unique.name);
+    assert_eq!(p.matches("HASH_GROUP_BY").count(), 1, "{} groups only the repeated hashes' rows:\n{p}", unique.name);
     let scans = kinds(QueryKind::RowScan).collect::<Vec<_>>();
     assert_eq!(scans.len(), 1, "one row scan");
     // On DuckDB every row-level rule is a query of its own with its condition in WHERE (one
