@@ -94,6 +94,11 @@ pub trait QueryEngine {
     fn bytes_scanned(&self) -> Option<u64> {
         None
     }
+    /// Whether the engine answers `sql` from metadata (file footers, table statistics) without
+    /// reading any table data, so it costs next to nothing. `false` when the engine cannot tell.
+    fn answers_from_metadata(&self, _sql: &str) -> bool {
+        false
+    }
 }
 
 /// Stores artifacts under keys with the layout of the artifact bucket

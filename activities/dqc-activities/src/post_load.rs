@@ -110,7 +110,7 @@ fn count(v: Option<&serde_json::Value>) -> u64 {
 /// Runs every check of the suite, then samples for failing rules.
 pub fn run(engine: &dyn QueryEngine, suite: &Suite, options: &RunOptions) -> Result<RunResult, Error> {
     let mut results: Vec<RuleResult> = Vec::new();
-    // Samples that came with a check (duplicate keys), by rule id.
+    // Samples that came with a check (duplicate keys, missing keys, failing rows), by rule id.
     let mut samples: BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>> = BTreeMap::new();
     let mut row_count = 0;
     for q in suite.checks() {

@@ -3,20 +3,24 @@
 //!
 //! Queries, in order:
 //! 1. the schema from `information_schema.columns` (Athena and DuckDB both have it);
-//! 2. the row count, and on DuckDB each column's NULL count, minimum and maximum too: DuckDB
-//!    answers them from Parquet footers and table statistics where those are exact, without
-//!    reading the data ([`extremes_sql`]);
+//! 2. the row count, and each column's NULL count, minimum and maximum too when the engine
+//!    answers them from metadata without reading the data (DuckDB over one Parquet file:
+//!    [`extremes_sql`], [`QueryEngine::answers_from_metadata`]);
 //! 3. **one scan** with every other per-column aggregate: distinct count, mean and standard
 //!    deviation of numbers, percentiles p5/p25/p50/p75/p95, string length min/max/mean
-//!    ([`distribution_sql`]; on Athena, which bills each query by the data it reads, this scan
-//!    also computes the NULL counts and extremes: [`stats_sql`]). Above [`APPROXIMATE_ABOVE_ROWS`] rows the distinct count and percentiles
-//!    are approximate, and the output says so: distinct counts by HyperLogLog, percentiles on
+//!    ([`distribution_sql`]; where the extremes would need a read of their own, and on Athena,
+//!    which bills each query by the data it reads, this scan also computes them: [`stats_sql`]). Above
+//!    [`APPROXIMATE_ABOVE_ROWS`] rows the distinct count and percentiles are approximate, and
+//!    the output says so: distinct counts by HyperLogLog, percentiles on
 //!    DuckDB as exact percentiles of a sample of about [`PERCENTILE_SAMPLE_ROWS`] rows chosen
 //!    by a hash of the whole row (deterministic: DuckDB's sketch quantiles differ from run to
 //!    run under several threads), on Athena by `approx_percentile`;
 //! 4. the top [`TOP_K`] values with counts, for columns with at most
 //!    [`TOP_VALUES_MAX_DISTINCT`] distinct values (a key column's top values all have count 1
 //!    and cost a full hash aggregate), in one more scan grouping by each column apart.
+//!
+//! The drift statistics ([`Depth::Drift`], what `stats-history/` records) leave out the
+//! standard deviation, the string lengths and the top values.
 //!
 //! The SQL builders and [`shape`] are pure; [`profile`] runs them on a [`QueryEngine`].
 
@@ -317,9 +321,11 @@ fn column_aggregates(
     (extremes, rest)
 }
 
-/// Whether the engine answers counts, NULL counts, minimums and maximums from metadata (Parquet
-/// footers, table statistics) without reading the data, so they are worth a query of their
-/// own. Athena bills every query by the data it reads, so it gets one scan with everything.
+/// Whether counts, NULL counts, minimums and maximums may be worth a query of their own: on
+/// engines that answer them from metadata (Parquet footers, table statistics) without reading
+/// the data, which the engine is asked about each query (DuckDB does for one Parquet file, not
+/// for a partitioned folder of them). Athena bills every query by the data it reads, so it
+/// gets one scan with everything.
 fn extremes_apart(d: &dyn Dialect) -> bool {
     d.name() != "athena"
 }
@@ -491,12 +497,14 @@ pub fn profile_with(engine: &dyn QueryEngine, database: &str, table: &str, depth
     let d = engine.dialect();
     let columns = schema(engine, database, table)?;
     let quoted = format!("{}.{}", d.quote_ident(database), d.quote_ident(table));
-    let (rows, mut stats) = if extremes_apart(d) {
-        let extremes = engine.query(&extremes_sql(d, &quoted, &columns), &[])?;
+    let extremes = extremes_sql(d, &quoted, &columns);
+    let (rows, mut stats) = if extremes_apart(d) && engine.answers_from_metadata(&extremes) {
+        let extremes = engine.query(&extremes, &[])?;
         let rows = count(extremes.first("row_count"));
         let rest = engine.query(&distribution_sql(d, &quoted, &columns, rows, depth), &[])?;
         (rows, beside(extremes, rest))
     } else {
+        // One scan with everything: the extremes would cost a read of the data of their own.
         let rows = count(engine.query(&row_count_sql(&quoted), &[])?.first("row_count"));
         (rows, engine.query(&stats_sql(d, &quoted, &columns, rows, depth), &[])?)
     };

@@ -100,9 +100,10 @@ pub trait Dialect: std::fmt::Debug {
         false
     }
 
-    /// An aggregate that keeps the first `limit` rows, in the order of their values, of the
-    /// named `fields` (pairs of a string literal naming the field and the quoted column), as a
-    /// list of records, in bounded memory. `None` where the dialect has none.
+    /// An aggregate that keeps the `limit` smallest records of the named `fields` (pairs of a
+    /// string literal naming the field and the quoted column), compared field by field with
+    /// NULLs last, as a list in that order, in bounded memory: what `ORDER BY` the fields
+    /// `LIMIT limit` returns. `None` where the dialect has none.
     fn bounded_sample(&self, _fields: &[(String, String)], _limit: u32) -> Option<String> {
         None
     }

@@ -6,9 +6,12 @@
 //!   ratio), plus row-count bound verdicts;
 //! - one query per **set-based rule**: duplicates on a key, foreign-key orphans (an anti-join
 //!   written as `LEFT JOIN ... WHERE parent IS NULL`), freshness against a run-time parameter;
-//!   a uniqueness check also returns its sample of duplicate keys, from the same grouping;
-//! - one **sample** query per other rule returning a bounded number of failing rows (the key
-//!   and the rule's columns) or keys;
+//! - one **sample** per rule: up to 20 failing rows (the grain and the rule's columns, or the
+//!   whole row when there is no grain) or keys with their row counts. Where the dialect
+//!   [`Dialect::checks_return_samples`] (DuckDB), the checks return them: a uniqueness check
+//!   its duplicate keys, a foreign key its missing keys, a row-level rule's count query its
+//!   failing rows (`<id>__sample`); elsewhere each is a query of its own, run for failing
+//!   rules only;
 //! - one **standalone count** query per rule (the seed's `tests[].sql`).
 //!
 //! Partition-restricted suites filter the table on each partition column with a `?` parameter
@@ -36,12 +39,14 @@ pub enum QueryKind {
     /// The single scan with the row count and, where the dialect fuses them, per-rule
     /// violation counts of the row-level rules.
     RowScan,
-    /// One row-level rule's violations, where the dialect does not fuse them into the row scan.
+    /// One row-level rule's violations, where the dialect does not fuse them into the row scan
+    /// (and, where the dialect returns samples with checks, its failing rows in `<id>__sample`).
     RowRule,
     /// Duplicate keys of a uniqueness rule: one row of counts, or (with `sample_columns`) the
     /// duplicate keys themselves, each row carrying the counts, and no row when no key repeats.
     Duplicates,
-    /// Orphan rows of a foreign key.
+    /// Orphan rows of a foreign key: one row of counts, or (with `sample_columns`) the missing
+    /// keys themselves, each row carrying the counts, and no row when no key is missing.
     ForeignKey,
     /// Age of the newest value.
     Freshness,
@@ -75,8 +80,8 @@ pub struct Query {
     /// Parameters, in placeholder order.
     pub params: Vec<Param>,
     /// The columns of the failing keys it also returns, one row per key (empty for queries
-    /// that return one row of counts): a uniqueness check that yields its sample from the
-    /// same grouping.
+    /// that return one row of counts): a uniqueness or foreign-key check that yields its
+    /// sample from the same grouping.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample_columns: Vec<String>,
 }

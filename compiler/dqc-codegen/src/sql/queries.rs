@@ -215,7 +215,8 @@ fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
 /// The aggregate that collects a row-level rule's sample in its own count query, where rules
 /// are counted one query each and the dialect has a bounded, ordered sample aggregate
 /// ([`Dialect::bounded_sample`]): the failing rows' shown columns ([`shown_columns`]), the
-/// first [`SAMPLE_LIMIT`] in their order, in a column `<id>__sample`. The count query reads
+/// [`SAMPLE_LIMIT`] smallest records in the order of their values (column by column, NULLs
+/// last), in a column `<id>__sample`. The count query reads
 /// the violating rows anyway, so a failing rule needs no second scan for its sample.
 fn folded_sample(ctx: &Ctx<'_>, rule: &Rule) -> Option<String> {
     if ctx.d.fuses_row_rules() || !ctx.d.checks_return_samples() {
@@ -368,7 +369,7 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
 fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Option<Query> {
     let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let hash = ctx.d.key_hash(&keys)?;
-    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() {
+    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() || names_collide(columns) {
         return None;
     }
     let n = ctx.q("__dqc_rows");
@@ -406,6 +407,17 @@ fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&
         sql,
         params,
         sample_columns,
+    })
+}
+
+/// Whether a key column has the name of a column the set-based checks that return their keys
+/// add beside them (`rows`, the counts, the internal `__dqc_` names): such keys are checked
+/// with a row of counts and sampled by a query of their own.
+fn names_collide(columns: &[String]) -> bool {
+    const ADDED: [&str; 4] = ["rows", "duplicate_keys", "rows_involved", "missing_keys"];
+    columns.iter().any(|c| {
+        let c = c.to_ascii_lowercase();
+        ADDED.contains(&c.as_str()) || c.starts_with("__dqc")
     })
 }
 
@@ -482,7 +494,7 @@ fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref
 /// missing key. No row when no key is missing. `None` for rules with `at least N%` and on
 /// other engines.
 fn missing_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref_columns: &[String]) -> Option<Query> {
-    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() {
+    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() || names_collide(columns) {
         return None;
     }
     let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
@@ -588,9 +600,16 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
             if folded_sample(ctx, rule).is_some() {
                 return None;
             }
+            // The first failing rows in the order of their shown values (NULLs last), as the
+            // DuckDB suite's `min_by` picks them: the same sample on every engine and run.
             let shown: Vec<String> = shown_columns(ctx.contract, rule).iter().map(|c| ctx.q(c)).collect();
-            let select = if shown.is_empty() { "*".to_string() } else { shown.join(", ") };
-            format!("SELECT {select}\nFROM {}{}\nLIMIT {SAMPLE_LIMIT}", ctx.table, ctx.where_clause(&[cond]))
+            let (select, order) = if shown.is_empty() {
+                ("*".to_string(), String::new())
+            } else {
+                let order: Vec<String> = shown.iter().map(|c| format!("{c} NULLS LAST")).collect();
+                (shown.join(", "), format!("\nORDER BY {}", order.join(", ")))
+            };
+            format!("SELECT {select}\nFROM {}{}{order}\nLIMIT {SAMPLE_LIMIT}", ctx.table, ctx.where_clause(&[cond]))
         }
     };
     Some(Query {
@@ -604,9 +623,13 @@ fn sample(ctx: &Ctx<'_>, project: &Project, rule: &Rule) -> Option<Query> {
 }
 
 /// The columns a failing row's sample shows, in table order: the grain (to find the row), the
-/// columns the rule constrains and those its filter reads. Reading only these keeps a sample
-/// query from reading every column of a wide table.
+/// columns the rule constrains and those its filter reads; every column when the table has no
+/// grain. Reading only these keeps a sample query from reading every column of a wide table.
 fn shown_columns<'c>(contract: &'c Contract, rule: &Rule) -> Vec<&'c str> {
+    // Without a grain nothing else identifies the row: show all of it.
+    if contract.grain.is_empty() {
+        return contract.columns.iter().map(|c| c.name.as_str()).collect();
+    }
     let mut wanted: Vec<&str> = contract.grain.iter().map(String::as_str).collect();
     wanted.extend(crate::markdown::rule_columns(rule));
     if let Some(f) = &rule.filter {

@@ -35,9 +35,10 @@ FROM "shop"."payments";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "amount", "fee", "items", "paid_at", "channel"
 FROM "shop"."payments"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "fee" NULLS LAST, "items" NULLS LAST, "paid_at" NULLS LAST, "channel" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -35,7 +35,7 @@ FROM "shop"."payments";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'amount': "amount", 'fee': "fee", 'items': "items", 'paid_at': "paid_at", 'channel': "channel"}, {'id': "id", 'amount': "amount", 'fee': "fee", 'items': "items", 'paid_at': "paid_at", 'channel': "channel"}, 20) AS "not_null_id__sample"
 FROM "shop"."payments"
 WHERE ("id" IS NULL);
 

@@ -14,30 +14,34 @@ FROM "lake"."all_types";
 
 -- sample__not_null_arr (Sample)
 -- rules: not_null_arr
-SELECT "arr"
+SELECT "s", "vc", "ch", "ti", "si", "i", "bi", "f", "d", "dec", "b", "dt", "ts", "arr", "nest", "st"
 FROM "lake"."all_types"
 WHERE "arr" IS NULL
+ORDER BY "s" NULLS LAST, "vc" NULLS LAST, "ch" NULLS LAST, "ti" NULLS LAST, "si" NULLS LAST, "i" NULLS LAST, "bi" NULLS LAST, "f" NULLS LAST, "d" NULLS LAST, "dec" NULLS LAST, "b" NULLS LAST, "dt" NULLS LAST, "ts" NULLS LAST, "arr" NULLS LAST, "nest" NULLS LAST, "st" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_st (Sample)
 -- rules: not_null_st
-SELECT "st"
+SELECT "s", "vc", "ch", "ti", "si", "i", "bi", "f", "d", "dec", "b", "dt", "ts", "arr", "nest", "st"
 FROM "lake"."all_types"
 WHERE "st" IS NULL
+ORDER BY "s" NULLS LAST, "vc" NULLS LAST, "ch" NULLS LAST, "ti" NULLS LAST, "si" NULLS LAST, "i" NULLS LAST, "bi" NULLS LAST, "f" NULLS LAST, "d" NULLS LAST, "dec" NULLS LAST, "b" NULLS LAST, "dt" NULLS LAST, "ts" NULLS LAST, "arr" NULLS LAST, "nest" NULLS LAST, "st" NULLS LAST
 LIMIT 20;
 
 -- sample__range_ti (Sample)
 -- rules: range_ti
-SELECT "ti"
+SELECT "s", "vc", "ch", "ti", "si", "i", "bi", "f", "d", "dec", "b", "dt", "ts", "arr", "nest", "st"
 FROM "lake"."all_types"
 WHERE "ti" IS NOT NULL AND (NOT ("ti" >= -128 AND "ti" <= 127))
+ORDER BY "s" NULLS LAST, "vc" NULLS LAST, "ch" NULLS LAST, "ti" NULLS LAST, "si" NULLS LAST, "i" NULLS LAST, "bi" NULLS LAST, "f" NULLS LAST, "d" NULLS LAST, "dec" NULLS LAST, "b" NULLS LAST, "dt" NULLS LAST, "ts" NULLS LAST, "arr" NULLS LAST, "nest" NULLS LAST, "st" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_b (Sample)
 -- rules: allowed_values_b
-SELECT "b"
+SELECT "s", "vc", "ch", "ti", "si", "i", "bi", "f", "d", "dec", "b", "dt", "ts", "arr", "nest", "st"
 FROM "lake"."all_types"
 WHERE "b" IS NOT NULL AND ("b" NOT IN (TRUE))
+ORDER BY "s" NULLS LAST, "vc" NULLS LAST, "ch" NULLS LAST, "ti" NULLS LAST, "si" NULLS LAST, "i" NULLS LAST, "bi" NULLS LAST, "f" NULLS LAST, "d" NULLS LAST, "dec" NULLS LAST, "b" NULLS LAST, "dt" NULLS LAST, "ts" NULLS LAST, "arr" NULLS LAST, "nest" NULLS LAST, "st" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_arr (RuleCount)

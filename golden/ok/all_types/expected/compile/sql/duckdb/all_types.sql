@@ -10,28 +10,28 @@ FROM "lake"."all_types";
 -- row__not_null_arr (RowRule)
 -- rules: not_null_arr
 SELECT COUNT(*) AS "not_null_arr__violations",
-  min_by({'arr': "arr"}, {'arr': "arr"}, 20) AS "not_null_arr__sample"
+  min_by({'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, {'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, 20) AS "not_null_arr__sample"
 FROM "lake"."all_types"
 WHERE ("arr" IS NULL);
 
 -- row__not_null_st (RowRule)
 -- rules: not_null_st
 SELECT COUNT(*) AS "not_null_st__violations",
-  min_by({'st': "st"}, {'st': "st"}, 20) AS "not_null_st__sample"
+  min_by({'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, {'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, 20) AS "not_null_st__sample"
 FROM "lake"."all_types"
 WHERE ("st" IS NULL);
 
 -- row__range_ti (RowRule)
 -- rules: range_ti
 SELECT COUNT(*) AS "range_ti__violations",
-  min_by({'ti': "ti"}, {'ti': "ti"}, 20) AS "range_ti__sample"
+  min_by({'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, {'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, 20) AS "range_ti__sample"
 FROM "lake"."all_types"
 WHERE ("ti" IS NOT NULL AND (NOT ("ti" >= -128 AND "ti" <= 127)));
 
 -- row__allowed_values_b (RowRule)
 -- rules: allowed_values_b
 SELECT COUNT(*) AS "allowed_values_b__violations",
-  min_by({'b': "b"}, {'b': "b"}, 20) AS "allowed_values_b__sample"
+  min_by({'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, {'s': "s", 'vc': "vc", 'ch': "ch", 'ti': "ti", 'si': "si", 'i': "i", 'bi': "bi", 'f': "f", 'd': "d", 'dec': "dec", 'b': "b", 'dt': "dt", 'ts': "ts", 'arr': "arr", 'nest': "nest", 'st': "st"}, 20) AS "allowed_values_b__sample"
 FROM "lake"."all_types"
 WHERE ("b" IS NOT NULL AND ("b" NOT IN (TRUE)));
 

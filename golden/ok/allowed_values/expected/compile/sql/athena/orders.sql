@@ -17,51 +17,58 @@ FROM "sales"."orders";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT "status"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "status" IS NULL
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT "status"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID', 'SHIPPED', 'CANCELLED'))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_priority (Sample)
 -- rules: allowed_values_priority
-SELECT "priority"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "priority" IS NOT NULL AND ("priority" NOT IN (1, 2, 3))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_is_gift (Sample)
 -- rules: allowed_values_is_gift
-SELECT "is_gift"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "is_gift" IS NOT NULL AND ("is_gift" NOT IN (TRUE, FALSE))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_batch_date (Sample)
 -- rules: allowed_values_batch_date
-SELECT "batch_date"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "batch_date" IS NOT NULL AND ("batch_date" NOT IN (DATE '2024-01-01', DATE '2024-07-01'))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_price (Sample)
 -- rules: allowed_values_price
-SELECT "price"
+SELECT "id", "status", "priority", "is_gift", "batch_date", "price"
 FROM "sales"."orders"
 WHERE "price" IS NOT NULL AND ("price" NOT IN (9.99, 19.99, 100))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "priority" NULLS LAST, "is_gift" NULLS LAST, "batch_date" NULLS LAST, "price" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,49 +10,49 @@ FROM "sales"."orders";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
 -- row__not_null_status (RowRule)
 -- rules: not_null_status
 SELECT COUNT(*) AS "not_null_status__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "not_null_status__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "not_null_status__sample"
 FROM "sales"."orders"
 WHERE ("status" IS NULL);
 
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
 SELECT COUNT(*) AS "allowed_values_status__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "allowed_values_status__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "allowed_values_status__sample"
 FROM "sales"."orders"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID', 'SHIPPED', 'CANCELLED')));
 
 -- row__allowed_values_priority (RowRule)
 -- rules: allowed_values_priority
 SELECT COUNT(*) AS "allowed_values_priority__violations",
-  min_by({'priority': "priority"}, {'priority': "priority"}, 20) AS "allowed_values_priority__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "allowed_values_priority__sample"
 FROM "sales"."orders"
 WHERE ("priority" IS NOT NULL AND ("priority" NOT IN (1, 2, 3)));
 
 -- row__allowed_values_is_gift (RowRule)
 -- rules: allowed_values_is_gift
 SELECT COUNT(*) AS "allowed_values_is_gift__violations",
-  min_by({'is_gift': "is_gift"}, {'is_gift': "is_gift"}, 20) AS "allowed_values_is_gift__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "allowed_values_is_gift__sample"
 FROM "sales"."orders"
 WHERE ("is_gift" IS NOT NULL AND ("is_gift" NOT IN (TRUE, FALSE)));
 
 -- row__allowed_values_batch_date (RowRule)
 -- rules: allowed_values_batch_date
 SELECT COUNT(*) AS "allowed_values_batch_date__violations",
-  min_by({'batch_date': "batch_date"}, {'batch_date': "batch_date"}, 20) AS "allowed_values_batch_date__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "allowed_values_batch_date__sample"
 FROM "sales"."orders"
 WHERE ("batch_date" IS NOT NULL AND ("batch_date" NOT IN (DATE '2024-01-01', DATE '2024-07-01')));
 
 -- row__allowed_values_price (RowRule)
 -- rules: allowed_values_price
 SELECT COUNT(*) AS "allowed_values_price__violations",
-  min_by({'price': "price"}, {'price': "price"}, 20) AS "allowed_values_price__sample"
+  min_by({'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, {'id': "id", 'status': "status", 'priority': "priority", 'is_gift': "is_gift", 'batch_date': "batch_date", 'price': "price"}, 20) AS "allowed_values_price__sample"
 FROM "sales"."orders"
 WHERE ("price" IS NOT NULL AND ("price" NOT IN (9.99, 19.99, 100)));
 

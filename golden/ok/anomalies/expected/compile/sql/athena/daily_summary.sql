@@ -14,6 +14,7 @@ FROM "events"."daily_summary";
 SELECT "day"
 FROM "events"."daily_summary"
 WHERE "day" IS NULL
+ORDER BY "day" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_day (RuleCount)

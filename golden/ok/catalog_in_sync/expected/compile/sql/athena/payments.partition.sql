@@ -15,19 +15,21 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- sample__not_null_payment_id (Sample)
 -- rules: not_null_payment_id
 -- params: partition:payment_date DATE
-SELECT "payment_id"
+SELECT "payment_id", "amount", "tags", "address", "payment_date"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_id" IS NULL
+ORDER BY "payment_id" NULLS LAST, "amount" NULLS LAST, "tags" NULLS LAST, "address" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
-SELECT "payment_date"
+SELECT "payment_id", "amount", "tags", "address", "payment_date"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_date" IS NULL
+ORDER BY "payment_id" NULLS LAST, "amount" NULLS LAST, "tags" NULLS LAST, "address" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_payment_id (RuleCount)

@@ -12,16 +12,18 @@ FROM "analytics_db"."payments";
 
 -- sample__not_null_payment_id (Sample)
 -- rules: not_null_payment_id
-SELECT "payment_id"
+SELECT "payment_id", "amount", "tags", "address", "payment_date"
 FROM "analytics_db"."payments"
 WHERE "payment_id" IS NULL
+ORDER BY "payment_id" NULLS LAST, "amount" NULLS LAST, "tags" NULLS LAST, "address" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
 -- rules: not_null_payment_date
-SELECT "payment_date"
+SELECT "payment_id", "amount", "tags", "address", "payment_date"
 FROM "analytics_db"."payments"
 WHERE "payment_date" IS NULL
+ORDER BY "payment_id" NULLS LAST, "amount" NULLS LAST, "tags" NULLS LAST, "address" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_payment_id (RuleCount)

@@ -13,7 +13,7 @@ WHERE "payment_date" = CAST(? AS DATE);
 -- rules: not_null_payment_id
 -- params: partition:payment_date DATE
 SELECT COUNT(*) AS "not_null_payment_id__violations",
-  min_by({'payment_id': "payment_id"}, {'payment_id': "payment_id"}, 20) AS "not_null_payment_id__sample"
+  min_by({'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, {'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, 20) AS "not_null_payment_id__sample"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("payment_id" IS NULL);
@@ -22,7 +22,7 @@ WHERE "payment_date" = CAST(? AS DATE)
 -- rules: not_null_payment_date
 -- params: partition:payment_date DATE
 SELECT COUNT(*) AS "not_null_payment_date__violations",
-  min_by({'payment_date': "payment_date"}, {'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
+  min_by({'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, {'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "analytics_db"."payments"
 WHERE "payment_date" = CAST(? AS DATE)
   AND ("payment_date" IS NULL);

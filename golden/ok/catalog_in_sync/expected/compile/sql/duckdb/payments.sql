@@ -10,14 +10,14 @@ FROM "analytics_db"."payments";
 -- row__not_null_payment_id (RowRule)
 -- rules: not_null_payment_id
 SELECT COUNT(*) AS "not_null_payment_id__violations",
-  min_by({'payment_id': "payment_id"}, {'payment_id': "payment_id"}, 20) AS "not_null_payment_id__sample"
+  min_by({'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, {'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, 20) AS "not_null_payment_id__sample"
 FROM "analytics_db"."payments"
 WHERE ("payment_id" IS NULL);
 
 -- row__not_null_payment_date (RowRule)
 -- rules: not_null_payment_date
 SELECT COUNT(*) AS "not_null_payment_date__violations",
-  min_by({'payment_date': "payment_date"}, {'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
+  min_by({'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, {'payment_id': "payment_id", 'amount': "amount", 'tags': "tags", 'address': "address", 'payment_date': "payment_date"}, 20) AS "not_null_payment_date__sample"
 FROM "analytics_db"."payments"
 WHERE ("payment_date" IS NULL);
 

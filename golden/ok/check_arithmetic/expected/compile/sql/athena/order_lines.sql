@@ -18,58 +18,66 @@ FROM "sales"."order_lines";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_quantity (Sample)
 -- rules: not_null_quantity
-SELECT "quantity"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE "quantity" IS NULL
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_unit_price (Sample)
 -- rules: not_null_unit_price
-SELECT "unit_price"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE "unit_price" IS NULL
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_total (Sample)
 -- rules: not_null_total
-SELECT "total"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE "total" IS NULL
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__line_total (Sample)
 -- rules: line_total
-SELECT "quantity", "unit_price", "discount", "total"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE (NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))), TRUE) OR (("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))) IS NULL AND (("quantity" IS NOT NULL AND "unit_price" IS NOT NULL AND coalesce("discount", 0) IS NOT NULL AND TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0)) IS NULL))))
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__check_quantity_a2eded93 (Sample)
 -- rules: check_quantity_a2eded93
-SELECT "quantity"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE (NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL))))
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__check_total_quantity_unit_price_de8751e8 (Sample)
 -- rules: check_total_quantity_unit_price_de8751e8
-SELECT "quantity", "unit_price", "total"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE NOT COALESCE(((CAST("total" AS DOUBLE) / NULLIF(CAST("quantity" AS DOUBLE), 0)) <= "unit_price"), TRUE)
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- sample__check_tax_rate_b71d3773 (Sample)
 -- rules: check_tax_rate_b71d3773
-SELECT "tax_rate"
+SELECT "id", "quantity", "unit_price", "discount", "total", "tax_rate"
 FROM "sales"."order_lines"
 WHERE NOT COALESCE((("tax_rate" * 100) BETWEEN 0 AND 40), TRUE)
+ORDER BY "id" NULLS LAST, "quantity" NULLS LAST, "unit_price" NULLS LAST, "discount" NULLS LAST, "total" NULLS LAST, "tax_rate" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,56 +10,56 @@ FROM "sales"."order_lines";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "not_null_id__sample"
 FROM "sales"."order_lines"
 WHERE ("id" IS NULL);
 
 -- row__not_null_quantity (RowRule)
 -- rules: not_null_quantity
 SELECT COUNT(*) AS "not_null_quantity__violations",
-  min_by({'quantity': "quantity"}, {'quantity': "quantity"}, 20) AS "not_null_quantity__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "not_null_quantity__sample"
 FROM "sales"."order_lines"
 WHERE ("quantity" IS NULL);
 
 -- row__not_null_unit_price (RowRule)
 -- rules: not_null_unit_price
 SELECT COUNT(*) AS "not_null_unit_price__violations",
-  min_by({'unit_price': "unit_price"}, {'unit_price': "unit_price"}, 20) AS "not_null_unit_price__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "not_null_unit_price__sample"
 FROM "sales"."order_lines"
 WHERE ("unit_price" IS NULL);
 
 -- row__not_null_total (RowRule)
 -- rules: not_null_total
 SELECT COUNT(*) AS "not_null_total__violations",
-  min_by({'total': "total"}, {'total': "total"}, 20) AS "not_null_total__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "not_null_total__sample"
 FROM "sales"."order_lines"
 WHERE ("total" IS NULL);
 
 -- row__line_total (RowRule)
 -- rules: line_total
 SELECT COUNT(*) AS "line_total__violations",
-  min_by({'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total"}, {'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total"}, 20) AS "line_total__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "line_total__sample"
 FROM "sales"."order_lines"
 WHERE ((NOT COALESCE(("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))), TRUE) OR (("total" = TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0))) IS NULL AND (("quantity" IS NOT NULL AND "unit_price" IS NOT NULL AND coalesce("discount", 0) IS NOT NULL AND TRY(TRY("quantity" * "unit_price") - coalesce("discount", 0)) IS NULL)))));
 
 -- row__check_quantity_a2eded93 (RowRule)
 -- rules: check_quantity_a2eded93
 SELECT COUNT(*) AS "check_quantity_a2eded93__violations",
-  min_by({'quantity': "quantity"}, {'quantity': "quantity"}, 20) AS "check_quantity_a2eded93__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "check_quantity_a2eded93__sample"
 FROM "sales"."order_lines"
 WHERE ((NOT COALESCE(((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)), TRUE) OR (((("quantity" % NULLIF(1, 0)) = 0) AND (TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) < 0)) IS NULL AND (("quantity" IS NOT NULL AND TRY(CAST(0 AS INTEGER) - CAST("quantity" AS INTEGER)) IS NULL)))));
 
 -- row__check_total_quantity_unit_price_de8751e8 (RowRule)
 -- rules: check_total_quantity_unit_price_de8751e8
 SELECT COUNT(*) AS "check_total_quantity_unit_price_de8751e8__violations",
-  min_by({'quantity': "quantity", 'unit_price': "unit_price", 'total': "total"}, {'quantity': "quantity", 'unit_price': "unit_price", 'total': "total"}, 20) AS "check_total_quantity_unit_price_de8751e8__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "check_total_quantity_unit_price_de8751e8__sample"
 FROM "sales"."order_lines"
 WHERE (NOT COALESCE(((CAST("total" AS DOUBLE) / NULLIF(CAST("quantity" AS DOUBLE), 0)) <= "unit_price"), TRUE));
 
 -- row__check_tax_rate_b71d3773 (RowRule)
 -- rules: check_tax_rate_b71d3773
 SELECT COUNT(*) AS "check_tax_rate_b71d3773__violations",
-  min_by({'tax_rate': "tax_rate"}, {'tax_rate': "tax_rate"}, 20) AS "check_tax_rate_b71d3773__sample"
+  min_by({'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, {'id': "id", 'quantity': "quantity", 'unit_price': "unit_price", 'discount': "discount", 'total': "total", 'tax_rate': "tax_rate"}, 20) AS "check_tax_rate_b71d3773__sample"
 FROM "sales"."order_lines"
 WHERE (NOT COALESCE((("tax_rate" * 100) BETWEEN 0 AND 40), TRUE));
 

@@ -14,30 +14,34 @@ FROM "sales"."orders";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "status", "paid_at", "refunded_at", "is_test"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "paid_at" NULLS LAST, "refunded_at" NULLS LAST, "is_test" NULLS LAST
 LIMIT 20;
 
 -- sample__check_status_paid_at_961d5725 (Sample)
 -- rules: check_status_paid_at_961d5725
-SELECT "status", "paid_at"
+SELECT "id", "status", "paid_at", "refunded_at", "is_test"
 FROM "sales"."orders"
 WHERE NOT COALESCE((("status" = 'PAID') OR ("paid_at" IS NULL)), TRUE)
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "paid_at" NULLS LAST, "refunded_at" NULLS LAST, "is_test" NULLS LAST
 LIMIT 20;
 
 -- sample__check_status_refunded_at_fd48319f (Sample)
 -- rules: check_status_refunded_at_fd48319f
-SELECT "status", "refunded_at"
+SELECT "id", "status", "paid_at", "refunded_at", "is_test"
 FROM "sales"."orders"
 WHERE NOT COALESCE((NOT (("status" = 'REFUNDED') AND ("refunded_at" IS NULL))), TRUE)
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "paid_at" NULLS LAST, "refunded_at" NULLS LAST, "is_test" NULLS LAST
 LIMIT 20;
 
 -- sample__check_is_test_status_id_4f4499b3 (Sample)
 -- rules: check_is_test_status_id_4f4499b3
-SELECT "id", "status", "is_test"
+SELECT "id", "status", "paid_at", "refunded_at", "is_test"
 FROM "sales"."orders"
 WHERE NOT COALESCE((((("is_test" = FALSE) OR ("status" = 'NEW')) AND (NOT ("is_test" = TRUE))) OR ("id" > 0)), TRUE)
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "paid_at" NULLS LAST, "refunded_at" NULLS LAST, "is_test" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,28 +10,28 @@ FROM "sales"."orders";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, {'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
 -- row__check_status_paid_at_961d5725 (RowRule)
 -- rules: check_status_paid_at_961d5725
 SELECT COUNT(*) AS "check_status_paid_at_961d5725__violations",
-  min_by({'status': "status", 'paid_at': "paid_at"}, {'status': "status", 'paid_at': "paid_at"}, 20) AS "check_status_paid_at_961d5725__sample"
+  min_by({'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, {'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, 20) AS "check_status_paid_at_961d5725__sample"
 FROM "sales"."orders"
 WHERE (NOT COALESCE((("status" = 'PAID') OR ("paid_at" IS NULL)), TRUE));
 
 -- row__check_status_refunded_at_fd48319f (RowRule)
 -- rules: check_status_refunded_at_fd48319f
 SELECT COUNT(*) AS "check_status_refunded_at_fd48319f__violations",
-  min_by({'status': "status", 'refunded_at': "refunded_at"}, {'status': "status", 'refunded_at': "refunded_at"}, 20) AS "check_status_refunded_at_fd48319f__sample"
+  min_by({'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, {'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, 20) AS "check_status_refunded_at_fd48319f__sample"
 FROM "sales"."orders"
 WHERE (NOT COALESCE((NOT (("status" = 'REFUNDED') AND ("refunded_at" IS NULL))), TRUE));
 
 -- row__check_is_test_status_id_4f4499b3 (RowRule)
 -- rules: check_is_test_status_id_4f4499b3
 SELECT COUNT(*) AS "check_is_test_status_id_4f4499b3__violations",
-  min_by({'id': "id", 'status': "status", 'is_test': "is_test"}, {'id': "id", 'status': "status", 'is_test': "is_test"}, 20) AS "check_is_test_status_id_4f4499b3__sample"
+  min_by({'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, {'id': "id", 'status': "status", 'paid_at': "paid_at", 'refunded_at': "refunded_at", 'is_test': "is_test"}, 20) AS "check_is_test_status_id_4f4499b3__sample"
 FROM "sales"."orders"
 WHERE (NOT COALESCE((((("is_test" = FALSE) OR ("status" = 'NEW')) AND (NOT ("is_test" = TRUE))) OR ("id" > 0)), TRUE));
 

@@ -16,44 +16,50 @@ FROM "billing"."invoices";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "kind", "amount", "currency"
 FROM "billing"."invoices"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "kind" NULLS LAST, "amount" NULLS LAST, "currency" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_kind (Sample)
 -- rules: not_null_kind
-SELECT "kind"
+SELECT "id", "kind", "amount", "currency"
 FROM "billing"."invoices"
 WHERE "kind" IS NULL
+ORDER BY "id" NULLS LAST, "kind" NULLS LAST, "amount" NULLS LAST, "currency" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT "amount"
+SELECT "id", "kind", "amount", "currency"
 FROM "billing"."invoices"
 WHERE "amount" IS NULL
+ORDER BY "id" NULLS LAST, "kind" NULLS LAST, "amount" NULLS LAST, "currency" NULLS LAST
 LIMIT 20;
 
 -- sample__sign_by_kind (Sample)
 -- rules: sign_by_kind
-SELECT "kind", "amount"
+SELECT "id", "kind", "amount", "currency"
 FROM "billing"."invoices"
 WHERE NOT COALESCE((CASE WHEN ("kind" = 'CREDIT') THEN ("amount" <= 0) WHEN ("kind" = 'DEBIT') THEN ("amount" >= 0) ELSE TRUE END), TRUE)
+ORDER BY "id" NULLS LAST, "kind" NULLS LAST, "amount" NULLS LAST, "currency" NULLS LAST
 LIMIT 20;
 
 -- sample__check_kind_7d19585c (Sample)
 -- rules: check_kind_7d19585c
-SELECT "kind"
+SELECT "id", "kind", "amount", "currency"
 FROM "billing"."invoices"
 WHERE NOT COALESCE(((CASE "kind" WHEN 'CREDIT' THEN 'C' WHEN 'DEBIT' THEN 'D' END) IS NOT NULL), TRUE)
+ORDER BY "id" NULLS LAST, "kind" NULLS LAST, "amount" NULLS LAST, "currency" NULLS LAST
 LIMIT 20;
 
 -- sample__check_currency_49fc465f (Sample)
 -- rules: check_currency_49fc465f
-SELECT "currency"
+SELECT "id", "kind", "amount", "currency"
 FROM "billing"."invoices"
 WHERE NOT COALESCE(((CASE WHEN ("currency" IS NULL) THEN 0 ELSE length("currency") END) IN (0, 3)), TRUE)
+ORDER BY "id" NULLS LAST, "kind" NULLS LAST, "amount" NULLS LAST, "currency" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

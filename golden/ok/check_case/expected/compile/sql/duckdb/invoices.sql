@@ -10,42 +10,42 @@ FROM "billing"."invoices";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, {'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, 20) AS "not_null_id__sample"
 FROM "billing"."invoices"
 WHERE ("id" IS NULL);
 
 -- row__not_null_kind (RowRule)
 -- rules: not_null_kind
 SELECT COUNT(*) AS "not_null_kind__violations",
-  min_by({'kind': "kind"}, {'kind': "kind"}, 20) AS "not_null_kind__sample"
+  min_by({'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, {'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, 20) AS "not_null_kind__sample"
 FROM "billing"."invoices"
 WHERE ("kind" IS NULL);
 
 -- row__not_null_amount (RowRule)
 -- rules: not_null_amount
 SELECT COUNT(*) AS "not_null_amount__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "not_null_amount__sample"
+  min_by({'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, {'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, 20) AS "not_null_amount__sample"
 FROM "billing"."invoices"
 WHERE ("amount" IS NULL);
 
 -- row__sign_by_kind (RowRule)
 -- rules: sign_by_kind
 SELECT COUNT(*) AS "sign_by_kind__violations",
-  min_by({'kind': "kind", 'amount': "amount"}, {'kind': "kind", 'amount': "amount"}, 20) AS "sign_by_kind__sample"
+  min_by({'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, {'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, 20) AS "sign_by_kind__sample"
 FROM "billing"."invoices"
 WHERE (NOT COALESCE((CASE WHEN ("kind" = 'CREDIT') THEN ("amount" <= 0) WHEN ("kind" = 'DEBIT') THEN ("amount" >= 0) ELSE TRUE END), TRUE));
 
 -- row__check_kind_7d19585c (RowRule)
 -- rules: check_kind_7d19585c
 SELECT COUNT(*) AS "check_kind_7d19585c__violations",
-  min_by({'kind': "kind"}, {'kind': "kind"}, 20) AS "check_kind_7d19585c__sample"
+  min_by({'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, {'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, 20) AS "check_kind_7d19585c__sample"
 FROM "billing"."invoices"
 WHERE (NOT COALESCE(((CASE "kind" WHEN 'CREDIT' THEN 'C' WHEN 'DEBIT' THEN 'D' END) IS NOT NULL), TRUE));
 
 -- row__check_currency_49fc465f (RowRule)
 -- rules: check_currency_49fc465f
 SELECT COUNT(*) AS "check_currency_49fc465f__violations",
-  min_by({'currency': "currency"}, {'currency': "currency"}, 20) AS "check_currency_49fc465f__sample"
+  min_by({'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, {'id': "id", 'kind': "kind", 'amount': "amount", 'currency': "currency"}, 20) AS "check_currency_49fc465f__sample"
 FROM "billing"."invoices"
 WHERE (NOT COALESCE(((CASE WHEN ("currency" IS NULL) THEN 0 ELSE length("currency") END) IN (0, 3)), TRUE));
 

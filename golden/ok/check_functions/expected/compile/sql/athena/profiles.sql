@@ -23,93 +23,106 @@ FROM "crm"."profiles";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_email_78ee33c8 (Sample)
 -- rules: check_email_78ee33c8
-SELECT "email"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((translate("email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "email"), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_code_d19aeefe (Sample)
 -- rules: check_code_d19aeefe
-SELECT "code"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE(((translate(trim("code"), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = "code") AND (ltrim("code") = rtrim("code"))), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_code_0c40e856 (Sample)
 -- rules: check_code_0c40e856
-SELECT "code"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((length((CASE WHEN 1 >= 1 THEN substr("code", 1, 3) END)) <= 3), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_amount_e43db537 (Sample)
 -- rules: check_amount_e43db537
-SELECT "amount"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((abs(((CASE WHEN is_nan("amount") OR (abs("amount") * 1E2) >= 4503599627370496E0 THEN "amount" ELSE sign("amount") * (floor((abs("amount") * 1E2)) + CASE WHEN (abs("amount") * 1E2) - floor((abs("amount") * 1E2)) >= 0.5E0 THEN 1 ELSE 0 END) / 1E2 END) - "amount")) < 0.01), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_amount_0b49a985 (Sample)
 -- rules: check_amount_0b49a985
-SELECT "amount"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((floor("amount") <= ceil("amount")), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_code_c233603c (Sample)
 -- rules: check_code_c233603c
-SELECT "code"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((coalesce(nullif("code", ''), 'NONE') <> 'BAD'), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_balance_3a6e3711 (Sample)
 -- rules: check_balance_3a6e3711
-SELECT "balance"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((greatest("balance", 0) >= least("balance", 0)), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_opened_at_21ee081b (Sample)
 -- rules: check_opened_at_21ee081b
-SELECT "opened_at"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((date_trunc('month', "opened_at") <= "opened_at"), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_opened_at_closed_on_8b9b1032 (Sample)
 -- rules: check_opened_at_closed_on_8b9b1032
-SELECT "opened_at", "closed_on"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((date_diff('day', CAST(TRY_CAST("opened_at" AS DATE) AS DATE), CAST("closed_on" AS DATE)) >= 0), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_closed_on_09206a96 (Sample)
 -- rules: check_closed_on_09206a96
-SELECT "closed_on"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((((year("closed_on") >= 2000) AND (month("closed_on") <= 12)) AND (day("closed_on") >= 1)), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_balance_735cb150 (Sample)
 -- rules: check_balance_735cb150
-SELECT "balance"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((TRY_CAST("balance" AS DOUBLE) >= (- 1000000)), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- sample__check_email_code_2919f9e7 (Sample)
 -- rules: check_email_code_2919f9e7
-SELECT "email", "code"
+SELECT "id", "email", "code", "amount", "balance", "opened_at", "closed_on"
 FROM "crm"."profiles"
 WHERE NOT COALESCE((("email" || "code") IS NOT NULL), TRUE)
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "code" NULLS LAST, "amount" NULLS LAST, "balance" NULLS LAST, "opened_at" NULLS LAST, "closed_on" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

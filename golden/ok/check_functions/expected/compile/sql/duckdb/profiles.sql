@@ -10,91 +10,91 @@ FROM "crm"."profiles";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "not_null_id__sample"
 FROM "crm"."profiles"
 WHERE ("id" IS NULL);
 
 -- row__check_email_78ee33c8 (RowRule)
 -- rules: check_email_78ee33c8
 SELECT COUNT(*) AS "check_email_78ee33c8__violations",
-  min_by({'email': "email"}, {'email': "email"}, 20) AS "check_email_78ee33c8__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_email_78ee33c8__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((translate("email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "email"), TRUE));
 
 -- row__check_code_d19aeefe (RowRule)
 -- rules: check_code_d19aeefe
 SELECT COUNT(*) AS "check_code_d19aeefe__violations",
-  min_by({'code': "code"}, {'code': "code"}, 20) AS "check_code_d19aeefe__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_code_d19aeefe__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE(((translate(trim("code"), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') = "code") AND (ltrim("code") = rtrim("code"))), TRUE));
 
 -- row__check_code_0c40e856 (RowRule)
 -- rules: check_code_0c40e856
 SELECT COUNT(*) AS "check_code_0c40e856__violations",
-  min_by({'code': "code"}, {'code': "code"}, 20) AS "check_code_0c40e856__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_code_0c40e856__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((length((CASE WHEN 1 >= 1 THEN substr("code", 1, 3) END)) <= 3), TRUE));
 
 -- row__check_amount_e43db537 (RowRule)
 -- rules: check_amount_e43db537
 SELECT COUNT(*) AS "check_amount_e43db537__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "check_amount_e43db537__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_amount_e43db537__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((abs(((CASE WHEN isnan("amount") OR (abs("amount") * 1E2) >= 4503599627370496E0 THEN "amount" ELSE sign("amount") * (floor((abs("amount") * 1E2)) + CASE WHEN (abs("amount") * 1E2) - floor((abs("amount") * 1E2)) >= 0.5E0 THEN 1 ELSE 0 END) / 1E2 END) - "amount")) < 0.01), TRUE));
 
 -- row__check_amount_0b49a985 (RowRule)
 -- rules: check_amount_0b49a985
 SELECT COUNT(*) AS "check_amount_0b49a985__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "check_amount_0b49a985__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_amount_0b49a985__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((floor("amount") <= ceil("amount")), TRUE));
 
 -- row__check_code_c233603c (RowRule)
 -- rules: check_code_c233603c
 SELECT COUNT(*) AS "check_code_c233603c__violations",
-  min_by({'code': "code"}, {'code': "code"}, 20) AS "check_code_c233603c__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_code_c233603c__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((coalesce(nullif("code", ''), 'NONE') <> 'BAD'), TRUE));
 
 -- row__check_balance_3a6e3711 (RowRule)
 -- rules: check_balance_3a6e3711
 SELECT COUNT(*) AS "check_balance_3a6e3711__violations",
-  min_by({'balance': "balance"}, {'balance': "balance"}, 20) AS "check_balance_3a6e3711__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_balance_3a6e3711__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE(((CASE WHEN "balance" IS NULL OR 0 IS NULL THEN NULL ELSE greatest("balance", 0) END) >= (CASE WHEN "balance" IS NULL OR 0 IS NULL THEN NULL ELSE least("balance", 0) END)), TRUE));
 
 -- row__check_opened_at_21ee081b (RowRule)
 -- rules: check_opened_at_21ee081b
 SELECT COUNT(*) AS "check_opened_at_21ee081b__violations",
-  min_by({'opened_at': "opened_at"}, {'opened_at': "opened_at"}, 20) AS "check_opened_at_21ee081b__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_opened_at_21ee081b__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((date_trunc('month', "opened_at") <= "opened_at"), TRUE));
 
 -- row__check_opened_at_closed_on_8b9b1032 (RowRule)
 -- rules: check_opened_at_closed_on_8b9b1032
 SELECT COUNT(*) AS "check_opened_at_closed_on_8b9b1032__violations",
-  min_by({'opened_at': "opened_at", 'closed_on': "closed_on"}, {'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_opened_at_closed_on_8b9b1032__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_opened_at_closed_on_8b9b1032__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((date_diff('day', CAST(TRY_CAST("opened_at" AS DATE) AS DATE), CAST("closed_on" AS DATE)) >= 0), TRUE));
 
 -- row__check_closed_on_09206a96 (RowRule)
 -- rules: check_closed_on_09206a96
 SELECT COUNT(*) AS "check_closed_on_09206a96__violations",
-  min_by({'closed_on': "closed_on"}, {'closed_on': "closed_on"}, 20) AS "check_closed_on_09206a96__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_closed_on_09206a96__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((((year("closed_on") >= 2000) AND (month("closed_on") <= 12)) AND (day("closed_on") >= 1)), TRUE));
 
 -- row__check_balance_735cb150 (RowRule)
 -- rules: check_balance_735cb150
 SELECT COUNT(*) AS "check_balance_735cb150__violations",
-  min_by({'balance': "balance"}, {'balance': "balance"}, 20) AS "check_balance_735cb150__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_balance_735cb150__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((TRY_CAST("balance" AS DOUBLE) >= (- 1000000)), TRUE));
 
 -- row__check_email_code_2919f9e7 (RowRule)
 -- rules: check_email_code_2919f9e7
 SELECT COUNT(*) AS "check_email_code_2919f9e7__violations",
-  min_by({'email': "email", 'code': "code"}, {'email': "email", 'code': "code"}, 20) AS "check_email_code_2919f9e7__sample"
+  min_by({'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, {'id': "id", 'email': "email", 'code': "code", 'amount': "amount", 'balance': "balance", 'opened_at': "opened_at", 'closed_on': "closed_on"}, 20) AS "check_email_code_2919f9e7__sample"
 FROM "crm"."profiles"
 WHERE (NOT COALESCE((("email" || "code") IS NOT NULL), TRUE));
 

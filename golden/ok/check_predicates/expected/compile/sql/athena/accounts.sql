@@ -17,51 +17,58 @@ FROM "crm"."accounts";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__check_tier_842abdcf (Sample)
 -- rules: check_tier_842abdcf
-SELECT "tier"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE((("tier" IN ('GOLD', 'SILVER')) OR ("tier" IS NULL)), TRUE)
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__check_country_73d05d3f (Sample)
 -- rules: check_country_73d05d3f
-SELECT "country"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE(("country" NOT IN ('XX', 'ZZ')), TRUE)
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__check_email_aa695e38 (Sample)
 -- rules: check_email_aa695e38
-SELECT "email"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE((("email" LIKE '%@%') AND (NOT ("email" LIKE '%@test.%'))), TRUE)
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__check_score_2aaf708c (Sample)
 -- rules: check_score_2aaf708c
-SELECT "score"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE(("score" BETWEEN 0 AND 100), TRUE)
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__check_score_f2340e1a (Sample)
 -- rules: check_score_f2340e1a
-SELECT "score"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE(("score" NOT BETWEEN 40 AND 45), TRUE)
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__check_closed_at_tier_2e3facc6 (Sample)
 -- rules: check_closed_at_tier_2e3facc6
-SELECT "tier", "closed_at"
+SELECT "id", "tier", "email", "score", "closed_at", "country"
 FROM "crm"."accounts"
 WHERE NOT COALESCE((("closed_at" IS NOT NULL) OR ("tier" IS NOT NULL)), TRUE)
+ORDER BY "id" NULLS LAST, "tier" NULLS LAST, "email" NULLS LAST, "score" NULLS LAST, "closed_at" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,49 +10,49 @@ FROM "crm"."accounts";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "not_null_id__sample"
 FROM "crm"."accounts"
 WHERE ("id" IS NULL);
 
 -- row__check_tier_842abdcf (RowRule)
 -- rules: check_tier_842abdcf
 SELECT COUNT(*) AS "check_tier_842abdcf__violations",
-  min_by({'tier': "tier"}, {'tier': "tier"}, 20) AS "check_tier_842abdcf__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "check_tier_842abdcf__sample"
 FROM "crm"."accounts"
 WHERE (NOT COALESCE((("tier" IN ('GOLD', 'SILVER')) OR ("tier" IS NULL)), TRUE));
 
 -- row__check_country_73d05d3f (RowRule)
 -- rules: check_country_73d05d3f
 SELECT COUNT(*) AS "check_country_73d05d3f__violations",
-  min_by({'country': "country"}, {'country': "country"}, 20) AS "check_country_73d05d3f__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "check_country_73d05d3f__sample"
 FROM "crm"."accounts"
 WHERE (NOT COALESCE(("country" NOT IN ('XX', 'ZZ')), TRUE));
 
 -- row__check_email_aa695e38 (RowRule)
 -- rules: check_email_aa695e38
 SELECT COUNT(*) AS "check_email_aa695e38__violations",
-  min_by({'email': "email"}, {'email': "email"}, 20) AS "check_email_aa695e38__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "check_email_aa695e38__sample"
 FROM "crm"."accounts"
 WHERE (NOT COALESCE((("email" LIKE '%@%') AND (NOT ("email" LIKE '%@test.%'))), TRUE));
 
 -- row__check_score_2aaf708c (RowRule)
 -- rules: check_score_2aaf708c
 SELECT COUNT(*) AS "check_score_2aaf708c__violations",
-  min_by({'score': "score"}, {'score': "score"}, 20) AS "check_score_2aaf708c__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "check_score_2aaf708c__sample"
 FROM "crm"."accounts"
 WHERE (NOT COALESCE(("score" BETWEEN 0 AND 100), TRUE));
 
 -- row__check_score_f2340e1a (RowRule)
 -- rules: check_score_f2340e1a
 SELECT COUNT(*) AS "check_score_f2340e1a__violations",
-  min_by({'score': "score"}, {'score': "score"}, 20) AS "check_score_f2340e1a__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "check_score_f2340e1a__sample"
 FROM "crm"."accounts"
 WHERE (NOT COALESCE(("score" NOT BETWEEN 40 AND 45), TRUE));
 
 -- row__check_closed_at_tier_2e3facc6 (RowRule)
 -- rules: check_closed_at_tier_2e3facc6
 SELECT COUNT(*) AS "check_closed_at_tier_2e3facc6__violations",
-  min_by({'tier': "tier", 'closed_at': "closed_at"}, {'tier': "tier", 'closed_at': "closed_at"}, 20) AS "check_closed_at_tier_2e3facc6__sample"
+  min_by({'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, {'id': "id", 'tier': "tier", 'email': "email", 'score': "score", 'closed_at': "closed_at", 'country': "country"}, 20) AS "check_closed_at_tier_2e3facc6__sample"
 FROM "crm"."accounts"
 WHERE (NOT COALESCE((("closed_at" IS NOT NULL) OR ("tier" IS NOT NULL)), TRUE));
 

@@ -13,23 +13,26 @@ FROM "sales"."orders";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT "amount"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" >= CAST(0 AS DOUBLE)))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT "status"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID'))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,21 +10,21 @@ FROM "sales"."orders";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
 -- row__min_amount (RowRule)
 -- rules: min_amount
 SELECT COUNT(*) AS "min_amount__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "min_amount__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "min_amount__sample"
 FROM "sales"."orders"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" >= CAST(0 AS DOUBLE))));
 
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
 SELECT COUNT(*) AS "allowed_values_status__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "allowed_values_status__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "allowed_values_status__sample"
 FROM "sales"."orders"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID')));
 

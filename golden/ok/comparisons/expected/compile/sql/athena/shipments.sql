@@ -18,51 +18,58 @@ FROM "logistics"."shipments";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_ordered_at (Sample)
 -- rules: not_null_ordered_at
-SELECT "ordered_at"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE "ordered_at" IS NULL
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- sample__shipped_at_ge_ordered_at (Sample)
 -- rules: shipped_at_ge_ordered_at
-SELECT "ordered_at", "shipped_at"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE "shipped_at" IS NOT NULL AND "ordered_at" IS NOT NULL AND (NOT ("shipped_at" >= "ordered_at"))
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- sample__delivered_at_gt_shipped_at (Sample)
 -- rules: delivered_at_gt_shipped_at
-SELECT "shipped_at", "delivered_at"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE "delivered_at" IS NOT NULL AND "shipped_at" IS NOT NULL AND (NOT ("delivered_at" > "shipped_at"))
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- sample__weight_kg_le_max_kg (Sample)
 -- rules: weight_kg_le_max_kg
-SELECT "weight_kg", "max_kg"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE "weight_kg" IS NOT NULL AND "max_kg" IS NOT NULL AND (is_nan("weight_kg") OR is_nan("max_kg") OR NOT ("weight_kg" <= "max_kg"))
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- sample__status_ne_unknown (Sample)
 -- rules: status_ne_unknown
-SELECT "status"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE "status" IS NOT NULL AND (NOT ("status" <> 'UNKNOWN'))
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- sample__weight_kg_eq_1_5 (Sample)
 -- rules: weight_kg_eq_1_5
-SELECT "status", "weight_kg"
+SELECT "id", "ordered_at", "shipped_at", "delivered_at", "status", "weight_kg", "max_kg"
 FROM "logistics"."shipments"
 WHERE COALESCE(("status" = 'ENVELOPE'), FALSE) AND ("weight_kg" IS NOT NULL AND (is_nan("weight_kg") OR NOT ("weight_kg" = CAST(1.5 AS DOUBLE))))
+ORDER BY "id" NULLS LAST, "ordered_at" NULLS LAST, "shipped_at" NULLS LAST, "delivered_at" NULLS LAST, "status" NULLS LAST, "weight_kg" NULLS LAST, "max_kg" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,42 +10,42 @@ FROM "logistics"."shipments";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "not_null_id__sample"
 FROM "logistics"."shipments"
 WHERE ("id" IS NULL);
 
 -- row__not_null_ordered_at (RowRule)
 -- rules: not_null_ordered_at
 SELECT COUNT(*) AS "not_null_ordered_at__violations",
-  min_by({'ordered_at': "ordered_at"}, {'ordered_at': "ordered_at"}, 20) AS "not_null_ordered_at__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "not_null_ordered_at__sample"
 FROM "logistics"."shipments"
 WHERE ("ordered_at" IS NULL);
 
 -- row__shipped_at_ge_ordered_at (RowRule)
 -- rules: shipped_at_ge_ordered_at
 SELECT COUNT(*) AS "shipped_at_ge_ordered_at__violations",
-  min_by({'ordered_at': "ordered_at", 'shipped_at': "shipped_at"}, {'ordered_at': "ordered_at", 'shipped_at': "shipped_at"}, 20) AS "shipped_at_ge_ordered_at__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "shipped_at_ge_ordered_at__sample"
 FROM "logistics"."shipments"
 WHERE ("shipped_at" IS NOT NULL AND "ordered_at" IS NOT NULL AND (NOT ("shipped_at" >= "ordered_at")));
 
 -- row__delivered_at_gt_shipped_at (RowRule)
 -- rules: delivered_at_gt_shipped_at
 SELECT COUNT(*) AS "delivered_at_gt_shipped_at__violations",
-  min_by({'shipped_at': "shipped_at", 'delivered_at': "delivered_at"}, {'shipped_at': "shipped_at", 'delivered_at': "delivered_at"}, 20) AS "delivered_at_gt_shipped_at__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "delivered_at_gt_shipped_at__sample"
 FROM "logistics"."shipments"
 WHERE ("delivered_at" IS NOT NULL AND "shipped_at" IS NOT NULL AND (NOT ("delivered_at" > "shipped_at")));
 
 -- row__weight_kg_le_max_kg (RowRule)
 -- rules: weight_kg_le_max_kg
 SELECT COUNT(*) AS "weight_kg_le_max_kg__violations",
-  min_by({'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "weight_kg_le_max_kg__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "weight_kg_le_max_kg__sample"
 FROM "logistics"."shipments"
 WHERE ("weight_kg" IS NOT NULL AND "max_kg" IS NOT NULL AND (isnan("weight_kg") OR isnan("max_kg") OR NOT ("weight_kg" <= "max_kg")));
 
 -- row__status_ne_unknown (RowRule)
 -- rules: status_ne_unknown
 SELECT COUNT(*) AS "status_ne_unknown__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "status_ne_unknown__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) AS "status_ne_unknown__sample"
 FROM "logistics"."shipments"
 WHERE ("status" IS NOT NULL AND (NOT ("status" <> 'UNKNOWN')));
 
@@ -54,7 +54,7 @@ WHERE ("status" IS NOT NULL AND (NOT ("status" <> 'UNKNOWN')));
 SELECT
   COALESCE(count_if(COALESCE(("status" = 'ENVELOPE'), FALSE) AND ("weight_kg" IS NOT NULL AND (isnan("weight_kg") OR NOT ("weight_kg" = CAST(1.5 AS DOUBLE))))), 0) AS "weight_kg_eq_1_5__violations",
   COUNT(*) AS "weight_kg_eq_1_5__checked",
-  min_by({'status': "status", 'weight_kg': "weight_kg"}, {'status': "status", 'weight_kg': "weight_kg"}, 20) FILTER (WHERE COALESCE(("status" = 'ENVELOPE'), FALSE) AND ("weight_kg" IS NOT NULL AND (isnan("weight_kg") OR NOT ("weight_kg" = CAST(1.5 AS DOUBLE))))) AS "weight_kg_eq_1_5__sample"
+  min_by({'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, {'id': "id", 'ordered_at': "ordered_at", 'shipped_at': "shipped_at", 'delivered_at': "delivered_at", 'status': "status", 'weight_kg': "weight_kg", 'max_kg': "max_kg"}, 20) FILTER (WHERE COALESCE(("status" = 'ENVELOPE'), FALSE) AND ("weight_kg" IS NOT NULL AND (isnan("weight_kg") OR NOT ("weight_kg" = CAST(1.5 AS DOUBLE))))) AS "weight_kg_eq_1_5__sample"
 FROM "logistics"."shipments"
 WHERE COALESCE(("status" = 'ENVELOPE'), FALSE);
 

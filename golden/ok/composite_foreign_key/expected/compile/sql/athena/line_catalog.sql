@@ -12,16 +12,18 @@ FROM "sales"."line_catalog";
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT "order_id"
+SELECT "order_id", "line_no"
 FROM "sales"."line_catalog"
 WHERE "order_id" IS NULL
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_line_no (Sample)
 -- rules: not_null_line_no
-SELECT "line_no"
+SELECT "order_id", "line_no"
 FROM "sales"."line_catalog"
 WHERE "line_no" IS NULL
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)

@@ -59,6 +59,7 @@ FROM (
 SELECT "order_id", "line_no"
 FROM "sales"."order_lines"
 WHERE "order_id" IS NULL
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_line_no (Sample)
@@ -66,6 +67,7 @@ LIMIT 20;
 SELECT "order_id", "line_no"
 FROM "sales"."order_lines"
 WHERE "line_no" IS NULL
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_product_id (Sample)
@@ -73,6 +75,7 @@ LIMIT 20;
 SELECT "order_id", "line_no", "product_id"
 FROM "sales"."order_lines"
 WHERE "product_id" IS NULL
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST, "product_id" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_order_id_orders (Sample)

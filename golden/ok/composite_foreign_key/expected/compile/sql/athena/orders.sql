@@ -14,6 +14,7 @@ FROM "sales"."orders";
 SELECT "id"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

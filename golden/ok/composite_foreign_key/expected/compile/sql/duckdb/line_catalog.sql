@@ -10,14 +10,14 @@ FROM "sales"."line_catalog";
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
 SELECT COUNT(*) AS "not_null_order_id__violations",
-  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
+  min_by({'order_id': "order_id", 'line_no': "line_no"}, {'order_id': "order_id", 'line_no': "line_no"}, 20) AS "not_null_order_id__sample"
 FROM "sales"."line_catalog"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_line_no (RowRule)
 -- rules: not_null_line_no
 SELECT COUNT(*) AS "not_null_line_no__violations",
-  min_by({'line_no': "line_no"}, {'line_no': "line_no"}, 20) AS "not_null_line_no__sample"
+  min_by({'order_id': "order_id", 'line_no': "line_no"}, {'order_id': "order_id", 'line_no': "line_no"}, 20) AS "not_null_line_no__sample"
 FROM "sales"."line_catalog"
 WHERE ("line_no" IS NULL);
 

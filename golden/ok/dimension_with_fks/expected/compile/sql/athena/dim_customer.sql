@@ -30,6 +30,7 @@ FROM (
 SELECT "customer_id"
 FROM "analytics_db"."dim_customer"
 WHERE "customer_id" IS NULL
+ORDER BY "customer_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_segment (Sample)
@@ -37,6 +38,7 @@ LIMIT 20;
 SELECT "customer_id", "segment"
 FROM "analytics_db"."dim_customer"
 WHERE "segment" IS NULL
+ORDER BY "customer_id" NULLS LAST, "segment" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_customer_id (Sample)
@@ -54,6 +56,7 @@ LIMIT 20;
 SELECT "customer_id", "segment"
 FROM "analytics_db"."dim_customer"
 WHERE "segment" IS NOT NULL AND ("segment" NOT IN ('RETAIL', 'SME', 'CORPORATE'))
+ORDER BY "customer_id" NULLS LAST, "segment" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)

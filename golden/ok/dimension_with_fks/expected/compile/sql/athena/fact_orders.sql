@@ -52,6 +52,7 @@ FROM (
 SELECT "order_id"
 FROM "analytics_db"."fact_orders"
 WHERE "order_id" IS NULL
+ORDER BY "order_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
@@ -59,6 +60,7 @@ LIMIT 20;
 SELECT "order_id", "customer_id"
 FROM "analytics_db"."fact_orders"
 WHERE "customer_id" IS NULL
+ORDER BY "order_id" NULLS LAST, "customer_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
@@ -66,6 +68,7 @@ LIMIT 20;
 SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NULL
+ORDER BY "order_id" NULLS LAST, "amount" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_customer_id_dim_customer (Sample)
@@ -101,6 +104,7 @@ LIMIT 20;
 SELECT "order_id", "amount"
 FROM "analytics_db"."fact_orders"
 WHERE "amount" IS NOT NULL AND (NOT ("amount" >= 0))
+ORDER BY "order_id" NULLS LAST, "amount" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_order_id (RuleCount)

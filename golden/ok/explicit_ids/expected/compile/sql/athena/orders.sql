@@ -29,9 +29,10 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__pk (Sample)
@@ -46,30 +47,34 @@ LIMIT 20;
 
 -- sample__amount_positive (Sample)
 -- rules: amount_positive
-SELECT "amount"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__amount_cap (Sample)
 -- rules: amount_cap
-SELECT "amount"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" <= CAST(100000 AS DOUBLE)))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__status_known (Sample)
 -- rules: status_known
-SELECT "status"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID'))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__paid_has_amount (Sample)
 -- rules: paid_has_amount
-SELECT "amount", "status"
+SELECT "id", "amount", "status"
 FROM "sales"."orders"
 WHERE NOT COALESCE((("status" <> 'PAID') OR ("amount" IS NOT NULL)), TRUE)
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,35 +10,35 @@ FROM "sales"."orders";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
 -- row__amount_positive (RowRule)
 -- rules: amount_positive
 SELECT COUNT(*) AS "amount_positive__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "amount_positive__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "amount_positive__sample"
 FROM "sales"."orders"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))));
 
 -- row__amount_cap (RowRule)
 -- rules: amount_cap
 SELECT COUNT(*) AS "amount_cap__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "amount_cap__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "amount_cap__sample"
 FROM "sales"."orders"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" <= CAST(100000 AS DOUBLE))));
 
 -- row__status_known (RowRule)
 -- rules: status_known
 SELECT COUNT(*) AS "status_known__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "status_known__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "status_known__sample"
 FROM "sales"."orders"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'PAID')));
 
 -- row__paid_has_amount (RowRule)
 -- rules: paid_has_amount
 SELECT COUNT(*) AS "paid_has_amount__violations",
-  min_by({'amount': "amount", 'status': "status"}, {'amount': "amount", 'status': "status"}, 20) AS "paid_has_amount__sample"
+  min_by({'id': "id", 'amount': "amount", 'status': "status"}, {'id': "id", 'amount': "amount", 'status': "status"}, 20) AS "paid_has_amount__sample"
 FROM "sales"."orders"
 WHERE (NOT COALESCE((("status" <> 'PAID') OR ("amount" IS NOT NULL)), TRUE));
 

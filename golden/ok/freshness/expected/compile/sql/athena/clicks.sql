@@ -41,30 +41,34 @@ FROM "events"."clicks";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "event_time", "ingest_time", "event_date"
 FROM "events"."clicks"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "event_time" NULLS LAST, "ingest_time" NULLS LAST, "event_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_event_time (Sample)
 -- rules: not_null_event_time
-SELECT "event_time"
+SELECT "id", "event_time", "ingest_time", "event_date"
 FROM "events"."clicks"
 WHERE "event_time" IS NULL
+ORDER BY "id" NULLS LAST, "event_time" NULLS LAST, "ingest_time" NULLS LAST, "event_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_ingest_time (Sample)
 -- rules: not_null_ingest_time
-SELECT "ingest_time"
+SELECT "id", "event_time", "ingest_time", "event_date"
 FROM "events"."clicks"
 WHERE "ingest_time" IS NULL
+ORDER BY "id" NULLS LAST, "event_time" NULLS LAST, "ingest_time" NULLS LAST, "event_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_event_date (Sample)
 -- rules: not_null_event_date
-SELECT "event_date"
+SELECT "id", "event_time", "ingest_time", "event_date"
 FROM "events"."clicks"
 WHERE "event_date" IS NULL
+ORDER BY "id" NULLS LAST, "event_time" NULLS LAST, "ingest_time" NULLS LAST, "event_date" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,28 +10,28 @@ FROM "events"."clicks";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, {'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, 20) AS "not_null_id__sample"
 FROM "events"."clicks"
 WHERE ("id" IS NULL);
 
 -- row__not_null_event_time (RowRule)
 -- rules: not_null_event_time
 SELECT COUNT(*) AS "not_null_event_time__violations",
-  min_by({'event_time': "event_time"}, {'event_time': "event_time"}, 20) AS "not_null_event_time__sample"
+  min_by({'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, {'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, 20) AS "not_null_event_time__sample"
 FROM "events"."clicks"
 WHERE ("event_time" IS NULL);
 
 -- row__not_null_ingest_time (RowRule)
 -- rules: not_null_ingest_time
 SELECT COUNT(*) AS "not_null_ingest_time__violations",
-  min_by({'ingest_time': "ingest_time"}, {'ingest_time': "ingest_time"}, 20) AS "not_null_ingest_time__sample"
+  min_by({'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, {'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, 20) AS "not_null_ingest_time__sample"
 FROM "events"."clicks"
 WHERE ("ingest_time" IS NULL);
 
 -- row__not_null_event_date (RowRule)
 -- rules: not_null_event_date
 SELECT COUNT(*) AS "not_null_event_date__violations",
-  min_by({'event_date': "event_date"}, {'event_date': "event_date"}, 20) AS "not_null_event_date__sample"
+  min_by({'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, {'id': "id", 'event_time': "event_time", 'ingest_time': "ingest_time", 'event_date': "event_date"}, 20) AS "not_null_event_date__sample"
 FROM "events"."clicks"
 WHERE ("event_date" IS NULL);
 

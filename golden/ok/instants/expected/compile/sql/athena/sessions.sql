@@ -26,37 +26,42 @@ FROM "web"."sessions";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "started_at", "ended_at", "day"
 FROM "web"."sessions"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "started_at" NULLS LAST, "ended_at" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_started_at (Sample)
 -- rules: not_null_started_at
-SELECT "started_at"
+SELECT "id", "started_at", "ended_at", "day"
 FROM "web"."sessions"
 WHERE "started_at" IS NULL
+ORDER BY "id" NULLS LAST, "started_at" NULLS LAST, "ended_at" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- sample__min_started_at (Sample)
 -- rules: min_started_at
-SELECT "started_at"
+SELECT "id", "started_at", "ended_at", "day"
 FROM "web"."sessions"
 WHERE "started_at" IS NOT NULL AND (NOT ("started_at" >= TIMESTAMP '2024-01-01 00:00:00 UTC'))
+ORDER BY "id" NULLS LAST, "started_at" NULLS LAST, "ended_at" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- sample__ended_at_ge_started_at (Sample)
 -- rules: ended_at_ge_started_at
-SELECT "started_at", "ended_at"
+SELECT "id", "started_at", "ended_at", "day"
 FROM "web"."sessions"
 WHERE "ended_at" IS NOT NULL AND "started_at" IS NOT NULL AND (NOT ("ended_at" >= "started_at"))
+ORDER BY "id" NULLS LAST, "started_at" NULLS LAST, "ended_at" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- sample__since_june (Sample)
 -- rules: since_june
-SELECT "started_at"
+SELECT "id", "started_at", "ended_at", "day"
 FROM "web"."sessions"
 WHERE "started_at" IS NOT NULL AND (NOT ("started_at" >= TIMESTAMP '2023-06-01 00:00:00 UTC'))
+ORDER BY "id" NULLS LAST, "started_at" NULLS LAST, "ended_at" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

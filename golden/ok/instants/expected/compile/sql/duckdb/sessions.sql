@@ -13,35 +13,35 @@ FROM "web"."sessions";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, {'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, 20) AS "not_null_id__sample"
 FROM "web"."sessions"
 WHERE ("id" IS NULL);
 
 -- row__not_null_started_at (RowRule)
 -- rules: not_null_started_at
 SELECT COUNT(*) AS "not_null_started_at__violations",
-  min_by({'started_at': "started_at"}, {'started_at': "started_at"}, 20) AS "not_null_started_at__sample"
+  min_by({'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, {'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, 20) AS "not_null_started_at__sample"
 FROM "web"."sessions"
 WHERE ("started_at" IS NULL);
 
 -- row__min_started_at (RowRule)
 -- rules: min_started_at
 SELECT COUNT(*) AS "min_started_at__violations",
-  min_by({'started_at': "started_at"}, {'started_at': "started_at"}, 20) AS "min_started_at__sample"
+  min_by({'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, {'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, 20) AS "min_started_at__sample"
 FROM "web"."sessions"
 WHERE ("started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2024-01-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE))));
 
 -- row__ended_at_ge_started_at (RowRule)
 -- rules: ended_at_ge_started_at
 SELECT COUNT(*) AS "ended_at_ge_started_at__violations",
-  min_by({'started_at': "started_at", 'ended_at': "ended_at"}, {'started_at': "started_at", 'ended_at': "ended_at"}, 20) AS "ended_at_ge_started_at__sample"
+  min_by({'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, {'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, 20) AS "ended_at_ge_started_at__sample"
 FROM "web"."sessions"
 WHERE ("ended_at" IS NOT NULL AND "started_at" IS NOT NULL AND (NOT ("ended_at" >= "started_at")));
 
 -- row__since_june (RowRule)
 -- rules: since_june
 SELECT COUNT(*) AS "since_june__violations",
-  min_by({'started_at': "started_at"}, {'started_at': "started_at"}, 20) AS "since_june__sample"
+  min_by({'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, {'id': "id", 'started_at': "started_at", 'ended_at': "ended_at", 'day': "day"}, 20) AS "since_june__sample"
 FROM "web"."sessions"
 WHERE ("started_at" IS NOT NULL AND (NOT ("started_at" >= CAST('2023-06-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE))));
 

@@ -25,9 +25,10 @@ FROM (
 
 -- sample__not_null_customer_id (Sample)
 -- rules: not_null_customer_id
-SELECT "customer_id"
+SELECT "customer_id", "region"
 FROM "shop"."customers"
 WHERE "customer_id" IS NULL
+ORDER BY "customer_id" NULLS LAST, "region" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_customer_id (Sample)

@@ -76,19 +76,21 @@ FROM (
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
 -- params: partition:day DATE
-SELECT "order_id"
+SELECT "order_id", "customer_id", "region", "day"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND "order_id" IS NULL
+ORDER BY "order_id" NULLS LAST, "customer_id" NULLS LAST, "region" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_day (Sample)
 -- rules: not_null_day
 -- params: partition:day DATE
-SELECT "day"
+SELECT "order_id", "customer_id", "region", "day"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND "day" IS NULL
+ORDER BY "order_id" NULLS LAST, "customer_id" NULLS LAST, "region" NULLS LAST, "day" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_order_id_region (Sample)

@@ -10,7 +10,7 @@ FROM "shop"."customers";
 -- row__not_null_customer_id (RowRule)
 -- rules: not_null_customer_id
 SELECT COUNT(*) AS "not_null_customer_id__violations",
-  min_by({'customer_id': "customer_id"}, {'customer_id': "customer_id"}, 20) AS "not_null_customer_id__sample"
+  min_by({'customer_id': "customer_id", 'region': "region"}, {'customer_id': "customer_id", 'region': "region"}, 20) AS "not_null_customer_id__sample"
 FROM "shop"."customers"
 WHERE ("customer_id" IS NULL);
 

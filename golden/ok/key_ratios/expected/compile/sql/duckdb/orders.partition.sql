@@ -13,7 +13,7 @@ WHERE "day" = CAST(? AS DATE);
 -- rules: not_null_order_id
 -- params: partition:day DATE
 SELECT COUNT(*) AS "not_null_order_id__violations",
-  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
+  min_by({'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, {'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, 20) AS "not_null_order_id__sample"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND ("order_id" IS NULL);
@@ -22,7 +22,7 @@ WHERE "day" = CAST(? AS DATE)
 -- rules: not_null_day
 -- params: partition:day DATE
 SELECT COUNT(*) AS "not_null_day__violations",
-  min_by({'day': "day"}, {'day': "day"}, 20) AS "not_null_day__sample"
+  min_by({'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, {'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, 20) AS "not_null_day__sample"
 FROM "shop"."orders"
 WHERE "day" = CAST(? AS DATE)
   AND ("day" IS NULL);

@@ -10,14 +10,14 @@ FROM "shop"."orders";
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
 SELECT COUNT(*) AS "not_null_order_id__violations",
-  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
+  min_by({'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, {'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, 20) AS "not_null_order_id__sample"
 FROM "shop"."orders"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_day (RowRule)
 -- rules: not_null_day
 SELECT COUNT(*) AS "not_null_day__violations",
-  min_by({'day': "day"}, {'day': "day"}, 20) AS "not_null_day__sample"
+  min_by({'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, {'order_id': "order_id", 'customer_id': "customer_id", 'region': "region", 'day': "day"}, 20) AS "not_null_day__sample"
 FROM "shop"."orders"
 WHERE ("day" IS NULL);
 

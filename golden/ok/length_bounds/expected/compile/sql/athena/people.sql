@@ -14,30 +14,34 @@ FROM "crm"."people";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "name", "code", "nickname"
 FROM "crm"."people"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "name" NULLS LAST, "code" NULLS LAST, "nickname" NULLS LAST
 LIMIT 20;
 
 -- sample__length_name (Sample)
 -- rules: length_name
-SELECT "name"
+SELECT "id", "name", "code", "nickname"
 FROM "crm"."people"
 WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1 AND length("name") <= 200))
+ORDER BY "id" NULLS LAST, "name" NULLS LAST, "code" NULLS LAST, "nickname" NULLS LAST
 LIMIT 20;
 
 -- sample__length_code (Sample)
 -- rules: length_code
-SELECT "code"
+SELECT "id", "name", "code", "nickname"
 FROM "crm"."people"
 WHERE "code" IS NOT NULL AND (NOT (length("code") >= 3 AND length("code") <= 3))
+ORDER BY "id" NULLS LAST, "name" NULLS LAST, "code" NULLS LAST, "nickname" NULLS LAST
 LIMIT 20;
 
 -- sample__length_nickname (Sample)
 -- rules: length_nickname
-SELECT "nickname"
+SELECT "id", "name", "code", "nickname"
 FROM "crm"."people"
 WHERE "nickname" IS NOT NULL AND (NOT (length("nickname") > 0 AND length("nickname") <= 30))
+ORDER BY "id" NULLS LAST, "name" NULLS LAST, "code" NULLS LAST, "nickname" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,28 +10,28 @@ FROM "crm"."people";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, {'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, 20) AS "not_null_id__sample"
 FROM "crm"."people"
 WHERE ("id" IS NULL);
 
 -- row__length_name (RowRule)
 -- rules: length_name
 SELECT COUNT(*) AS "length_name__violations",
-  min_by({'name': "name"}, {'name': "name"}, 20) AS "length_name__sample"
+  min_by({'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, {'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, 20) AS "length_name__sample"
 FROM "crm"."people"
 WHERE ("name" IS NOT NULL AND (NOT (length("name") >= 1 AND length("name") <= 200)));
 
 -- row__length_code (RowRule)
 -- rules: length_code
 SELECT COUNT(*) AS "length_code__violations",
-  min_by({'code': "code"}, {'code': "code"}, 20) AS "length_code__sample"
+  min_by({'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, {'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, 20) AS "length_code__sample"
 FROM "crm"."people"
 WHERE ("code" IS NOT NULL AND (NOT (length("code") >= 3 AND length("code") <= 3)));
 
 -- row__length_nickname (RowRule)
 -- rules: length_nickname
 SELECT COUNT(*) AS "length_nickname__violations",
-  min_by({'nickname': "nickname"}, {'nickname': "nickname"}, 20) AS "length_nickname__sample"
+  min_by({'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, {'id': "id", 'name': "name", 'code': "code", 'nickname': "nickname"}, 20) AS "length_nickname__sample"
 FROM "crm"."people"
 WHERE ("nickname" IS NOT NULL AND (NOT (length("nickname") > 0 AND length("nickname") <= 30)));
 

@@ -29,6 +29,7 @@ FROM (
 SELECT "customer_id"
 FROM "analytics_db"."dim_customer"
 WHERE "customer_id" IS NULL
+ORDER BY "customer_id" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_customer_id (Sample)
@@ -46,6 +47,7 @@ LIMIT 20;
 SELECT "customer_id", "email"
 FROM "analytics_db"."dim_customer"
 WHERE "email" IS NOT NULL AND NOT regexp_like("email", '^[^@]+@[^@]+$')
+ORDER BY "customer_id" NULLS LAST, "email" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)

@@ -30,6 +30,7 @@ FROM (
 SELECT "loan_id"
 FROM "analytics_db"."dim_loan"
 WHERE "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_principal (Sample)
@@ -37,6 +38,7 @@ LIMIT 20;
 SELECT "loan_id", "principal"
 FROM "analytics_db"."dim_loan"
 WHERE "principal" IS NULL
+ORDER BY "loan_id" NULLS LAST, "principal" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_loan_id (Sample)
@@ -54,6 +56,7 @@ LIMIT 20;
 SELECT "loan_id", "principal"
 FROM "analytics_db"."dim_loan"
 WHERE "principal" IS NOT NULL AND (NOT ("principal" > 0))
+ORDER BY "loan_id" NULLS LAST, "principal" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

@@ -100,6 +100,7 @@ SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
@@ -109,6 +110,7 @@ SELECT "loan_id", "customer_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "customer_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "customer_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
@@ -118,6 +120,7 @@ SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "payment_date" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
@@ -127,6 +130,7 @@ SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
@@ -136,6 +140,7 @@ SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "status" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_created_at (Sample)
@@ -145,6 +150,7 @@ SELECT "loan_id", "payment_date", "created_at"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "created_at" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_loan_id_dim_loan (Sample)
@@ -194,6 +200,7 @@ SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__emi_soft (Sample)
@@ -203,6 +210,7 @@ SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
@@ -212,6 +220,7 @@ SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" = CAST(? AS DATE)
   AND "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_loan_id_payment_date (Sample)

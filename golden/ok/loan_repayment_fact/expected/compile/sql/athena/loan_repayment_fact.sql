@@ -89,6 +89,7 @@ FROM "analytics_db"."loan_repayment_fact";
 SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
@@ -96,6 +97,7 @@ LIMIT 20;
 SELECT "loan_id", "customer_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "customer_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "customer_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
@@ -103,6 +105,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "payment_date" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
@@ -110,6 +113,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "emi_amount" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
@@ -117,6 +121,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "status" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_created_at (Sample)
@@ -124,6 +129,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "created_at"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "created_at" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_loan_id_dim_loan (Sample)
@@ -167,6 +173,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__emi_soft (Sample)
@@ -174,6 +181,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
@@ -181,6 +189,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "status"
 FROM "analytics_db"."loan_repayment_fact"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_loan_id_payment_date (Sample)

@@ -32,9 +32,10 @@ FROM (
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
-SELECT "product_id"
+SELECT "product_id", "store_id"
 FROM "mart"."dim_product"
 WHERE "product_id" IS NULL
+ORDER BY "product_id" NULLS LAST, "store_id" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_store_id_dim_store (Sample)

@@ -25,9 +25,10 @@ FROM (
 
 -- sample__not_null_store_id (Sample)
 -- rules: not_null_store_id
-SELECT "store_id"
+SELECT "store_id", "region"
 FROM "mart"."dim_store"
 WHERE "store_id" IS NULL
+ORDER BY "store_id" NULLS LAST, "region" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_store_id (Sample)

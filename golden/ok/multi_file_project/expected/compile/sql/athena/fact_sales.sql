@@ -55,23 +55,26 @@ FROM (
 
 -- sample__not_null_sale_id (Sample)
 -- rules: not_null_sale_id
-SELECT "sale_id"
+SELECT "sale_id", "store_id", "product_id"
 FROM "mart"."fact_sales"
 WHERE "sale_id" IS NULL
+ORDER BY "sale_id" NULLS LAST, "store_id" NULLS LAST, "product_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_store_id (Sample)
 -- rules: not_null_store_id
-SELECT "store_id"
+SELECT "sale_id", "store_id", "product_id"
 FROM "mart"."fact_sales"
 WHERE "store_id" IS NULL
+ORDER BY "sale_id" NULLS LAST, "store_id" NULLS LAST, "product_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_product_id (Sample)
 -- rules: not_null_product_id
-SELECT "product_id"
+SELECT "sale_id", "store_id", "product_id"
 FROM "mart"."fact_sales"
 WHERE "product_id" IS NULL
+ORDER BY "sale_id" NULLS LAST, "store_id" NULLS LAST, "product_id" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_store_id_dim_store (Sample)

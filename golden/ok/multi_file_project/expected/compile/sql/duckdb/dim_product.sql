@@ -10,7 +10,7 @@ FROM "mart"."dim_product";
 -- row__not_null_product_id (RowRule)
 -- rules: not_null_product_id
 SELECT COUNT(*) AS "not_null_product_id__violations",
-  min_by({'product_id': "product_id"}, {'product_id': "product_id"}, 20) AS "not_null_product_id__sample"
+  min_by({'product_id': "product_id", 'store_id': "store_id"}, {'product_id': "product_id", 'store_id': "store_id"}, 20) AS "not_null_product_id__sample"
 FROM "mart"."dim_product"
 WHERE ("product_id" IS NULL);
 

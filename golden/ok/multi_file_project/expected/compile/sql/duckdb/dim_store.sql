@@ -10,7 +10,7 @@ FROM "mart"."dim_store";
 -- row__not_null_store_id (RowRule)
 -- rules: not_null_store_id
 SELECT COUNT(*) AS "not_null_store_id__violations",
-  min_by({'store_id': "store_id"}, {'store_id': "store_id"}, 20) AS "not_null_store_id__sample"
+  min_by({'store_id': "store_id", 'region': "region"}, {'store_id': "store_id", 'region': "region"}, 20) AS "not_null_store_id__sample"
 FROM "mart"."dim_store"
 WHERE ("store_id" IS NULL);
 

@@ -10,21 +10,21 @@ FROM "mart"."fact_sales";
 -- row__not_null_sale_id (RowRule)
 -- rules: not_null_sale_id
 SELECT COUNT(*) AS "not_null_sale_id__violations",
-  min_by({'sale_id': "sale_id"}, {'sale_id': "sale_id"}, 20) AS "not_null_sale_id__sample"
+  min_by({'sale_id': "sale_id", 'store_id': "store_id", 'product_id': "product_id"}, {'sale_id': "sale_id", 'store_id': "store_id", 'product_id': "product_id"}, 20) AS "not_null_sale_id__sample"
 FROM "mart"."fact_sales"
 WHERE ("sale_id" IS NULL);
 
 -- row__not_null_store_id (RowRule)
 -- rules: not_null_store_id
 SELECT COUNT(*) AS "not_null_store_id__violations",
-  min_by({'store_id': "store_id"}, {'store_id': "store_id"}, 20) AS "not_null_store_id__sample"
+  min_by({'sale_id': "sale_id", 'store_id': "store_id", 'product_id': "product_id"}, {'sale_id': "sale_id", 'store_id': "store_id", 'product_id': "product_id"}, 20) AS "not_null_store_id__sample"
 FROM "mart"."fact_sales"
 WHERE ("store_id" IS NULL);
 
 -- row__not_null_product_id (RowRule)
 -- rules: not_null_product_id
 SELECT COUNT(*) AS "not_null_product_id__violations",
-  min_by({'product_id': "product_id"}, {'product_id': "product_id"}, 20) AS "not_null_product_id__sample"
+  min_by({'sale_id': "sale_id", 'store_id': "store_id", 'product_id': "product_id"}, {'sale_id': "sale_id", 'store_id': "store_id", 'product_id': "product_id"}, 20) AS "not_null_product_id__sample"
 FROM "mart"."fact_sales"
 WHERE ("product_id" IS NULL);
 

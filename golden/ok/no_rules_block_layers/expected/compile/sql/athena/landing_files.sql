@@ -12,16 +12,18 @@ FROM "raw"."landing_files";
 
 -- sample__not_null_path (Sample)
 -- rules: not_null_path
-SELECT "path"
+SELECT "path", "size_bytes", "landed_at"
 FROM "raw"."landing_files"
 WHERE "path" IS NULL
+ORDER BY "path" NULLS LAST, "size_bytes" NULLS LAST, "landed_at" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_landed_at (Sample)
 -- rules: not_null_landed_at
-SELECT "landed_at"
+SELECT "path", "size_bytes", "landed_at"
 FROM "raw"."landing_files"
 WHERE "landed_at" IS NULL
+ORDER BY "path" NULLS LAST, "size_bytes" NULLS LAST, "landed_at" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_path (RuleCount)

@@ -10,14 +10,14 @@ FROM "raw"."landing_files";
 -- row__not_null_path (RowRule)
 -- rules: not_null_path
 SELECT COUNT(*) AS "not_null_path__violations",
-  min_by({'path': "path"}, {'path': "path"}, 20) AS "not_null_path__sample"
+  min_by({'path': "path", 'size_bytes': "size_bytes", 'landed_at': "landed_at"}, {'path': "path", 'size_bytes': "size_bytes", 'landed_at': "landed_at"}, 20) AS "not_null_path__sample"
 FROM "raw"."landing_files"
 WHERE ("path" IS NULL);
 
 -- row__not_null_landed_at (RowRule)
 -- rules: not_null_landed_at
 SELECT COUNT(*) AS "not_null_landed_at__violations",
-  min_by({'landed_at': "landed_at"}, {'landed_at': "landed_at"}, 20) AS "not_null_landed_at__sample"
+  min_by({'path': "path", 'size_bytes': "size_bytes", 'landed_at': "landed_at"}, {'path': "path", 'size_bytes': "size_bytes", 'landed_at': "landed_at"}, 20) AS "not_null_landed_at__sample"
 FROM "raw"."landing_files"
 WHERE ("landed_at" IS NULL);
 

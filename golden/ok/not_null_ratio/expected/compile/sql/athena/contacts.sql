@@ -15,23 +15,26 @@ FROM "crm"."contacts";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "email", "phone"
 FROM "crm"."contacts"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "phone" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_email (Sample)
 -- rules: not_null_email
-SELECT "email"
+SELECT "id", "email", "phone"
 FROM "crm"."contacts"
 WHERE "email" IS NULL
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "phone" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_phone (Sample)
 -- rules: not_null_phone
-SELECT "phone"
+SELECT "id", "email", "phone"
 FROM "crm"."contacts"
 WHERE "phone" IS NULL
+ORDER BY "id" NULLS LAST, "email" NULLS LAST, "phone" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,7 +10,7 @@ FROM "crm"."contacts";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'email': "email", 'phone': "phone"}, {'id': "id", 'email': "email", 'phone': "phone"}, 20) AS "not_null_id__sample"
 FROM "crm"."contacts"
 WHERE ("id" IS NULL);
 
@@ -19,7 +19,7 @@ WHERE ("id" IS NULL);
 SELECT
   COALESCE(count_if("email" IS NULL), 0) AS "not_null_email__violations",
   COUNT(*) AS "not_null_email__checked",
-  min_by({'email': "email"}, {'email': "email"}, 20) FILTER (WHERE "email" IS NULL) AS "not_null_email__sample"
+  min_by({'id': "id", 'email': "email", 'phone': "phone"}, {'id': "id", 'email': "email", 'phone': "phone"}, 20) FILTER (WHERE "email" IS NULL) AS "not_null_email__sample"
 FROM "crm"."contacts";
 
 -- row__not_null_phone (RowRule)
@@ -27,7 +27,7 @@ FROM "crm"."contacts";
 SELECT
   COALESCE(count_if("phone" IS NULL), 0) AS "not_null_phone__violations",
   COUNT(*) AS "not_null_phone__checked",
-  min_by({'phone': "phone"}, {'phone': "phone"}, 20) FILTER (WHERE "phone" IS NULL) AS "not_null_phone__sample"
+  min_by({'id': "id", 'email': "email", 'phone': "phone"}, {'id': "id", 'email': "email", 'phone': "phone"}, 20) FILTER (WHERE "phone" IS NULL) AS "not_null_phone__sample"
 FROM "crm"."contacts";
 
 -- count__not_null_id (RuleCount)

@@ -16,44 +16,50 @@ FROM "science"."readings";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "temp_c", "delta", "big", "label"
 FROM "science"."readings"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "temp_c" NULLS LAST, "delta" NULLS LAST, "big" NULLS LAST, "label" NULLS LAST
 LIMIT 20;
 
 -- sample__range_temp_c (Sample)
 -- rules: range_temp_c
-SELECT "temp_c"
+SELECT "id", "temp_c", "delta", "big", "label"
 FROM "science"."readings"
 WHERE "temp_c" IS NOT NULL AND (is_nan("temp_c") OR NOT ("temp_c" >= CAST(-273.15 AS DOUBLE) AND "temp_c" < CAST(10000 AS DOUBLE)))
+ORDER BY "id" NULLS LAST, "temp_c" NULLS LAST, "delta" NULLS LAST, "big" NULLS LAST, "label" NULLS LAST
 LIMIT 20;
 
 -- sample__range_delta (Sample)
 -- rules: range_delta
-SELECT "delta"
+SELECT "id", "temp_c", "delta", "big", "label"
 FROM "science"."readings"
 WHERE "delta" IS NOT NULL AND (NOT ("delta" >= -0.5 AND "delta" <= 0.5))
+ORDER BY "id" NULLS LAST, "temp_c" NULLS LAST, "delta" NULLS LAST, "big" NULLS LAST, "label" NULLS LAST
 LIMIT 20;
 
 -- sample__max_big (Sample)
 -- rules: max_big
-SELECT "big"
+SELECT "id", "temp_c", "delta", "big", "label"
 FROM "science"."readings"
 WHERE "big" IS NOT NULL AND (NOT ("big" <= 9223372036854775807))
+ORDER BY "id" NULLS LAST, "temp_c" NULLS LAST, "delta" NULLS LAST, "big" NULLS LAST, "label" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_label (Sample)
 -- rules: allowed_values_label
-SELECT "label"
+SELECT "id", "temp_c", "delta", "big", "label"
 FROM "science"."readings"
 WHERE "label" IS NOT NULL AND ("label" NOT IN ('', ' ', 'naïve', '日本', 'it''s'))
+ORDER BY "id" NULLS LAST, "temp_c" NULLS LAST, "delta" NULLS LAST, "big" NULLS LAST, "label" NULLS LAST
 LIMIT 20;
 
 -- sample__check_temp_c_label_f2c9137b (Sample)
 -- rules: check_temp_c_label_f2c9137b
-SELECT "temp_c", "label"
+SELECT "id", "temp_c", "delta", "big", "label"
 FROM "science"."readings"
 WHERE NOT COALESCE((("temp_c" <> (- 0)) OR ("label" = '')), TRUE)
+ORDER BY "id" NULLS LAST, "temp_c" NULLS LAST, "delta" NULLS LAST, "big" NULLS LAST, "label" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,42 +10,42 @@ FROM "science"."readings";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, {'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, 20) AS "not_null_id__sample"
 FROM "science"."readings"
 WHERE ("id" IS NULL);
 
 -- row__range_temp_c (RowRule)
 -- rules: range_temp_c
 SELECT COUNT(*) AS "range_temp_c__violations",
-  min_by({'temp_c': "temp_c"}, {'temp_c': "temp_c"}, 20) AS "range_temp_c__sample"
+  min_by({'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, {'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, 20) AS "range_temp_c__sample"
 FROM "science"."readings"
 WHERE ("temp_c" IS NOT NULL AND (isnan("temp_c") OR NOT ("temp_c" >= CAST(-273.15 AS DOUBLE) AND "temp_c" < CAST(10000 AS DOUBLE))));
 
 -- row__range_delta (RowRule)
 -- rules: range_delta
 SELECT COUNT(*) AS "range_delta__violations",
-  min_by({'delta': "delta"}, {'delta': "delta"}, 20) AS "range_delta__sample"
+  min_by({'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, {'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, 20) AS "range_delta__sample"
 FROM "science"."readings"
 WHERE ("delta" IS NOT NULL AND (NOT ("delta" >= -0.5 AND "delta" <= 0.5)));
 
 -- row__max_big (RowRule)
 -- rules: max_big
 SELECT COUNT(*) AS "max_big__violations",
-  min_by({'big': "big"}, {'big': "big"}, 20) AS "max_big__sample"
+  min_by({'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, {'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, 20) AS "max_big__sample"
 FROM "science"."readings"
 WHERE ("big" IS NOT NULL AND (NOT ("big" <= 9223372036854775807)));
 
 -- row__allowed_values_label (RowRule)
 -- rules: allowed_values_label
 SELECT COUNT(*) AS "allowed_values_label__violations",
-  min_by({'label': "label"}, {'label': "label"}, 20) AS "allowed_values_label__sample"
+  min_by({'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, {'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, 20) AS "allowed_values_label__sample"
 FROM "science"."readings"
 WHERE ("label" IS NOT NULL AND ("label" NOT IN ('', ' ', 'naïve', '日本', 'it''s')));
 
 -- row__check_temp_c_label_f2c9137b (RowRule)
 -- rules: check_temp_c_label_f2c9137b
 SELECT COUNT(*) AS "check_temp_c_label_f2c9137b__violations",
-  min_by({'temp_c': "temp_c", 'label': "label"}, {'temp_c': "temp_c", 'label': "label"}, 20) AS "check_temp_c_label_f2c9137b__sample"
+  min_by({'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, {'id': "id", 'temp_c': "temp_c", 'delta': "delta", 'big': "big", 'label': "label"}, 20) AS "check_temp_c_label_f2c9137b__sample"
 FROM "science"."readings"
 WHERE (NOT COALESCE((("temp_c" <> (- 0)) OR ("label" = '')), TRUE));
 

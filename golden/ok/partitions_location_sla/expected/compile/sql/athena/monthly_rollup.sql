@@ -14,6 +14,7 @@ FROM "lake"."monthly_rollup";
 SELECT "month"
 FROM "lake"."monthly_rollup"
 WHERE "month" IS NULL
+ORDER BY "month" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_month (RuleCount)

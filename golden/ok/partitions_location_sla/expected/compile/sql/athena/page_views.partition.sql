@@ -22,6 +22,7 @@ SELECT "view_id"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_id" IS NULL
+ORDER BY "view_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_url (Sample)
@@ -31,6 +32,7 @@ SELECT "view_id", "url"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "url" IS NULL
+ORDER BY "view_id" NULLS LAST, "url" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_view_date (Sample)
@@ -40,6 +42,7 @@ SELECT "view_id", "view_date"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_date" IS NULL
+ORDER BY "view_id" NULLS LAST, "view_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_view_hour (Sample)
@@ -49,6 +52,7 @@ SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_hour" IS NULL
+ORDER BY "view_id" NULLS LAST, "view_hour" NULLS LAST
 LIMIT 20;
 
 -- sample__range_view_hour (Sample)
@@ -58,6 +62,7 @@ SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_date" = CAST(? AS DATE) AND "view_hour" = CAST(? AS TINYINT)
   AND "view_hour" IS NOT NULL AND (NOT ("view_hour" >= 0 AND "view_hour" <= 23))
+ORDER BY "view_id" NULLS LAST, "view_hour" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_view_id (RuleCount)

@@ -18,6 +18,7 @@ FROM "lake"."page_views";
 SELECT "view_id"
 FROM "lake"."page_views"
 WHERE "view_id" IS NULL
+ORDER BY "view_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_url (Sample)
@@ -25,6 +26,7 @@ LIMIT 20;
 SELECT "view_id", "url"
 FROM "lake"."page_views"
 WHERE "url" IS NULL
+ORDER BY "view_id" NULLS LAST, "url" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_view_date (Sample)
@@ -32,6 +34,7 @@ LIMIT 20;
 SELECT "view_id", "view_date"
 FROM "lake"."page_views"
 WHERE "view_date" IS NULL
+ORDER BY "view_id" NULLS LAST, "view_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_view_hour (Sample)
@@ -39,6 +42,7 @@ LIMIT 20;
 SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_hour" IS NULL
+ORDER BY "view_id" NULLS LAST, "view_hour" NULLS LAST
 LIMIT 20;
 
 -- sample__range_view_hour (Sample)
@@ -46,6 +50,7 @@ LIMIT 20;
 SELECT "view_id", "view_hour"
 FROM "lake"."page_views"
 WHERE "view_hour" IS NOT NULL AND (NOT ("view_hour" >= 0 AND "view_hour" <= 23))
+ORDER BY "view_id" NULLS LAST, "view_hour" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_view_id (RuleCount)

@@ -14,6 +14,7 @@ FROM "lake"."weekly_rollup";
 SELECT "week"
 FROM "lake"."weekly_rollup"
 WHERE "week" IS NULL
+ORDER BY "week" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_week (RuleCount)

@@ -31,44 +31,50 @@ FROM (
 
 -- sample__not_null_loan_id (Sample)
 -- rules: not_null_loan_id
-SELECT "loan_id"
+SELECT "loan_id", "status", "dpd", "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "dpd" NULLS LAST, "snapshot" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
 -- rules: not_null_status
-SELECT "status"
+SELECT "loan_id", "status", "dpd", "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "status" IS NULL
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "dpd" NULLS LAST, "snapshot" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_snapshot (Sample)
 -- rules: not_null_snapshot
-SELECT "snapshot"
+SELECT "loan_id", "status", "dpd", "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "snapshot" IS NULL
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "dpd" NULLS LAST, "snapshot" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT "status"
+SELECT "loan_id", "status", "dpd", "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('CURRENT', 'DELINQUENT', 'CLOSED'))
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "dpd" NULLS LAST, "snapshot" NULLS LAST
 LIMIT 20;
 
 -- sample__min_dpd (Sample)
 -- rules: min_dpd
-SELECT "dpd"
+SELECT "loan_id", "status", "dpd", "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "dpd" IS NOT NULL AND (NOT ("dpd" >= 0))
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "dpd" NULLS LAST, "snapshot" NULLS LAST
 LIMIT 20;
 
 -- sample__max_dpd (Sample)
 -- rules: max_dpd
-SELECT "dpd"
+SELECT "loan_id", "status", "dpd", "snapshot"
 FROM "analytics_db"."loan_status_daily"
 WHERE "dpd" IS NOT NULL AND (NOT ("dpd" <= 3650))
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "dpd" NULLS LAST, "snapshot" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_loan_id_snapshot (Sample)

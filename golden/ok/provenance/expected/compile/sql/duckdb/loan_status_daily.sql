@@ -10,42 +10,42 @@ FROM "analytics_db"."loan_status_daily";
 -- row__not_null_loan_id (RowRule)
 -- rules: not_null_loan_id
 SELECT COUNT(*) AS "not_null_loan_id__violations",
-  min_by({'loan_id': "loan_id"}, {'loan_id': "loan_id"}, 20) AS "not_null_loan_id__sample"
+  min_by({'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, {'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, 20) AS "not_null_loan_id__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("loan_id" IS NULL);
 
 -- row__not_null_status (RowRule)
 -- rules: not_null_status
 SELECT COUNT(*) AS "not_null_status__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "not_null_status__sample"
+  min_by({'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, {'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, 20) AS "not_null_status__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("status" IS NULL);
 
 -- row__not_null_snapshot (RowRule)
 -- rules: not_null_snapshot
 SELECT COUNT(*) AS "not_null_snapshot__violations",
-  min_by({'snapshot': "snapshot"}, {'snapshot': "snapshot"}, 20) AS "not_null_snapshot__sample"
+  min_by({'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, {'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, 20) AS "not_null_snapshot__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("snapshot" IS NULL);
 
 -- row__allowed_values_status (RowRule)
 -- rules: allowed_values_status
 SELECT COUNT(*) AS "allowed_values_status__violations",
-  min_by({'status': "status"}, {'status': "status"}, 20) AS "allowed_values_status__sample"
+  min_by({'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, {'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, 20) AS "allowed_values_status__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("status" IS NOT NULL AND ("status" NOT IN ('CURRENT', 'DELINQUENT', 'CLOSED')));
 
 -- row__min_dpd (RowRule)
 -- rules: min_dpd
 SELECT COUNT(*) AS "min_dpd__violations",
-  min_by({'dpd': "dpd"}, {'dpd': "dpd"}, 20) AS "min_dpd__sample"
+  min_by({'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, {'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, 20) AS "min_dpd__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("dpd" IS NOT NULL AND (NOT ("dpd" >= 0)));
 
 -- row__max_dpd (RowRule)
 -- rules: max_dpd
 SELECT COUNT(*) AS "max_dpd__violations",
-  min_by({'dpd': "dpd"}, {'dpd': "dpd"}, 20) AS "max_dpd__sample"
+  min_by({'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, {'loan_id': "loan_id", 'status': "status", 'dpd': "dpd", 'snapshot': "snapshot"}, 20) AS "max_dpd__sample"
 FROM "analytics_db"."loan_status_daily"
 WHERE ("dpd" IS NOT NULL AND (NOT ("dpd" <= 3650)));
 

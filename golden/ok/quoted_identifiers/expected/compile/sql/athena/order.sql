@@ -30,37 +30,42 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "weird col", "in", "say ""hi""", "Select"
 FROM "sales-db"."order"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "weird col" NULLS LAST, "in" NULLS LAST, "say ""hi""" NULLS LAST, "Select" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_weird_col_4702 (Sample)
 -- rules: not_null_weird_col_4702
-SELECT "weird col"
+SELECT "id", "weird col", "in", "say ""hi""", "Select"
 FROM "sales-db"."order"
 WHERE "weird col" IS NULL
+ORDER BY "id" NULLS LAST, "weird col" NULLS LAST, "in" NULLS LAST, "say ""hi""" NULLS LAST, "Select" NULLS LAST
 LIMIT 20;
 
 -- sample__min_in (Sample)
 -- rules: min_in
-SELECT "in"
+SELECT "id", "weird col", "in", "say ""hi""", "Select"
 FROM "sales-db"."order"
 WHERE "in" IS NOT NULL AND (NOT ("in" > 0))
+ORDER BY "id" NULLS LAST, "weird col" NULLS LAST, "in" NULLS LAST, "say ""hi""" NULLS LAST, "Select" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_say__hi_f65b (Sample)
 -- rules: allowed_values_say__hi_f65b
-SELECT "say ""hi"""
+SELECT "id", "weird col", "in", "say ""hi""", "Select"
 FROM "sales-db"."order"
 WHERE "say ""hi""" IS NOT NULL AND ("say ""hi""" NOT IN ('hi', 'it''s'))
+ORDER BY "id" NULLS LAST, "weird col" NULLS LAST, "in" NULLS LAST, "say ""hi""" NULLS LAST, "Select" NULLS LAST
 LIMIT 20;
 
 -- sample__check_select_in_35929cd4 (Sample)
 -- rules: check_select_in_35929cd4
-SELECT "in", "Select"
+SELECT "id", "weird col", "in", "say ""hi""", "Select"
 FROM "sales-db"."order"
 WHERE NOT COALESCE((("Select" * 2) > "in"), TRUE)
+ORDER BY "id" NULLS LAST, "weird col" NULLS LAST, "in" NULLS LAST, "say ""hi""" NULLS LAST, "Select" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_weird_col_4702_in (Sample)

@@ -10,35 +10,35 @@ FROM "sales-db"."order";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, {'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, 20) AS "not_null_id__sample"
 FROM "sales-db"."order"
 WHERE ("id" IS NULL);
 
 -- row__not_null_weird_col_4702 (RowRule)
 -- rules: not_null_weird_col_4702
 SELECT COUNT(*) AS "not_null_weird_col_4702__violations",
-  min_by({'weird col': "weird col"}, {'weird col': "weird col"}, 20) AS "not_null_weird_col_4702__sample"
+  min_by({'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, {'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, 20) AS "not_null_weird_col_4702__sample"
 FROM "sales-db"."order"
 WHERE ("weird col" IS NULL);
 
 -- row__min_in (RowRule)
 -- rules: min_in
 SELECT COUNT(*) AS "min_in__violations",
-  min_by({'in': "in"}, {'in': "in"}, 20) AS "min_in__sample"
+  min_by({'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, {'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, 20) AS "min_in__sample"
 FROM "sales-db"."order"
 WHERE ("in" IS NOT NULL AND (NOT ("in" > 0)));
 
 -- row__allowed_values_say__hi_f65b (RowRule)
 -- rules: allowed_values_say__hi_f65b
 SELECT COUNT(*) AS "allowed_values_say__hi_f65b__violations",
-  min_by({'say "hi"': "say ""hi"""}, {'say "hi"': "say ""hi"""}, 20) AS "allowed_values_say__hi_f65b__sample"
+  min_by({'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, {'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, 20) AS "allowed_values_say__hi_f65b__sample"
 FROM "sales-db"."order"
 WHERE ("say ""hi""" IS NOT NULL AND ("say ""hi""" NOT IN ('hi', 'it''s')));
 
 -- row__check_select_in_35929cd4 (RowRule)
 -- rules: check_select_in_35929cd4
 SELECT COUNT(*) AS "check_select_in_35929cd4__violations",
-  min_by({'in': "in", 'Select': "Select"}, {'in': "in", 'Select': "Select"}, 20) AS "check_select_in_35929cd4__sample"
+  min_by({'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, {'id': "id", 'weird col': "weird col", 'in': "in", 'say "hi"': "say ""hi""", 'Select': "Select"}, 20) AS "check_select_in_35929cd4__sample"
 FROM "sales-db"."order"
 WHERE (NOT COALESCE((("Select" * 2) > "in"), TRUE));
 

@@ -17,51 +17,58 @@ FROM "sales"."orders";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__range_amount (Sample)
 -- rules: range_amount
-SELECT "amount"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE) AND "amount" <= CAST(1000000 AS DOUBLE)))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__range_discount (Sample)
 -- rules: range_discount
-SELECT "discount"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "discount" IS NOT NULL AND (NOT ("discount" >= 0 AND "discount" <= 1))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__range_quantity (Sample)
 -- rules: range_quantity
-SELECT "quantity"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "quantity" IS NOT NULL AND (NOT ("quantity" >= 0 AND "quantity" < 10000))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__range_order_date (Sample)
 -- rules: range_order_date
-SELECT "order_date"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "order_date" IS NOT NULL AND (NOT ("order_date" >= DATE '2020-01-01' AND "order_date" <= DATE '2030-12-31'))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__min_created_at (Sample)
 -- rules: min_created_at
-SELECT "created_at"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "created_at" IS NOT NULL AND (NOT ("created_at" >= TIMESTAMP '2020-01-01 00:00:00'))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__max_created_at (Sample)
 -- rules: max_created_at
-SELECT "created_at"
+SELECT "id", "amount", "discount", "quantity", "order_date", "created_at"
 FROM "sales"."orders"
 WHERE "created_at" IS NOT NULL AND (NOT ("created_at" < TIMESTAMP '2031-01-01 00:00:00'))
+ORDER BY "id" NULLS LAST, "amount" NULLS LAST, "discount" NULLS LAST, "quantity" NULLS LAST, "order_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

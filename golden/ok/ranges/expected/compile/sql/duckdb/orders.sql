@@ -10,49 +10,49 @@ FROM "sales"."orders";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
 -- row__range_amount (RowRule)
 -- rules: range_amount
 SELECT COUNT(*) AS "range_amount__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "range_amount__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "range_amount__sample"
 FROM "sales"."orders"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE) AND "amount" <= CAST(1000000 AS DOUBLE))));
 
 -- row__range_discount (RowRule)
 -- rules: range_discount
 SELECT COUNT(*) AS "range_discount__violations",
-  min_by({'discount': "discount"}, {'discount': "discount"}, 20) AS "range_discount__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "range_discount__sample"
 FROM "sales"."orders"
 WHERE ("discount" IS NOT NULL AND (NOT ("discount" >= 0 AND "discount" <= 1)));
 
 -- row__range_quantity (RowRule)
 -- rules: range_quantity
 SELECT COUNT(*) AS "range_quantity__violations",
-  min_by({'quantity': "quantity"}, {'quantity': "quantity"}, 20) AS "range_quantity__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "range_quantity__sample"
 FROM "sales"."orders"
 WHERE ("quantity" IS NOT NULL AND (NOT ("quantity" >= 0 AND "quantity" < 10000)));
 
 -- row__range_order_date (RowRule)
 -- rules: range_order_date
 SELECT COUNT(*) AS "range_order_date__violations",
-  min_by({'order_date': "order_date"}, {'order_date': "order_date"}, 20) AS "range_order_date__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "range_order_date__sample"
 FROM "sales"."orders"
 WHERE ("order_date" IS NOT NULL AND (NOT ("order_date" >= DATE '2020-01-01' AND "order_date" <= DATE '2030-12-31')));
 
 -- row__min_created_at (RowRule)
 -- rules: min_created_at
 SELECT COUNT(*) AS "min_created_at__violations",
-  min_by({'created_at': "created_at"}, {'created_at': "created_at"}, 20) AS "min_created_at__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "min_created_at__sample"
 FROM "sales"."orders"
 WHERE ("created_at" IS NOT NULL AND (NOT ("created_at" >= TIMESTAMP '2020-01-01 00:00:00')));
 
 -- row__max_created_at (RowRule)
 -- rules: max_created_at
 SELECT COUNT(*) AS "max_created_at__violations",
-  min_by({'created_at': "created_at"}, {'created_at': "created_at"}, 20) AS "max_created_at__sample"
+  min_by({'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, {'id': "id", 'amount': "amount", 'discount': "discount", 'quantity': "quantity", 'order_date': "order_date", 'created_at': "created_at"}, 20) AS "max_created_at__sample"
 FROM "sales"."orders"
 WHERE ("created_at" IS NOT NULL AND (NOT ("created_at" < TIMESTAMP '2031-01-01 00:00:00')));
 

@@ -17,30 +17,34 @@ FROM "fx"."scores";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "score", "grade"
 FROM "fx"."scores"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "score" NULLS LAST, "grade" NULLS LAST
 LIMIT 20;
 
 -- sample__range_score (Sample)
 -- rules: range_score
-SELECT "score"
+SELECT "id", "score", "grade"
 FROM "fx"."scores"
 WHERE "score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))
+ORDER BY "id" NULLS LAST, "score" NULLS LAST, "grade" NULLS LAST
 LIMIT 20;
 
 -- sample__score_present (Sample)
 -- rules: score_present
-SELECT "score"
+SELECT "id", "score", "grade"
 FROM "fx"."scores"
 WHERE COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))
+ORDER BY "id" NULLS LAST, "score" NULLS LAST, "grade" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_grade (Sample)
 -- rules: allowed_values_grade
-SELECT "id", "grade"
+SELECT "id", "score", "grade"
 FROM "fx"."scores"
 WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))
+ORDER BY "id" NULLS LAST, "score" NULLS LAST, "grade" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,7 +10,7 @@ FROM "fx"."scores";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'score': "score", 'grade': "grade"}, {'id': "id", 'score': "score", 'grade': "grade"}, 20) AS "not_null_id__sample"
 FROM "fx"."scores"
 WHERE ("id" IS NULL);
 
@@ -19,7 +19,7 @@ WHERE ("id" IS NULL);
 SELECT
   COALESCE(count_if("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))), 0) AS "range_score__violations",
   COUNT(*) AS "range_score__checked",
-  min_by({'score': "score"}, {'score': "score"}, 20) FILTER (WHERE "score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))) AS "range_score__sample"
+  min_by({'id': "id", 'score': "score", 'grade': "grade"}, {'id': "id", 'score': "score", 'grade': "grade"}, 20) FILTER (WHERE "score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100))) AS "range_score__sample"
 FROM "fx"."scores";
 
 -- row__score_present (RowRule)
@@ -27,7 +27,7 @@ FROM "fx"."scores";
 SELECT
   COALESCE(count_if(COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))), 0) AS "score_present__violations",
   COUNT(*) AS "score_present__checked",
-  min_by({'score': "score"}, {'score': "score"}, 20) FILTER (WHERE COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))) AS "score_present__sample"
+  min_by({'id': "id", 'score': "score", 'grade': "grade"}, {'id': "id", 'score': "score", 'grade': "grade"}, 20) FILTER (WHERE COALESCE(("score" IS NOT NULL), FALSE) AND ("score" IS NOT NULL AND (NOT ("score" >= 0 AND "score" <= 100)))) AS "score_present__sample"
 FROM "fx"."scores"
 WHERE COALESCE(("score" IS NOT NULL), FALSE);
 
@@ -36,7 +36,7 @@ WHERE COALESCE(("score" IS NOT NULL), FALSE);
 SELECT
   COALESCE(count_if(COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))), 0) AS "allowed_values_grade__violations",
   COUNT(*) AS "allowed_values_grade__checked",
-  min_by({'id': "id", 'grade': "grade"}, {'id': "id", 'grade': "grade"}, 20) FILTER (WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))) AS "allowed_values_grade__sample"
+  min_by({'id': "id", 'score': "score", 'grade': "grade"}, {'id': "id", 'score': "score", 'grade': "grade"}, 20) FILTER (WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE) AND ("grade" IS NOT NULL AND ("grade" NOT IN ('A', 'B', 'C')))) AS "allowed_values_grade__sample"
 FROM "fx"."scores"
 WHERE COALESCE((("id" > 10) AND ("grade" IS NOT NULL)), FALSE);
 

@@ -17,51 +17,58 @@ FROM "ref"."codes";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_iso (Sample)
 -- rules: regex_iso
-SELECT "iso"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "iso" IS NOT NULL AND NOT regexp_like("iso", '^[A-Z]{3}$')
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_ifsc (Sample)
 -- rules: regex_ifsc
-SELECT "ifsc"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "ifsc" IS NOT NULL AND NOT regexp_like("ifsc", '^[A-Z]{4}0[A-Z0-9]{6}$')
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_pan (Sample)
 -- rules: regex_pan
-SELECT "pan"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "pan" IS NOT NULL AND NOT regexp_like("pan", '(?i)^[a-z]{5}[0-9]{4}[a-z]$')
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_sku (Sample)
 -- rules: regex_sku
-SELECT "sku"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "sku" IS NOT NULL AND NOT regexp_like("sku", '^(?:SKU|ITM)-\d+(?:-[A-Z]+)*$')
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_email (Sample)
 -- rules: regex_email
-SELECT "email"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "email" IS NOT NULL AND NOT regexp_like("email", '^[\w.+-]+@[\w-]+(\.[\w-]+)+$')
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_free (Sample)
 -- rules: regex_free
-SELECT "free"
+SELECT "id", "iso", "ifsc", "pan", "sku", "email", "free"
 FROM "ref"."codes"
 WHERE "free" IS NOT NULL AND NOT regexp_like("free", 'it''s')
+ORDER BY "id" NULLS LAST, "iso" NULLS LAST, "ifsc" NULLS LAST, "pan" NULLS LAST, "sku" NULLS LAST, "email" NULLS LAST, "free" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

@@ -10,49 +10,49 @@ FROM "ref"."codes";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "not_null_id__sample"
 FROM "ref"."codes"
 WHERE ("id" IS NULL);
 
 -- row__regex_iso (RowRule)
 -- rules: regex_iso
 SELECT COUNT(*) AS "regex_iso__violations",
-  min_by({'iso': "iso"}, {'iso': "iso"}, 20) AS "regex_iso__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "regex_iso__sample"
 FROM "ref"."codes"
 WHERE ("iso" IS NOT NULL AND NOT regexp_matches("iso", '^[A-Z]{3}$'));
 
 -- row__regex_ifsc (RowRule)
 -- rules: regex_ifsc
 SELECT COUNT(*) AS "regex_ifsc__violations",
-  min_by({'ifsc': "ifsc"}, {'ifsc': "ifsc"}, 20) AS "regex_ifsc__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "regex_ifsc__sample"
 FROM "ref"."codes"
 WHERE ("ifsc" IS NOT NULL AND NOT regexp_matches("ifsc", '^[A-Z]{4}0[A-Z0-9]{6}$'));
 
 -- row__regex_pan (RowRule)
 -- rules: regex_pan
 SELECT COUNT(*) AS "regex_pan__violations",
-  min_by({'pan': "pan"}, {'pan': "pan"}, 20) AS "regex_pan__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "regex_pan__sample"
 FROM "ref"."codes"
 WHERE ("pan" IS NOT NULL AND NOT regexp_matches("pan", '(?i)^[a-z]{5}[0-9]{4}[a-z]$'));
 
 -- row__regex_sku (RowRule)
 -- rules: regex_sku
 SELECT COUNT(*) AS "regex_sku__violations",
-  min_by({'sku': "sku"}, {'sku': "sku"}, 20) AS "regex_sku__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "regex_sku__sample"
 FROM "ref"."codes"
 WHERE ("sku" IS NOT NULL AND NOT regexp_matches("sku", '^(?:SKU|ITM)-\d+(?:-[A-Z]+)*$'));
 
 -- row__regex_email (RowRule)
 -- rules: regex_email
 SELECT COUNT(*) AS "regex_email__violations",
-  min_by({'email': "email"}, {'email': "email"}, 20) AS "regex_email__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "regex_email__sample"
 FROM "ref"."codes"
 WHERE ("email" IS NOT NULL AND NOT regexp_matches("email", '^[\w.+-]+@[\w-]+(\.[\w-]+)+$'));
 
 -- row__regex_free (RowRule)
 -- rules: regex_free
 SELECT COUNT(*) AS "regex_free__violations",
-  min_by({'free': "free"}, {'free': "free"}, 20) AS "regex_free__sample"
+  min_by({'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, {'id': "id", 'iso': "iso", 'ifsc': "ifsc", 'pan': "pan", 'sku': "sku", 'email': "email", 'free': "free"}, 20) AS "regex_free__sample"
 FROM "ref"."codes"
 WHERE ("free" IS NOT NULL AND NOT regexp_matches("free", 'it''s'));
 

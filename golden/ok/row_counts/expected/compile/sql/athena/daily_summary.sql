@@ -14,9 +14,10 @@ FROM "events"."daily_summary";
 
 -- sample__not_null_day (Sample)
 -- rules: not_null_day
-SELECT "day"
+SELECT "day", "total"
 FROM "events"."daily_summary"
 WHERE "day" IS NULL
+ORDER BY "day" NULLS LAST, "total" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_day (RuleCount)

@@ -14,7 +14,7 @@ FROM "events"."daily_summary";
 -- row__not_null_day (RowRule)
 -- rules: not_null_day
 SELECT COUNT(*) AS "not_null_day__violations",
-  min_by({'day': "day"}, {'day': "day"}, 20) AS "not_null_day__sample"
+  min_by({'day': "day", 'total': "total"}, {'day': "day", 'total': "total"}, 20) AS "not_null_day__sample"
 FROM "events"."daily_summary"
 WHERE ("day" IS NULL);
 

@@ -14,6 +14,7 @@ FROM "dim_customer";
 SELECT "customer_id"
 FROM "dim_customer"
 WHERE "customer_id" IS NULL
+ORDER BY "customer_id" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_customer_id (RuleCount)

@@ -14,6 +14,7 @@ FROM "dim_loan";
 SELECT "loan_id"
 FROM "dim_loan"
 WHERE "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

@@ -80,6 +80,7 @@ FROM (
 SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_customer_id (Sample)
@@ -87,6 +88,7 @@ LIMIT 20;
 SELECT "loan_id", "customer_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "customer_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "customer_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
@@ -94,6 +96,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "payment_date" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_created_at (Sample)
@@ -101,6 +104,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "created_at"
 FROM "loan_repayment_fact"
 WHERE "created_at" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "created_at" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
@@ -108,6 +112,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
@@ -115,6 +120,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "status"
 FROM "loan_repayment_fact"
 WHERE "status" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_loan_id_dim_loan (Sample)
@@ -158,6 +164,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__range_emi_amount (Sample)
@@ -165,6 +172,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
@@ -172,6 +180,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "status"
 FROM "loan_repayment_fact"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "status" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_loan_id_payment_date (Sample)
@@ -190,6 +199,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date", "emi_amount"
 FROM "loan_repayment_fact"
 WHERE NOT COALESCE(("emi_amount" >= 0), TRUE)
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST, "emi_amount" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

@@ -57,6 +57,7 @@ FROM (
 SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "loan_id" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_emi_amount (Sample)
@@ -64,6 +65,7 @@ LIMIT 20;
 SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NULL
+ORDER BY "loan_id" NULLS LAST, "emi_amount" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_status (Sample)
@@ -71,6 +73,7 @@ LIMIT 20;
 SELECT "loan_id", "status", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "status" IS NULL
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_payment_date (Sample)
@@ -78,6 +81,7 @@ LIMIT 20;
 SELECT "loan_id", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "payment_date" IS NULL
+ORDER BY "loan_id" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_loan_id_dim_loan (Sample)
@@ -103,6 +107,7 @@ LIMIT 20;
 SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "emi_amount" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__range_emi_amount (Sample)
@@ -110,6 +115,7 @@ LIMIT 20;
 SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "emi_amount" IS NOT NULL AND (is_nan("emi_amount") OR NOT ("emi_amount" >= CAST(0 AS DOUBLE) AND "emi_amount" <= CAST(20000 AS DOUBLE)))
+ORDER BY "loan_id" NULLS LAST, "emi_amount" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
@@ -117,6 +123,7 @@ LIMIT 20;
 SELECT "loan_id", "status", "payment_date"
 FROM "loan_repayment_fact"
 WHERE "status" IS NOT NULL AND ("status" NOT IN ('SUCCESS', 'FAILED', 'PENDING'))
+ORDER BY "loan_id" NULLS LAST, "status" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_loan_id_payment_date (Sample)
@@ -135,6 +142,7 @@ LIMIT 20;
 SELECT "loan_id", "emi_amount", "payment_date"
 FROM "loan_repayment_fact"
 WHERE NOT COALESCE(("emi_amount" >= 0), TRUE)
+ORDER BY "loan_id" NULLS LAST, "emi_amount" NULLS LAST, "payment_date" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_loan_id (RuleCount)

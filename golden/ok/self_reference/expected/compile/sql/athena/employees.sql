@@ -36,6 +36,7 @@ FROM (
 SELECT "id"
 FROM "hr"."employees"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST
 LIMIT 20;
 
 -- sample__fk_manager_id_employees (Sample)
@@ -61,6 +62,7 @@ LIMIT 20;
 SELECT "id", "manager_id"
 FROM "hr"."employees"
 WHERE "manager_id" IS NOT NULL AND "id" IS NOT NULL AND (NOT ("manager_id" <> "id"))
+ORDER BY "id" NULLS LAST, "manager_id" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

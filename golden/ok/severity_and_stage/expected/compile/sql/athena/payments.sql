@@ -59,37 +59,42 @@ FROM "sales"."payments";
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "order_id", "amount", "method", "received_at"
 FROM "sales"."payments"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "order_id" NULLS LAST, "amount" NULLS LAST, "method" NULLS LAST, "received_at" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_order_id (Sample)
 -- rules: not_null_order_id
-SELECT "order_id"
+SELECT "id", "order_id", "amount", "method", "received_at"
 FROM "sales"."payments"
 WHERE "order_id" IS NULL
+ORDER BY "id" NULLS LAST, "order_id" NULLS LAST, "amount" NULLS LAST, "method" NULLS LAST, "received_at" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_amount (Sample)
 -- rules: not_null_amount
-SELECT "amount"
+SELECT "id", "order_id", "amount", "method", "received_at"
 FROM "sales"."payments"
 WHERE "amount" IS NULL
+ORDER BY "id" NULLS LAST, "order_id" NULLS LAST, "amount" NULLS LAST, "method" NULLS LAST, "received_at" NULLS LAST
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT "amount"
+SELECT "id", "order_id", "amount", "method", "received_at"
 FROM "sales"."payments"
 WHERE "amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE)))
+ORDER BY "id" NULLS LAST, "order_id" NULLS LAST, "amount" NULLS LAST, "method" NULLS LAST, "received_at" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_method (Sample)
 -- rules: allowed_values_method
-SELECT "method"
+SELECT "id", "order_id", "amount", "method", "received_at"
 FROM "sales"."payments"
 WHERE "method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE'))
+ORDER BY "id" NULLS LAST, "order_id" NULLS LAST, "amount" NULLS LAST, "method" NULLS LAST, "received_at" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_id (Sample)

@@ -10,35 +10,35 @@ FROM "sales"."payments";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, {'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, 20) AS "not_null_id__sample"
 FROM "sales"."payments"
 WHERE ("id" IS NULL);
 
 -- row__not_null_order_id (RowRule)
 -- rules: not_null_order_id
 SELECT COUNT(*) AS "not_null_order_id__violations",
-  min_by({'order_id': "order_id"}, {'order_id': "order_id"}, 20) AS "not_null_order_id__sample"
+  min_by({'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, {'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, 20) AS "not_null_order_id__sample"
 FROM "sales"."payments"
 WHERE ("order_id" IS NULL);
 
 -- row__not_null_amount (RowRule)
 -- rules: not_null_amount
 SELECT COUNT(*) AS "not_null_amount__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "not_null_amount__sample"
+  min_by({'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, {'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, 20) AS "not_null_amount__sample"
 FROM "sales"."payments"
 WHERE ("amount" IS NULL);
 
 -- row__min_amount (RowRule)
 -- rules: min_amount
 SELECT COUNT(*) AS "min_amount__violations",
-  min_by({'amount': "amount"}, {'amount': "amount"}, 20) AS "min_amount__sample"
+  min_by({'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, {'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, 20) AS "min_amount__sample"
 FROM "sales"."payments"
 WHERE ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))));
 
 -- row__allowed_values_method (RowRule)
 -- rules: allowed_values_method
 SELECT COUNT(*) AS "allowed_values_method__violations",
-  min_by({'method': "method"}, {'method': "method"}, 20) AS "allowed_values_method__sample"
+  min_by({'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, {'id': "id", 'order_id': "order_id", 'amount': "amount", 'method': "method", 'received_at': "received_at"}, 20) AS "allowed_values_method__sample"
 FROM "sales"."payments"
 WHERE ("method" IS NOT NULL AND ("method" NOT IN ('CARD', 'UPI', 'WIRE')));
 

@@ -32,6 +32,7 @@ FROM (
 SELECT "contract_id"
 FROM "staging_db"."stg_customers"
 WHERE "contract_id" IS NULL
+ORDER BY "contract_id" NULLS LAST
 LIMIT 20;
 
 -- sample__min_contract_id (Sample)
@@ -39,6 +40,7 @@ LIMIT 20;
 SELECT "contract_id"
 FROM "staging_db"."stg_customers"
 WHERE "contract_id" IS NOT NULL AND (NOT ("contract_id" > 100))
+ORDER BY "contract_id" NULLS LAST
 LIMIT 20;
 
 -- sample__name_not_empty (Sample)
@@ -46,6 +48,7 @@ LIMIT 20;
 SELECT "contract_id", "name"
 FROM "staging_db"."stg_customers"
 WHERE "name" IS NOT NULL AND (NOT (length("name") >= 1))
+ORDER BY "contract_id" NULLS LAST, "name" NULLS LAST
 LIMIT 20;
 
 -- sample__regex_email (Sample)
@@ -53,6 +56,7 @@ LIMIT 20;
 SELECT "contract_id", "email"
 FROM "staging_db"."stg_customers"
 WHERE "email" IS NOT NULL AND NOT regexp_like("email", '^[^@ ]+@[^@ ]+\.[a-z]{2,}$')
+ORDER BY "contract_id" NULLS LAST, "email" NULLS LAST
 LIMIT 20;
 
 -- sample__allowed_values_country (Sample)
@@ -60,6 +64,7 @@ LIMIT 20;
 SELECT "contract_id", "country"
 FROM "staging_db"."stg_customers"
 WHERE "country" IS NOT NULL AND ("country" NOT IN ('IN', 'US', 'GB', 'DE'))
+ORDER BY "contract_id" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_contract_id (Sample)

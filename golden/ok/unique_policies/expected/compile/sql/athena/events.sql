@@ -62,6 +62,7 @@ FROM (
 SELECT "event_id"
 FROM "sales"."events"
 WHERE "event_id" IS NULL
+ORDER BY "event_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_session_id (Sample)
@@ -69,6 +70,7 @@ LIMIT 20;
 SELECT "event_id", "session_id"
 FROM "sales"."events"
 WHERE "session_id" IS NULL
+ORDER BY "event_id" NULLS LAST, "session_id" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_seq (Sample)
@@ -76,6 +78,7 @@ LIMIT 20;
 SELECT "event_id", "seq"
 FROM "sales"."events"
 WHERE "seq" IS NULL
+ORDER BY "event_id" NULLS LAST, "seq" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_received_at (Sample)
@@ -83,6 +86,7 @@ LIMIT 20;
 SELECT "event_id", "received_at"
 FROM "sales"."events"
 WHERE "received_at" IS NULL
+ORDER BY "event_id" NULLS LAST, "received_at" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_event_id (Sample)

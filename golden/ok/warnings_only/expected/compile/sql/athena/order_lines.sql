@@ -16,6 +16,7 @@ FROM "sales"."order_lines";
 SELECT "order_id", "line_no"
 FROM "sales"."order_lines"
 WHERE "line_no" IS NULL
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST
 LIMIT 20;
 
 -- sample__min_qty (Sample)
@@ -23,6 +24,7 @@ LIMIT 20;
 SELECT "order_id", "line_no", "qty"
 FROM "sales"."order_lines"
 WHERE "qty" IS NOT NULL AND (NOT ("qty" >= 0))
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST, "qty" NULLS LAST
 LIMIT 20;
 
 -- sample__range_qty (Sample)
@@ -30,6 +32,7 @@ LIMIT 20;
 SELECT "order_id", "line_no", "qty"
 FROM "sales"."order_lines"
 WHERE "qty" IS NOT NULL AND (NOT ("qty" >= 1 AND "qty" <= 100))
+ORDER BY "order_id" NULLS LAST, "line_no" NULLS LAST, "qty" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_line_no (RuleCount)

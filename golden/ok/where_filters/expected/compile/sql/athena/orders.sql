@@ -32,23 +32,26 @@ FROM (
 
 -- sample__not_null_id (Sample)
 -- rules: not_null_id
-SELECT "id"
+SELECT "id", "status", "shipped_at", "amount", "country"
 FROM "sales"."orders"
 WHERE "id" IS NULL
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "shipped_at" NULLS LAST, "amount" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__not_null_shipped_at (Sample)
 -- rules: not_null_shipped_at
-SELECT "status", "shipped_at"
+SELECT "id", "status", "shipped_at", "amount", "country"
 FROM "sales"."orders"
 WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "shipped_at" NULLS LAST, "amount" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__min_amount (Sample)
 -- rules: min_amount
-SELECT "status", "amount", "country"
+SELECT "id", "status", "shipped_at", "amount", "country"
 FROM "sales"."orders"
 WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (is_nan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "shipped_at" NULLS LAST, "amount" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- sample__unique_id (Sample)
@@ -64,9 +67,10 @@ LIMIT 20;
 
 -- sample__allowed_values_status (Sample)
 -- rules: allowed_values_status
-SELECT "status", "country"
+SELECT "id", "status", "shipped_at", "amount", "country"
 FROM "sales"."orders"
 WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))
+ORDER BY "id" NULLS LAST, "status" NULLS LAST, "shipped_at" NULLS LAST, "amount" NULLS LAST, "country" NULLS LAST
 LIMIT 20;
 
 -- count__not_null_id (RuleCount)

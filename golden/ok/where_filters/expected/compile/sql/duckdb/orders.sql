@@ -10,7 +10,7 @@ FROM "sales"."orders";
 -- row__not_null_id (RowRule)
 -- rules: not_null_id
 SELECT COUNT(*) AS "not_null_id__violations",
-  min_by({'id': "id"}, {'id': "id"}, 20) AS "not_null_id__sample"
+  min_by({'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, {'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, 20) AS "not_null_id__sample"
 FROM "sales"."orders"
 WHERE ("id" IS NULL);
 
@@ -19,7 +19,7 @@ WHERE ("id" IS NULL);
 SELECT
   COALESCE(count_if(COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)), 0) AS "not_null_shipped_at__violations",
   COUNT(*) AS "not_null_shipped_at__checked",
-  min_by({'status': "status", 'shipped_at': "shipped_at"}, {'status': "status", 'shipped_at': "shipped_at"}, 20) FILTER (WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)) AS "not_null_shipped_at__sample"
+  min_by({'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, {'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, 20) FILTER (WHERE COALESCE(("status" = 'SHIPPED'), FALSE) AND ("shipped_at" IS NULL)) AS "not_null_shipped_at__sample"
 FROM "sales"."orders"
 WHERE COALESCE(("status" = 'SHIPPED'), FALSE);
 
@@ -28,7 +28,7 @@ WHERE COALESCE(("status" = 'SHIPPED'), FALSE);
 SELECT
   COALESCE(count_if(COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))), 0) AS "min_amount__violations",
   COUNT(*) AS "min_amount__checked",
-  min_by({'status': "status", 'amount': "amount", 'country': "country"}, {'status': "status", 'amount': "amount", 'country': "country"}, 20) FILTER (WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))) AS "min_amount__sample"
+  min_by({'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, {'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, 20) FILTER (WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE) AND ("amount" IS NOT NULL AND (isnan("amount") OR NOT ("amount" > CAST(0 AS DOUBLE))))) AS "min_amount__sample"
 FROM "sales"."orders"
 WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALSE);
 
@@ -37,7 +37,7 @@ WHERE COALESCE((("status" <> 'CANCELLED') AND ("country" IN ('US', 'CA'))), FALS
 SELECT
   COALESCE(count_if(COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))), 0) AS "allowed_values_status__violations",
   COUNT(*) AS "allowed_values_status__checked",
-  min_by({'status': "status", 'country': "country"}, {'status': "status", 'country': "country"}, 20) FILTER (WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))) AS "allowed_values_status__sample"
+  min_by({'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, {'id': "id", 'status': "status", 'shipped_at': "shipped_at", 'amount': "amount", 'country': "country"}, 20) FILTER (WHERE COALESCE(("country" = 'US'), FALSE) AND ("status" IS NOT NULL AND ("status" NOT IN ('NEW', 'SHIPPED', 'CANCELLED')))) AS "allowed_values_status__sample"
 FROM "sales"."orders"
 WHERE COALESCE(("country" = 'US'), FALSE);
 
