@@ -321,15 +321,6 @@ fn column_aggregates(
     (extremes, rest)
 }
 
-/// Whether counts, NULL counts, minimums and maximums may be worth a query of their own: on
-/// engines that answer them from metadata (Parquet footers, table statistics) without reading
-/// the data, which the engine is asked about each query (DuckDB does for one Parquet file, not
-/// for a partitioned folder of them). Athena bills every query by the data it reads, so it
-/// gets one scan with everything.
-fn extremes_apart(d: &dyn Dialect) -> bool {
-    d.name() != "athena"
-}
-
 /// The one-scan statistics query over `table` (already quoted), a table of `rows` rows, with
 /// every statistic of `depth`: distinct counts and percentiles are approximate above
 /// [`APPROXIMATE_ABOVE_ROWS`].
@@ -498,7 +489,9 @@ pub fn profile_with(engine: &dyn QueryEngine, database: &str, table: &str, depth
     let columns = schema(engine, database, table)?;
     let quoted = format!("{}.{}", d.quote_ident(database), d.quote_ident(table));
     let extremes = extremes_sql(d, &quoted, &columns);
-    let (rows, mut stats) = if extremes_apart(d) && engine.answers_from_metadata(&extremes) {
+    // Apart only where the engine answers them from metadata (DuckDB over one Parquet file);
+    // Athena bills every query by the data it reads and reads it for these too.
+    let (rows, mut stats) = if engine.answers_from_metadata(&extremes) {
         let extremes = engine.query(&extremes, &[])?;
         let rows = count(extremes.first("row_count"));
         let rest = engine.query(&distribution_sql(d, &quoted, &columns, rows, depth), &[])?;

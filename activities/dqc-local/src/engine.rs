@@ -50,6 +50,29 @@ pub fn path_literal(p: &str) -> String {
 }
 
 impl DuckEngine {
+    /// The operators of the plan DuckDB chose for `sql` (`EXPLAIN (FORMAT json)`), one per
+    /// line in tree order, each indented two spaces per level below the root.
+    pub fn plan(&self, sql: &str) -> Result<Vec<String>, Error> {
+        fn walk(node: &serde_json::Value, depth: usize, out: &mut Vec<String>) {
+            if let Some(name) = node["name"].as_str() {
+                out.push(format!("{}{}", "  ".repeat(depth), name.trim()));
+            }
+            for child in node["children"].as_array().into_iter().flatten() {
+                walk(child, depth + 1, out);
+            }
+        }
+        let rows = self.query_now(&format!("EXPLAIN (FORMAT json) {sql}"), &[])?;
+        let mut out = Vec::new();
+        for text in rows.rows.iter().filter_map(|r| r.last().and_then(|v| v.as_str())) {
+            let roots: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| Error::fatal(format!("an unreadable plan: {e}")))?;
+            for root in roots.as_array().into_iter().flatten() {
+                walk(root, 0, &mut out);
+            }
+        }
+        Ok(out)
+    }
+
     /// An empty in-memory database.
     pub fn in_memory() -> Result<Self, Error> {
         Ok(DuckEngine {
@@ -187,31 +210,14 @@ impl DuckEngine {
 const NO_DATA_OPERATORS: [&str; 5] =
     ["COLUMN_DATA_SCAN", "DUMMY_SCAN", "EMPTY_RESULT", "PROJECTION", "UNGROUPED_AGGREGATE_FROM_STATISTICS"];
 
-/// The names of every operator of a plan tree.
-fn operators(node: &serde_json::Value, out: &mut Vec<String>) {
-    if let Some(name) = node["name"].as_str() {
-        out.push(name.trim().to_string());
-    }
-    for child in node["children"].as_array().into_iter().flatten() {
-        operators(child, out);
-    }
-}
-
 impl QueryEngine for DuckEngine {
     fn dialect(&self) -> &dyn Dialect {
         &DuckDb
     }
 
     fn answers_from_metadata(&self, sql: &str) -> bool {
-        let Ok(rows) = self.query_now(&format!("EXPLAIN (FORMAT json) {sql}"), &[]) else { return false };
-        let mut names = Vec::new();
-        for text in rows.rows.iter().filter_map(|r| r.last().and_then(|v| v.as_str())) {
-            let Ok(roots) = serde_json::from_str::<serde_json::Value>(text) else { return false };
-            for root in roots.as_array().into_iter().flatten() {
-                operators(root, &mut names);
-            }
-        }
-        !names.is_empty() && names.iter().all(|n| NO_DATA_OPERATORS.contains(&n.as_str()))
+        let Ok(plan) = self.plan(sql) else { return false };
+        !plan.is_empty() && plan.iter().all(|op| NO_DATA_OPERATORS.contains(&op.trim()))
     }
 
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {

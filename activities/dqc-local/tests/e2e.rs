@@ -357,22 +357,7 @@ fn the_landing_zone_splits_into_exactly_the_documented_defects() {
 /// The operators of the physical plan DuckDB chooses for `sql`, one per line, indented by depth
 /// (`HASH_JOIN`, `READ_PARQUET`, ...: the names of DuckDB's JSON plan, not its rendered boxes).
 fn plan(engine: &DuckEngine, sql: &str) -> String {
-    fn walk(node: &serde_json::Value, depth: usize, out: &mut Vec<String>) {
-        if let Some(name) = node["name"].as_str() {
-            out.push(format!("{}{name}", "  ".repeat(depth)));
-        }
-        for child in node["children"].as_array().into_iter().flatten() {
-            walk(child, depth + 1, out);
-        }
-    }
-    let rows = engine.query(&format!("EXPLAIN (FORMAT json) {sql}"), &[]).unwrap();
-    let mut out = Vec::new();
-    for text in rows.rows.iter().filter_map(|r| r.last().and_then(|v| v.as_str())) {
-        let roots: serde_json::Value = serde_json::from_str(text).unwrap();
-        for root in roots.as_array().into_iter().flatten() {
-            walk(root, 0, &mut out);
-        }
-    }
+    let out = engine.plan(sql).unwrap();
     assert!(!out.is_empty(), "no plan for {sql}");
     out.join("\n")
 }

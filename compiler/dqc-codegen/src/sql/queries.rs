@@ -369,7 +369,7 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
 fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Option<Query> {
     let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let hash = ctx.d.key_hash(&keys)?;
-    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() || names_collide(columns) {
+    if !check_returns_keys(ctx, rule, columns) {
         return None;
     }
     let n = ctx.q("__dqc_rows");
@@ -385,18 +385,18 @@ fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&
     );
     let mut conds = keyed;
     conds.push(repeated);
-    let sql = format!(
-        "SELECT {keys}, {n} AS {rows}, {dk}, {ri}, {violations}\nFROM (\n  SELECT {keys}, {n},\n    COUNT(*) OVER () AS {dk},\n    SUM({n}) OVER () AS {ri},\n    SUM({flagged}) OVER () AS {violations}\n  FROM (\n    SELECT {keys}, COUNT(*) AS {n}\n    FROM {}{}\n    GROUP BY {keys}\n    HAVING COUNT(*) > 1\n  ) AS key_groups\n) AS duplicate_keys\nORDER BY {n} DESC, {keys}\nLIMIT {SAMPLE_LIMIT}",
+    let groups = format!(
+        "SELECT {keys}, COUNT(*) AS {n}\nFROM {}{}\nGROUP BY {keys}\nHAVING COUNT(*) > 1",
         ctx.table,
-        indent(&indent(&ctx.where_clause(&conds))),
+        ctx.where_clause(&conds),
         keys = keys.join(", "),
-        rows = ctx.q("rows"),
-        dk = ctx.q("duplicate_keys"),
-        ri = ctx.q("rows_involved"),
-        violations = ctx.q(&result_column(&rule.id, "violations")),
     );
-    let mut sample_columns = columns.to_vec();
-    sample_columns.push("rows".to_string());
+    let totals = [
+        ("COUNT(*)".to_string(), ctx.q("duplicate_keys")),
+        (format!("SUM({n})"), ctx.q("rows_involved")),
+        (format!("SUM({flagged})"), ctx.q(&result_column(&rule.id, "violations"))),
+    ];
+    let (sql, sample_columns) = keys_with_totals(ctx, columns, &totals, &groups, ("key_groups", "duplicate_keys"));
     // The table is read twice: its partition values are bound twice.
     let mut params = ctx.partition_params.clone();
     params.extend(ctx.partition_params.iter().cloned());
@@ -408,6 +408,44 @@ fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&
         params,
         sample_columns,
     })
+}
+
+/// The failing keys of a set-based check with their row counts, most rows first, at most
+/// [`SAMPLE_LIMIT`] of them, each row carrying `totals` (window aggregates over every failing
+/// key, as pairs of an expression and its alias, computed before the limit), from `groups`: a
+/// query of the key columns and their row count `__dqc_rows`, aliased as the first of
+/// `aliases` (the whole as the second). Also the columns of a sample row: the keys and `rows`.
+fn keys_with_totals(
+    ctx: &Ctx<'_>,
+    columns: &[String],
+    totals: &[(String, String)],
+    groups: &str,
+    aliases: (&str, &str),
+) -> (String, Vec<String>) {
+    let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
+    let keys = keys.join(", ");
+    let n = ctx.q("__dqc_rows");
+    let names: Vec<&str> = totals.iter().map(|(_, alias)| alias.as_str()).collect();
+    let windows: Vec<String> = totals.iter().map(|(expr, alias)| format!("{expr} OVER () AS {alias}")).collect();
+    let sql = format!(
+        "SELECT {keys}, {n} AS {}, {}\nFROM (\n  SELECT {keys}, {n},\n    {}\n  FROM (\n    {}\n  ) AS {}\n) AS {}\nORDER BY {n} DESC, {keys}\nLIMIT {SAMPLE_LIMIT}",
+        ctx.q("rows"),
+        names.join(", "),
+        windows.join(",\n    "),
+        indent(&indent(groups)),
+        aliases.0,
+        aliases.1,
+    );
+    let mut sample_columns = columns.to_vec();
+    sample_columns.push("rows".to_string());
+    (sql, sample_columns)
+}
+
+/// Whether a set-based check on `columns` returns its failing keys with the counts: where the
+/// dialect [`Dialect::checks_return_samples`], for rules without `at least N%` (those count
+/// every key group) whose key names do not collide with the added columns.
+fn check_returns_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String]) -> bool {
+    ctx.d.checks_return_samples() && rule.min_pass_percent.is_none() && !names_collide(columns)
 }
 
 /// Whether a key column has the name of a column the set-based checks that return their keys
@@ -494,24 +532,23 @@ fn foreign_key(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref
 /// missing key. No row when no key is missing. `None` for rules with `at least N%` and on
 /// other engines.
 fn missing_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], parent: &str, ref_columns: &[String]) -> Option<Query> {
-    if !ctx.d.checks_return_samples() || rule.min_pass_percent.is_some() || names_collide(columns) {
+    if !check_returns_keys(ctx, rule, columns) {
         return None;
     }
     let child_cols: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let grouped: Vec<String> = columns.iter().map(|c| format!("c.{}", ctx.q(c))).collect();
-    let keys = child_cols.join(", ");
-    let n = ctx.q("__dqc_rows");
-    let sql = format!(
-        "SELECT {keys}, {n} AS {rows}, {mk}, {violations}\nFROM (\n  SELECT {keys}, {n},\n    COUNT(*) OVER () AS {mk},\n    SUM({n}) OVER () AS {violations}\n  FROM (\n    SELECT {}, COUNT(*) AS {n}\n    {}\n    GROUP BY {}\n  ) AS missing\n) AS missing_keys\nORDER BY {n} DESC, {keys}\nLIMIT {SAMPLE_LIMIT}",
+    let groups = format!(
+        "SELECT {}, COUNT(*) AS {}\n{}\nGROUP BY {}",
         grouped.join(", "),
-        indent(&indent(&orphans_from(ctx, rule, columns, parent, ref_columns, &keys))),
+        ctx.q("__dqc_rows"),
+        orphans_from(ctx, rule, columns, parent, ref_columns, &child_cols.join(", ")),
         grouped.join(", "),
-        rows = ctx.q("rows"),
-        mk = ctx.q("missing_keys"),
-        violations = ctx.q(&result_column(&rule.id, "violations")),
     );
-    let mut sample_columns = columns.to_vec();
-    sample_columns.push("rows".to_string());
+    let totals = [
+        ("COUNT(*)".to_string(), ctx.q("missing_keys")),
+        (format!("SUM({})", ctx.q("__dqc_rows")), ctx.q(&result_column(&rule.id, "violations"))),
+    ];
+    let (sql, sample_columns) = keys_with_totals(ctx, columns, &totals, &groups, ("missing", "missing_keys"));
     Some(Query {
         name: format!("foreign_key__{}", rule.id),
         kind: QueryKind::ForeignKey,
