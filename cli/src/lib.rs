@@ -36,6 +36,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use dqc_compiler::diagnostics::{Code, Diagnostic};
 use dqc_compiler::Source;
 
+/// `dqc --version`: the version, and how this binary was built (which DuckDB, whether with AWS).
+#[cfg(all(feature = "bundled-duckdb", feature = "aws"))]
+const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (DuckDB compiled from source; with the AWS adapters)");
+#[cfg(all(feature = "bundled-duckdb", not(feature = "aws")))]
+const LONG_VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (DuckDB compiled from source; without the AWS adapters)");
+#[cfg(all(not(feature = "bundled-duckdb"), feature = "aws"))]
+const LONG_VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (DuckDB linked from a prebuilt library; with the AWS adapters)");
+#[cfg(all(not(feature = "bundled-duckdb"), not(feature = "aws")))]
+const LONG_VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (DuckDB linked from a prebuilt library; without the AWS adapters)");
+
 /// DE Copilot: data contracts for AWS data lakes, checked, compiled and enforced.
 ///
 /// Contracts are written in the dqc contract language (`*.dqc` files); a directory of contract
@@ -43,7 +56,7 @@ use dqc_compiler::Source;
 /// response) next to them are compared with the contracts. See `grammar/README.md` for the
 /// language reference and `dqc explain CODE` for any diagnostic.
 #[derive(Debug, Parser)]
-#[command(name = "dqc", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "dqc", version, long_version = LONG_VERSION, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]

@@ -7,10 +7,23 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use dqc_activities::{ArtifactStore, Catalog, MetadataStore, QueryEngine};
-use dqc_aws::{AthenaEngine, AthenaOptions, Aws, GlueCatalog};
+#[cfg(feature = "aws")]
+pub use dqc_aws::Aws;
+#[cfg(feature = "aws")]
+use dqc_aws::{AthenaEngine, AthenaOptions, GlueCatalog};
 use dqc_local::{DuckEngine, FolderMetadata, FolderStore, LakeCatalog};
 
 use crate::Fatal;
+
+/// Without the AWS adapters there is no connection to have: [`connect`] refuses to make one.
+#[cfg(not(feature = "aws"))]
+#[derive(Debug)]
+pub enum Aws {}
+
+/// What a command that needs AWS says in a build without the AWS adapters.
+#[cfg(not(feature = "aws"))]
+const NO_AWS: &str = "this dqc was built without the AWS adapters (Glue, Athena, S3, DynamoDB): the quick \
+    build of scripts/dqc leaves them out; build the default features (`cargo build -p dqc-cli`) to use them";
 
 /// Where a table's definition comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,6 +80,7 @@ pub enum Tables {
     /// A lake folder and the embedded engine over it.
     Lake { lake: PathBuf, engine: DuckEngine },
     /// The Glue Data Catalog and Athena.
+    #[cfg(feature = "aws")]
     Aws { catalog: GlueCatalog, engine: AthenaEngine },
 }
 
@@ -93,21 +107,7 @@ impl Tables {
             (EngineKind::Athena, CatalogKind::Glue, None, None) => {
                 Err(Fatal("internal: Athena without an AWS connection".into()))
             }
-            (EngineKind::Athena, CatalogKind::Glue, None, Some(aws)) => {
-                let (database, name) = split_table(table)?;
-                let glue = GlueCatalog::new(aws);
-                if glue.table(database, name).map_err(fatal)?.is_none() {
-                    return Err(Fatal(format!("table {table} is not in the Glue Data Catalog")));
-                }
-                let options = AthenaOptions {
-                    work_group: a.workgroup.clone(),
-                    output_location: a.athena_output.clone(),
-                    database: Some(database.to_owned()),
-                    deadline: std::time::Duration::from_secs(a.athena_deadline),
-                    ..AthenaOptions::default()
-                };
-                Ok(Tables::Aws { catalog: glue, engine: AthenaEngine::new(aws, options) })
-            }
+            (EngineKind::Athena, CatalogKind::Glue, None, Some(aws)) => open_athena(a, aws, table),
         }
     }
 
@@ -115,6 +115,7 @@ impl Tables {
     pub fn dialect(&self) -> &dyn dqc_compiler::codegen::sql::Dialect {
         match self {
             Tables::Lake { engine, .. } => engine.dialect(),
+            #[cfg(feature = "aws")]
             Tables::Aws { engine, .. } => engine.dialect(),
         }
     }
@@ -127,6 +128,7 @@ impl Tables {
                 let catalog = LakeCatalog::new(lake, engine);
                 engine.with_progress(label, &bar, |e| work(&catalog, e))
             }
+            #[cfg(feature = "aws")]
             Tables::Aws { catalog, engine } => {
                 dqc_local::Progress::phase(&bar, label, None);
                 work(catalog, engine)
@@ -138,6 +140,7 @@ impl Tables {
     pub fn duck(&self) -> Option<&DuckEngine> {
         match self {
             Tables::Lake { engine, .. } => Some(engine),
+            #[cfg(feature = "aws")]
             Tables::Aws { .. } => None,
         }
     }
@@ -147,11 +150,35 @@ impl std::fmt::Debug for Tables {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Tables::Lake { lake, .. } => f.debug_struct("Lake").field("lake", lake).finish_non_exhaustive(),
+            #[cfg(feature = "aws")]
             Tables::Aws { engine, .. } => {
                 f.debug_struct("Aws").field("athena", &engine.options).finish_non_exhaustive()
             }
         }
     }
+}
+
+/// Opens `table` in the Glue Data Catalog, queried by Athena.
+#[cfg(feature = "aws")]
+fn open_athena(a: &TablesArgs, aws: &Aws, table: &str) -> Result<Tables, Fatal> {
+    let (database, name) = split_table(table)?;
+    let glue = GlueCatalog::new(aws);
+    if glue.table(database, name).map_err(fatal)?.is_none() {
+        return Err(Fatal(format!("table {table} is not in the Glue Data Catalog")));
+    }
+    let options = AthenaOptions {
+        work_group: a.workgroup.clone(),
+        output_location: a.athena_output.clone(),
+        database: Some(database.to_owned()),
+        deadline: std::time::Duration::from_secs(a.athena_deadline),
+        ..AthenaOptions::default()
+    };
+    Ok(Tables::Aws { catalog: glue, engine: AthenaEngine::new(aws, options) })
+}
+
+#[cfg(not(feature = "aws"))]
+fn open_athena(_: &TablesArgs, aws: &Aws, _: &str) -> Result<Tables, Fatal> {
+    match *aws {}
 }
 
 pub(crate) fn fatal(e: dqc_activities::Error) -> Fatal {
@@ -184,8 +211,13 @@ pub fn connect(needs: bool) -> Result<Option<Aws>, Fatal> {
     if !needs {
         return Ok(None);
     }
-    let exec = dqc_aws::Exec::owned().map_err(fatal)?;
-    Ok(Some(Aws::connect(exec, &dqc_aws::Connect::default())))
+    #[cfg(feature = "aws")]
+    {
+        let exec = dqc_aws::Exec::owned().map_err(fatal)?;
+        Ok(Some(Aws::connect(exec, &dqc_aws::Connect::default())))
+    }
+    #[cfg(not(feature = "aws"))]
+    Err(Fatal(NO_AWS.to_string()))
 }
 
 /// Whether an artifact location is in S3.
@@ -201,7 +233,7 @@ pub fn is_dynamodb(location: &str) -> bool {
 /// The artifact store `location` names: a folder, or `s3://bucket/prefix`.
 pub fn artifact_store(location: &str, aws: Option<&Aws>) -> Result<Box<dyn ArtifactStore>, Fatal> {
     match aws {
-        Some(aws) if is_s3(location) => Ok(Box::new(dqc_aws::S3Store::new(aws, location).map_err(fatal)?)),
+        Some(aws) if is_s3(location) => s3_store(aws, location),
         None if is_s3(location) => Err(Fatal("internal: S3 without an AWS connection".into())),
         _ => Ok(Box::new(FolderStore::new(location))),
     }
@@ -220,7 +252,7 @@ pub fn metadata_store(
             if table.is_empty() {
                 return Err(Fatal("--metadata dynamodb:TABLE needs the table's name".into()));
             }
-            Ok(Box::new(dqc_aws::DynamoMetadata::new(aws, table)))
+            dynamo_metadata(aws, table)
         }
         (Some(m), None) if is_dynamodb(m) => Err(Fatal("internal: DynamoDB without an AWS connection".into())),
         (Some(m), _) => Ok(Box::new(FolderMetadata::new(m))),
@@ -229,6 +261,26 @@ pub fn metadata_store(
         }
         (None, _) => Ok(Box::new(FolderMetadata::new(Path::new(artifacts).join("_metadata")))),
     }
+}
+
+#[cfg(feature = "aws")]
+fn s3_store(aws: &Aws, location: &str) -> Result<Box<dyn ArtifactStore>, Fatal> {
+    Ok(Box::new(dqc_aws::S3Store::new(aws, location).map_err(fatal)?))
+}
+
+#[cfg(not(feature = "aws"))]
+fn s3_store(aws: &Aws, _: &str) -> Result<Box<dyn ArtifactStore>, Fatal> {
+    match *aws {}
+}
+
+#[cfg(feature = "aws")]
+fn dynamo_metadata(aws: &Aws, table: &str) -> Result<Box<dyn MetadataStore>, Fatal> {
+    Ok(Box::new(dqc_aws::DynamoMetadata::new(aws, table)))
+}
+
+#[cfg(not(feature = "aws"))]
+fn dynamo_metadata(aws: &Aws, _: &str) -> Result<Box<dyn MetadataStore>, Fatal> {
+    match *aws {}
 }
 
 /// Whether `a`, `artifacts` or `metadata` need an AWS connection.

@@ -27,6 +27,21 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 #[test]
+fn version_says_how_the_binary_was_built() {
+    let long = dqc(&["--version"], &root());
+    assert_eq!(long.status.code(), Some(0), "{}", text(&long.stderr));
+    let expected = match (cfg!(feature = "bundled-duckdb"), cfg!(feature = "aws")) {
+        (true, true) => "(DuckDB compiled from source; with the AWS adapters)",
+        (true, false) => "(DuckDB compiled from source; without the AWS adapters)",
+        (false, true) => "(DuckDB linked from a prebuilt library; with the AWS adapters)",
+        (false, false) => "(DuckDB linked from a prebuilt library; without the AWS adapters)",
+    };
+    assert_eq!(text(&long.stdout), format!("dqc {} {expected}\n", env!("CARGO_PKG_VERSION")));
+    let short = dqc(&["-V"], &root());
+    assert_eq!(text(&short.stdout), format!("dqc {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
 fn check_clean_project_exits_zero() {
     let out = dqc(&["check", "examples/loans/contracts"], &root());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -4,6 +4,7 @@
 //! Converse API), the answer's JSON Schema generated from Rust
 //! types ([`schema`]), and the compile-and-retry loop with the offline fallback ([`drafting`]).
 
+#[cfg(feature = "bedrock")]
 pub mod bedrock;
 pub mod drafting;
 pub mod gemini;

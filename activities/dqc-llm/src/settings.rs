@@ -7,6 +7,7 @@ use std::sync::Arc;
 use dqc_activities::ports::{DraftRequest, Drafter};
 use dqc_activities::Error;
 
+#[cfg(feature = "bedrock")]
 use crate::bedrock::Bedrock;
 use crate::drafting::{draft_after, LoopOptions};
 use crate::gemini::Gemini;
@@ -122,7 +123,16 @@ impl Settings {
                 policy,
                 client,
             }),
+            #[cfg(feature = "bedrock")]
             Kind::Bedrock => Box::new(Bedrock::from_environment(model, self.endpoint.clone(), policy, client).await?),
+            #[cfg(not(feature = "bedrock"))]
+            Kind::Bedrock => {
+                return Err(ProviderError {
+                    message: "bedrock: this dqc was built without the AWS adapters (the quick build of \
+                              scripts/dqc); build the default features (`cargo build -p dqc-cli`) for Bedrock"
+                        .to_string(),
+                })
+            }
         })
     }
 }
