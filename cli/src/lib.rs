@@ -37,17 +37,16 @@ use dqc_compiler::diagnostics::{Code, Diagnostic};
 use dqc_compiler::Source;
 
 /// `dqc --version`: the version, and how this binary was built (which DuckDB, whether with AWS).
-#[cfg(all(feature = "bundled-duckdb", feature = "aws"))]
-const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (DuckDB compiled from source; with the AWS adapters)");
-#[cfg(all(feature = "bundled-duckdb", not(feature = "aws")))]
-const LONG_VERSION: &str =
-    concat!(env!("CARGO_PKG_VERSION"), " (DuckDB compiled from source; without the AWS adapters)");
-#[cfg(all(not(feature = "bundled-duckdb"), feature = "aws"))]
-const LONG_VERSION: &str =
-    concat!(env!("CARGO_PKG_VERSION"), " (DuckDB linked from a prebuilt library; with the AWS adapters)");
-#[cfg(all(not(feature = "bundled-duckdb"), not(feature = "aws")))]
-const LONG_VERSION: &str =
-    concat!(env!("CARGO_PKG_VERSION"), " (DuckDB linked from a prebuilt library; without the AWS adapters)");
+const LONG_VERSION: &str = match (dqc_local::BUNDLED_DUCKDB, cfg!(feature = "aws")) {
+    (true, true) => concat!(env!("CARGO_PKG_VERSION"), " (DuckDB compiled from source; with the AWS adapters)"),
+    (true, false) => concat!(env!("CARGO_PKG_VERSION"), " (DuckDB compiled from source; without the AWS adapters)"),
+    (false, true) => {
+        concat!(env!("CARGO_PKG_VERSION"), " (DuckDB linked from a prebuilt library; with the AWS adapters)")
+    }
+    (false, false) => {
+        concat!(env!("CARGO_PKG_VERSION"), " (DuckDB linked from a prebuilt library; without the AWS adapters)")
+    }
+};
 
 /// DE Copilot: data contracts for AWS data lakes, checked, compiled and enforced.
 ///

@@ -23,7 +23,8 @@ pub enum Aws {}
 /// What a command that needs AWS says in a build without the AWS adapters.
 #[cfg(not(feature = "aws"))]
 const NO_AWS: &str = "this dqc was built without the AWS adapters (Glue, Athena, S3, DynamoDB): the quick \
-    build of scripts/dqc leaves them out; build the default features (`cargo build -p dqc-cli`) to use them";
+    build of scripts/dqc leaves them out; `DQC_BUILD=full scripts/dqc ...` or `cargo run -p dqc-cli -- ...` \
+    has them (the first such build compiles DuckDB, about half an hour on two cores)";
 
 /// Where a table's definition comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

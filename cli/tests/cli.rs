@@ -30,7 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 fn version_says_how_the_binary_was_built() {
     let long = dqc(&["--version"], &root());
     assert_eq!(long.status.code(), Some(0), "{}", text(&long.stderr));
-    let expected = match (cfg!(feature = "bundled-duckdb"), cfg!(feature = "aws")) {
+    let expected = match (dqc_local::BUNDLED_DUCKDB, cfg!(feature = "aws")) {
         (true, true) => "(DuckDB compiled from source; with the AWS adapters)",
         (true, false) => "(DuckDB compiled from source; without the AWS adapters)",
         (false, true) => "(DuckDB linked from a prebuilt library; with the AWS adapters)",

@@ -129,7 +129,8 @@ impl Settings {
             Kind::Bedrock => {
                 return Err(ProviderError {
                     message: "bedrock: this dqc was built without the AWS adapters (the quick build of \
-                              scripts/dqc); build the default features (`cargo build -p dqc-cli`) for Bedrock"
+                              scripts/dqc); `DQC_BUILD=full scripts/dqc ...` or `cargo run -p dqc-cli -- ...` \
+                              has Bedrock (the first such build compiles DuckDB, about half an hour)"
                         .to_string(),
                 })
             }

@@ -76,7 +76,7 @@ impl DuckEngine {
     /// An empty in-memory database.
     pub fn in_memory() -> Result<Self, Error> {
         Ok(DuckEngine {
-            conn: Connection::open_in_memory().map_err(engine_error)?,
+            conn: connect().map_err(engine_error)?,
             unreadable: BTreeMap::new(),
             csv_readers: BTreeMap::new(),
         })
@@ -223,4 +223,20 @@ impl QueryEngine for DuckEngine {
     fn query(&self, sql: &str, params: &[Param]) -> Result<Rows, Error> {
         traced(sql, || self.query_now(sql, params))
     }
+}
+
+/// An in-memory DuckDB connection that behaves alike whichever DuckDB library is linked. The
+/// bundled build has Parquet and no other extension, so no time zone database; a prebuilt
+/// library (`scripts/dqc`) may have ICU and JSON built in. Nothing is installed or loaded on
+/// demand (that would reach the network), and where ICU is present the session's time zone is
+/// UTC, which is what the bundled build assumes.
+pub(crate) fn connect() -> duckdb::Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;")?;
+    let zones: bool =
+        conn.query_row("SELECT count(*) > 0 FROM duckdb_settings() WHERE name = 'TimeZone'", [], |r| r.get(0))?;
+    if zones {
+        conn.execute_batch("SET TimeZone = 'UTC';")?;
+    }
+    Ok(conn)
 }

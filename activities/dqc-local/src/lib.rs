@@ -24,6 +24,10 @@ mod store;
 mod value;
 
 pub use catalog::LakeCatalog;
+
+/// Whether DuckDB was compiled from the crate's bundled sources (the `bundled` feature), rather
+/// than linked from a prebuilt library (`DUCKDB_LIB_DIR`, as `scripts/dqc` sets up).
+pub const BUNDLED_DUCKDB: bool = cfg!(feature = "bundled");
 pub use engine::{path_literal, DuckEngine};
 pub use example::{generate as generate_example, ExampleLake, ExampleOptions};
 pub use lake::{discover, LakeTable, TableFormat};

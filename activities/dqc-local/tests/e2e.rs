@@ -177,7 +177,13 @@ fn the_suites_report_exactly_the_documented_defects() {
     for (name, kept) in stats["profile"]["column_stats"].as_object().unwrap() {
         let all = serde_json::to_value(&full.column_stats[name]).unwrap();
         for key in ["null_count", "distinct_count", "min", "max", "mean", "p5", "p50", "p95"] {
-            assert_eq!(kept.get(key), all.get(key), "{name}.{key}");
+            match (kept.get(key).and_then(serde_json::Value::as_f64), all.get(key).and_then(serde_json::Value::as_f64))
+            {
+                // The two scans interpolate a percentile alike to the last bit on the bundled
+                // DuckDB, not on every build of it (the prebuilt library of `scripts/dqc`).
+                (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()), "{name}.{key}: {a} {b}"),
+                _ => assert_eq!(kept.get(key), all.get(key), "{name}.{key}"),
+            }
         }
         for key in ["stddev", "min_length", "top_values"] {
             assert!(kept.get(key).is_none(), "{name}.{key} is kept: {kept}");

@@ -562,6 +562,8 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
          huge,2024-01-01 10:00:00,2024-01-01,1e400,6\n\
          underscore,2024-01-01 10:00:00,2024-01-01,1_0,1_000\n\
          named_zone,2024-01-01 10:00:00 Europe/Paris,2024-01-01,1,7\n\
+         abbreviated_zone,2024-01-01 10:00:00 EST,2024-01-01,1,8\n\
+         utc_suffix,2024-01-01 10:00:00 UTC,2024-01-01,1,9\n\
          fraction,2024-01-01 10:00:00,2024-01-01,1,1.5\n\
          hex,2024-01-01 10:00:00,2024-01-01,1,0x1F\n",
     )
@@ -591,6 +593,7 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
             "negative 2024-01-01 13:30:00 2024-01-01 -inf",
             "offset 2024-01-01 05:00:00 2024-01-01 1.5",
             "plain 2024-01-01 10:00:00 2024-01-01 2.0",
+            "utc_suffix 2024-01-01 10:00:00 2024-01-01 1.0",
             "zulu 2024-01-01 10:00:00 2024-01-01 inf",
         ]
     );
@@ -603,6 +606,7 @@ fn values_are_converted_exactly_or_quarantined_as_cast_failures() {
     assert_eq!(
         got,
         vec![
+            "abbreviated_zone [\"cast_ts\"]".to_string(),
             "cut_date [\"cast_d\"]".to_string(),
             "fraction [\"cast_n\"]".to_string(),
             "hex [\"cast_n\"]".to_string(),

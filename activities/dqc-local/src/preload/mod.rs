@@ -315,7 +315,7 @@ pub fn preload(o: &PreloadOptions<'_>) -> Result<PreloadReport, Error> {
     refuse_overwriting_inputs(&o.inputs, &outputs)?;
     let (applied, skipped) = select_rules(contract, o.lake.as_deref())?;
     let scratch = Scratch::new()?;
-    let conn = Connection::open_in_memory().map_err(duck("cannot start DuckDB"))?;
+    let conn = crate::engine::connect().map_err(duck("cannot start DuckDB"))?;
     conn.execute_batch(&format!(
         "SET memory_limit = {}; SET threads = {}; SET temp_directory = {}; SET preserve_insertion_order = true;",
         lit(&o.memory_limit),

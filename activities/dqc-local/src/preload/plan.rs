@@ -144,8 +144,13 @@ fn cast_text(raw: &str, ty: &dqc_ir::Type) -> String {
     match ty {
         // Through TIMESTAMPTZ, which applies any offset (`+05:00`, `-0330`, `Z`) to give UTC;
         // without one the value is read as UTC. A named zone (`Europe/Paris`) does not cast:
-        // the embedded engine has no time zone database, so it is a cast failure, not a shift.
-        Type::Timestamp => format!("CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP)"),
+        // the bundled engine has no time zone database, so it is a cast failure, not a shift,
+        // and a DuckDB library with one (ICU) is held to the same.
+        Type::Timestamp => format!(
+            "CASE WHEN NOT ({}) THEN CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) END",
+            names_a_zone(raw)
+        ),
+        Type::TimestampTz => format!("CASE WHEN NOT ({}) THEN {plain} END", names_a_zone(raw)),
         Type::Date => format!(
             "CASE WHEN TRY_CAST({raw} AS TIMESTAMP) = CAST({plain} AS TIMESTAMP) THEN {plain} END"
         ),
@@ -159,6 +164,16 @@ fn cast_text(raw: &str, ty: &dqc_ir::Type) -> String {
         ),
         _ => plain,
     }
+}
+
+/// Whether a timestamp's text ends in a time zone's name (`… Europe/Paris`, `… EST`) rather
+/// than an offset, `Z` or `UTC`. DuckDB without ICU fails to cast such a value; with ICU (a
+/// prebuilt library may have it) it would read the zone, so this keeps both builds alike.
+fn names_a_zone(raw: &str) -> String {
+    format!(
+        "regexp_matches({raw}, '[0-9.]\\s*[A-Za-z][A-Za-z0-9_/+-]*\\s*$') \
+         AND NOT regexp_matches({raw}, '[0-9.]\\s*(?i:z|utc)\\s*$')"
+    )
 }
 
 /// The statement that creates the flagged table. `raw_text`: the raw columns are text (CSV
