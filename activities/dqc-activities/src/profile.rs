@@ -158,8 +158,8 @@ pub struct ColumnStats {
 pub struct Method {
     /// `exact`, or `approximate` above the row threshold.
     pub distinct_count: String,
-    /// `exact`, or `approximate` above the row threshold (a hash sample of the rows on DuckDB,
-    /// `approx_percentile` on Athena).
+    /// `exact`, or `approximate`: on DuckDB above the row threshold (a hash sample of the rows),
+    /// on Athena always (`approx_percentile`).
     pub percentiles: String,
     /// The threshold.
     pub approximate_above_rows: u64,
@@ -503,7 +503,8 @@ pub fn profile_with(engine: &dyn QueryEngine, database: &str, table: &str, depth
     };
     let approximate = rows > APPROXIMATE_ABOVE_ROWS;
     let sampled = count(stats.first("percentile_sample_rows"));
-    let mut percentiles_how = if approximate { "approximate" } else { "exact" };
+    // Athena estimates percentiles (`approx_percentile`) at any size.
+    let mut percentiles_how = if approximate || d.name() == "athena" { "approximate" } else { "exact" };
     if stats.first("percentile_sample_rows").is_some() && !sample_is_fair(rows, sampled) {
         if let Some(sql) = exact_percentiles_sql(d, &quoted, &columns) {
             let exact = engine.query(&sql, &[])?;
