@@ -217,17 +217,23 @@ fn alias(i: usize, what: &str) -> String {
     format!("c{i}_{what}")
 }
 
+/// Whether the dialect estimates percentiles over every row at any size (Athena's
+/// `approx_percentile`), rather than computing them exactly, of a sample above the threshold.
+fn estimates_percentiles(d: &dyn Dialect) -> bool {
+    d.name() == "athena"
+}
+
 /// The row filter of the percentile sample of a table of `rows` rows, when percentiles are
 /// sampled (DuckDB above [`APPROXIMATE_ABOVE_ROWS`]).
 fn percentile_sample(d: &dyn Dialect, rows: u64) -> Option<String> {
-    (d.name() != "athena" && rows > APPROXIMATE_ABOVE_ROWS)
+    (!estimates_percentiles(d) && rows > APPROXIMATE_ABOVE_ROWS)
         .then(|| format!("hash(*COLUMNS(*)) % {} = 0", (rows / PERCENTILE_SAMPLE_ROWS).max(2)))
 }
 
 /// The percentile aggregate of `v` at `fractions`, over the rows `sample` picks (all rows when
 /// `None`); Athena estimates them over every row.
 fn percentiles(d: &dyn Dialect, v: &str, fractions: &str, sample: Option<&str>) -> String {
-    if d.name() == "athena" {
+    if estimates_percentiles(d) {
         return format!("approx_percentile({v}, ARRAY[{fractions}])");
     }
     match sample {
@@ -503,8 +509,7 @@ pub fn profile_with(engine: &dyn QueryEngine, database: &str, table: &str, depth
     };
     let approximate = rows > APPROXIMATE_ABOVE_ROWS;
     let sampled = count(stats.first("percentile_sample_rows"));
-    // Athena estimates percentiles (`approx_percentile`) at any size.
-    let mut percentiles_how = if approximate || d.name() == "athena" { "approximate" } else { "exact" };
+    let mut percentiles_how = if approximate || estimates_percentiles(d) { "approximate" } else { "exact" };
     if stats.first("percentile_sample_rows").is_some() && !sample_is_fair(rows, sampled) {
         if let Some(sql) = exact_percentiles_sql(d, &quoted, &columns) {
             let exact = engine.query(&sql, &[])?;

@@ -350,16 +350,15 @@ pub fn report(results: &[PhaseResult], rows: u64) -> String {
     let get = |p: &str| results.iter().find(|r| r.phase == p).map(|r| r.seconds).unwrap_or(f64::NAN);
     let (bare, rewrite, row_scan, fused) = (get("bare_scan"), get("rewrite"), get("fused_row_scan"), get("fused"));
     let mut out = format!("benchmark: {rows} rows of bench.loan_fact, 20 rules, DuckDB with 2 threads\n\n");
-    // Targets of `dqc test` at this size: memory, and at 1 million rows a wall time too.
+    // The targets of `dqc test` at this size: memory always; at 1 million rows a wall time, at
+    // 10 million a ratio to the fused plan.
     let memory_target = if rows <= 1_000_000 { 512.0 } else { 1024.0 };
-    // The targets: at 1 million rows a wall time, at 10 million a ratio to the fused plan.
-    let time_target = if rows <= 1_000_000 { "target <= 1.0 s" } else { "" };
+    let time_target = if rows <= 1_000_000 { " (target <= 1.0 s)" } else { "" };
     let ratio_target = if rows >= 10_000_000 { " (target <= 1.0x)" } else { "" };
     if let Some(t) = results.iter().find(|r| r.phase == TEST_PHASE) {
         out.push_str(&format!(
-            "dqc test end to end (suite, results, stats history, samples): {:.2} s{}, {:.2}x the hand-written fused plan{ratio_target}, peak {:.0} MiB (target <= {memory_target:.0} MiB)\n\n",
+            "dqc test end to end (suite, results, stats history, samples): {:.2} s{time_target}, {:.2}x the hand-written fused plan{ratio_target}, peak {:.0} MiB (target <= {memory_target:.0} MiB)\n\n",
             t.seconds,
-            if time_target.is_empty() { String::new() } else { format!(" ({time_target})") },
             t.seconds / fused,
             t.peak_rss_mib
         ));

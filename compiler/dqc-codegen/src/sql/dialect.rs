@@ -86,8 +86,9 @@ pub trait Dialect: std::fmt::Debug {
     /// A 64-bit hash of the values `exprs`, where the suite finds duplicate keys in two steps:
     /// sort the hashes of the keys to find those that repeat (fixed-width values, cheaper than
     /// grouping by the key itself), then group by the key only the rows whose hash repeats,
-    /// which is exact and also yields the sample of duplicate keys. `None` where one grouping by the key and a sample query on
-    /// failure cost less (Athena bills every read of the table).
+    /// which is exact and also yields the sample of duplicate keys. `None` where one grouping
+    /// by the key and a sample query on failure cost less (Athena bills every read of the
+    /// table).
     fn key_hash(&self, _exprs: &[String]) -> Option<String> {
         None
     }

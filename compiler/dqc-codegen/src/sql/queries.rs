@@ -216,8 +216,8 @@ fn row_rule(ctx: &Ctx<'_>, rule: &Rule) -> Option<Query> {
 /// are counted one query each and the dialect has a bounded, ordered sample aggregate
 /// ([`Dialect::bounded_sample`]): the failing rows' shown columns ([`shown_columns`]), the
 /// [`SAMPLE_LIMIT`] smallest records in the order of their values (column by column, NULLs
-/// last), in a column `<id>__sample`. The count query reads
-/// the violating rows anyway, so a failing rule needs no second scan for its sample.
+/// last), in a column `<id>__sample`. The count query reads the violating rows anyway, so a
+/// failing rule needs no second scan for its sample.
 fn folded_sample(ctx: &Ctx<'_>, rule: &Rule) -> Option<String> {
     if ctx.d.fuses_row_rules() || !ctx.d.checks_return_samples() {
         return None;
@@ -360,12 +360,11 @@ fn duplicates(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&Keep
 
 /// A uniqueness check and its sample from one grouping by the key, on engines with a
 /// [`Dialect::key_hash`]: the rows whose key hash repeats (found by sorting the hashes) are
-/// grouped by their key, giving the
-/// duplicate keys with their row counts, most rows first, at most [`SAMPLE_LIMIT`] of them,
-/// each row carrying the counts of [`duplicates`] over every duplicate key (window aggregates,
-/// computed before the limit). No row when no key repeats. `None` for rules with
-/// `at least N%`, which count every key group ([`duplicates`] and a sample query), and on
-/// other engines.
+/// grouped by their key, giving the duplicate keys with their row counts, most rows first, at
+/// most [`SAMPLE_LIMIT`] of them, each row carrying the counts of [`duplicates`] over every
+/// duplicate key (window aggregates, computed before the limit). No row when no key repeats.
+/// `None` for rules with `at least N%`, which count every key group ([`duplicates`] and a
+/// sample query), and on other engines.
 fn duplicate_keys(ctx: &Ctx<'_>, rule: &Rule, columns: &[String], keep: Option<&KeepPolicy>) -> Option<Query> {
     let keys: Vec<String> = columns.iter().map(|c| ctx.q(c)).collect();
     let hash = ctx.d.key_hash(&keys)?;
